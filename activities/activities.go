@@ -1,0 +1,193 @@
+// Package activities adapts connectors to Temporal: each activity calls one
+// connector capability, and ToTemporal sorts connector errors into retryable
+// and non-retryable Temporal errors. Nothing else in offboard makes that call.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/offboard/offboard/connectors"
+)
+
+// Activities holds the configured connectors. Register it with a worker.
+type Activities struct {
+	identity string
+	order    []string
+	conns    map[string]connectors.Connector
+}
+
+// New returns activities over conns. identity names the system that is
+// resolved first because others resolve from what it reports (Okta).
+func New(identity string, conns ...connectors.Connector) (*Activities, error) {
+	a := &Activities{identity: identity, conns: map[string]connectors.Connector{}}
+	for _, c := range conns {
+		if _, dup := a.conns[c.Name()]; dup {
+			return nil, fmt.Errorf("connector %q configured twice", c.Name())
+		}
+		a.conns[c.Name()] = c
+		a.order = append(a.order, c.Name())
+	}
+	if identity != "" && a.conns[identity] == nil {
+		return nil, fmt.Errorf("identity system %q is not configured", identity)
+	}
+	return a, nil
+}
+
+// SystemsResult lists the configured systems, the identity system first.
+type SystemsResult struct {
+	Identity string   `json:"identity"`
+	Systems  []string `json:"systems"`
+}
+
+// ResolveInput asks one system for the person's account.
+type ResolveInput struct {
+	System  string             `json:"system"`
+	Subject connectors.Subject `json:"subject"`
+}
+
+// ResolveResult is a system's answer; Found is false when the person has no
+// account there.
+type ResolveResult struct {
+	Found   bool               `json:"found"`
+	Account connectors.Account `json:"account"`
+}
+
+// PlanInput asks for the steps that would close an account.
+type PlanInput struct {
+	Account connectors.Account `json:"account"`
+}
+
+// StepInput names one step on one account.
+type StepInput struct {
+	Account connectors.Account `json:"account"`
+	Step    connectors.Step    `json:"step"`
+}
+
+// VerifyResult records when a step's desired state was last proven.
+type VerifyResult struct {
+	VerifiedAt time.Time `json:"verifiedAt"`
+}
+
+// ErrorDetails rides on every ApplicationError an activity returns.
+type ErrorDetails struct {
+	Kind    connectors.Kind `json:"kind"`
+	Attempt int32           `json:"attempt"`
+}
+
+// Systems lists the configured systems.
+func (a *Activities) Systems(_ context.Context) (SystemsResult, error) {
+	out := SystemsResult{Identity: a.identity}
+	if a.identity != "" {
+		out.Systems = append(out.Systems, a.identity)
+	}
+	for _, n := range a.order {
+		if n != a.identity {
+			out.Systems = append(out.Systems, n)
+		}
+	}
+	return out, nil
+}
+
+// Resolve finds the person's account in one system.
+func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (ResolveResult, error) {
+	r, err := Capability[connectors.Resolver](a, in.System)
+	if err != nil {
+		return ResolveResult{}, ToTemporal(ctx, err)
+	}
+	acc, err := r.Resolve(ctx, in.Subject)
+	if connectors.IsNotFound(err) {
+		return ResolveResult{}, nil
+	}
+	if err != nil {
+		return ResolveResult{}, ToTemporal(ctx, err)
+	}
+	return ResolveResult{Found: true, Account: acc}, nil
+}
+
+// Plan lists the steps for one account.
+func (a *Activities) Plan(ctx context.Context, in PlanInput) ([]connectors.Step, error) {
+	p, err := Capability[connectors.Planner](a, in.Account.System)
+	if err != nil {
+		return nil, ToTemporal(ctx, err)
+	}
+	steps, err := p.Plan(ctx, in.Account)
+	return steps, ToTemporal(ctx, err)
+}
+
+// RunStep runs one step.
+func (a *Activities) RunStep(ctx context.Context, in StepInput) (connectors.Outcome, error) {
+	r, err := Capability[connectors.Runner](a, in.Step.System)
+	if err != nil {
+		return connectors.Outcome{}, ToTemporal(ctx, err)
+	}
+	out, err := r.Run(ctx, in.Account, in.Step)
+	return out, ToTemporal(ctx, err)
+}
+
+// VerifyStep re-reads vendor state to prove a step's desired state holds.
+func (a *Activities) VerifyStep(ctx context.Context, in StepInput) (VerifyResult, error) {
+	v, err := Capability[connectors.Verifier](a, in.Step.System)
+	if err != nil {
+		return VerifyResult{}, ToTemporal(ctx, err)
+	}
+	if err := v.Verify(ctx, in.Account, in.Step); err != nil {
+		return VerifyResult{}, ToTemporal(ctx, err)
+	}
+	return VerifyResult{VerifiedAt: time.Now().UTC()}, nil
+}
+
+// Capability finds system's connector and the capability T on it.
+func Capability[T any](a *Activities, system string) (T, error) {
+	var zero T
+	c, ok := a.conns[system]
+	if !ok {
+		return zero, &connectors.Error{Kind: connectors.InvalidInput, System: system, Op: "find connector", Msg: "system is not configured on this worker"}
+	}
+	t, ok := c.(T)
+	if !ok {
+		return zero, &connectors.Error{Kind: connectors.InvalidInput, System: system, Op: "find connector", Msg: fmt.Sprintf("connector cannot %T", zero)}
+	}
+	return t, nil
+}
+
+// Retryable reports whether an error of kind k may succeed if tried again.
+func Retryable(k connectors.Kind) bool {
+	switch k {
+	case connectors.RateLimited, connectors.Unavailable, connectors.Conflict:
+		return true
+	}
+	return false
+}
+
+// ToTemporal is the one place that maps connector error kinds to Temporal
+// errors: RateLimited, Unavailable and Conflict (including failed
+// verification) retry, RateLimited after the wait the vendor asked for;
+// Unauthenticated, PermissionDenied, InvalidInput and NotFound need a person
+// and fail at once. Errors that are not connector errors (a bug, a cancelled
+// context) retry as Unavailable. The message carries no PII because
+// connector errors carry none.
+func ToTemporal(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	kind := connectors.Unavailable
+	var retryAfter time.Duration
+	if ce, ok := errors.AsType[*connectors.Error](err); ok {
+		kind, retryAfter = ce.Kind, ce.RetryAfter
+	}
+	var attempt int32
+	if activity.IsActivity(ctx) {
+		attempt = activity.GetInfo(ctx).Attempt
+	}
+	return temporal.NewApplicationErrorWithOptions(err.Error(), string(kind), temporal.ApplicationErrorOptions{
+		NonRetryable:   !Retryable(kind),
+		NextRetryDelay: retryAfter,
+		Details:        []any{ErrorDetails{Kind: kind, Attempt: attempt}},
+	})
+}

@@ -1,0 +1,188 @@
+// Package connectors holds what every vendor connector shares: the capability
+// interfaces the worker discovers by type assertion, the subject and account
+// types that flow between them, and the typed error every connector returns.
+//
+// Connectors know nothing about Temporal. The activities package adapts them.
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Connector is the one method every vendor connector has.
+type Connector interface {
+	// Name is the system name used in step IDs ("okta", "github", ...).
+	Name() string
+}
+
+// Resolver finds the person's account in one system. A person with no
+// account there is reported as an error of kind NotFound.
+type Resolver interface {
+	Resolve(ctx context.Context, s Subject) (Account, error)
+}
+
+// Planner lists the steps that would close an account, in the order they
+// must run. It only reads vendor state.
+type Planner interface {
+	Plan(ctx context.Context, a Account) ([]Step, error)
+}
+
+// Runner runs one step. It is idempotent: a step whose desired state already
+// holds returns ResultAlready, not an error.
+type Runner interface {
+	Run(ctx context.Context, a Account, step Step) (Outcome, error)
+}
+
+// Verifier re-reads vendor state and reports whether the step's desired
+// state holds. A step is done only when Verify returns nil.
+type Verifier interface {
+	Verify(ctx context.Context, a Account, step Step) error
+}
+
+// Subject is the person being offboarded, as far as offboard knows them
+// before any system is asked. Attributes gathers what identity systems report
+// (for example Okta's githubUsername) so later systems can resolve.
+type Subject struct {
+	EmployeeID string            `json:"employeeId"`
+	Email      string            `json:"email,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+	// Overrides maps a system name to the account identifier to use there,
+	// bypassing resolution.
+	Overrides map[string]string `json:"overrides,omitempty"`
+}
+
+// Account is one person's account in one system.
+type Account struct {
+	System string `json:"system"`
+	// ID is the vendor's own identifier (Okta user ID, GitHub login, ...).
+	ID string `json:"id"`
+	// Status is the vendor's account status at resolution (ACTIVE, SUSPENDED, ...).
+	Status string `json:"status,omitempty"`
+	// Attributes carries what later systems may need to resolve the person
+	// (email, githubUsername, ...).
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Step is one action in one system. IDs are "<system>.<action>", with a
+// "/<scope>" suffix where a system acts on several scopes (GitHub orgs).
+type Step struct {
+	ID          string `json:"id"`
+	System      string `json:"system"`
+	Action      string `json:"action"`
+	Scope       string `json:"scope,omitempty"`
+	Description string `json:"description"`
+	// Targets lists what the step will act on, as non-PII references
+	// (role types, group IDs, factor types). Informational.
+	Targets []string `json:"targets,omitempty"`
+}
+
+// Result says how a step reached its desired state.
+type Result string
+
+const (
+	// ResultDone means the step changed vendor state.
+	ResultDone Result = "done"
+	// ResultAlready means the desired state already held; nothing changed.
+	ResultAlready Result = "already"
+)
+
+// Outcome is what running a step did.
+type Outcome struct {
+	Result Result `json:"result"`
+	// Records holds facts worth keeping before they vanish (removed role
+	// types, revoked grant client IDs, key IDs), as non-PII strings.
+	Records []string `json:"records,omitempty"`
+}
+
+// Kind sorts connector errors for retry decisions.
+type Kind string
+
+// The error kinds. activities.ToTemporal is the one place that maps them.
+const (
+	NotFound         Kind = "NotFound"
+	RateLimited      Kind = "RateLimited"
+	Unavailable      Kind = "Unavailable"
+	Unauthenticated  Kind = "Unauthenticated"
+	PermissionDenied Kind = "PermissionDenied"
+	InvalidInput     Kind = "InvalidInput"
+	Conflict         Kind = "Conflict"
+)
+
+// Kinds lists every kind, for validation and docs.
+var Kinds = []Kind{NotFound, RateLimited, Unavailable, Unauthenticated, PermissionDenied, InvalidInput, Conflict}
+
+// Error is the error every connector returns. Its message must carry no PII:
+// use vendor IDs and step IDs, never emails or names.
+type Error struct {
+	Kind   Kind
+	System string
+	// Op names what was being done ("suspend user", "list groups").
+	Op string
+	// Status is the HTTP status the vendor answered, if any.
+	Status int
+	// RetryAfter is the wait the vendor asked for, if any.
+	RetryAfter time.Duration
+	// Msg is the vendor's error summary with PII removed.
+	Msg string
+	Err error
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("%s: %s: %s", e.System, e.Op, e.Kind)
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	if e.Msg != "" {
+		s += ": " + e.Msg
+	}
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the kind of a connector error, or "" when err is not one.
+func KindOf(err error) Kind {
+	if ce, ok := errors.AsType[*Error](err); ok {
+		return ce.Kind
+	}
+	return ""
+}
+
+// IsNotFound reports whether err is a connector error of kind NotFound.
+func IsNotFound(err error) bool { return KindOf(err) == NotFound }
+
+// KindForStatus sorts an HTTP status into a kind, the way most REST vendors
+// mean it. Vendors with their own conventions refine it.
+func KindForStatus(status int) Kind {
+	switch {
+	case status == 400 || status == 422:
+		return InvalidInput
+	case status == 401:
+		return Unauthenticated
+	case status == 403:
+		return PermissionDenied
+	case status == 404 || status == 410:
+		return NotFound
+	case status == 409:
+		return Conflict
+	case status == 429:
+		return RateLimited
+	default:
+		return Unavailable
+	}
+}
+
+var emailLike = regexp.MustCompile(`[^\s"'<>()@,;:]+@[^\s"'<>()@,;:]+`)
+
+// Scrub removes anything that looks like an email address from a vendor
+// message, so it can go into an error string.
+func Scrub(msg string) string {
+	return emailLike.ReplaceAllString(msg, "[redacted]")
+}

@@ -1,0 +1,248 @@
+// Package emu is what every vendor emulator shares: the request log, injected
+// latency and failures, and the /_emulator/ control endpoints. The vendor
+// packages supply the real API handler, their state and their error body.
+package emu
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Request is one logged vendor request, as served by GET /_emulator/requests.
+type Request struct {
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Query  string    `json:"query,omitempty"`
+	Status int       `json:"status"`
+}
+
+// Fault makes matching requests fail. Path is a regular expression matched
+// against the URL path (so a user ID or a route can be targeted).
+type Fault struct {
+	Method string `json:"method,omitempty"`
+	Path   string `json:"path"`
+	Status int    `json:"status"`
+	// Times is how many requests fail before the fault clears; 0 means until
+	// it is cleared by hand.
+	Times int `json:"times,omitempty"`
+	// RetryAfter is sent with 429 and 503 answers, in seconds.
+	RetryAfter int `json:"retryAfter,omitempty"`
+
+	re *regexp.Regexp
+}
+
+// Config is what POST /_emulator/config sets.
+type Config struct {
+	LatencyMS int     `json:"latencyMs"`
+	Faults    []Fault `json:"faults"`
+}
+
+// ErrorWriter writes the vendor's own error body for an injected failure.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration)
+
+// Emulator wraps a vendor handler with logging, latency and faults.
+type Emulator struct {
+	api      http.Handler
+	state    func() any
+	writeErr ErrorWriter
+
+	mu      sync.Mutex
+	reqs    []Request
+	faults  []*Fault
+	latency time.Duration
+}
+
+// New wraps api. state returns the JSON-encodable state for
+// GET /_emulator/state; writeErr writes an injected failure the vendor's way.
+func New(api http.Handler, state func() any, writeErr ErrorWriter) *Emulator {
+	return &Emulator{api: api, state: state, writeErr: writeErr}
+}
+
+// AddFault installs a fault. It fails on an invalid path pattern or status.
+func (e *Emulator) AddFault(f Fault) error {
+	re, err := regexp.Compile(f.Path)
+	if err != nil {
+		return fmt.Errorf("fault path: %w", err)
+	}
+	if f.Status < 400 || f.Status > 599 {
+		return fmt.Errorf("fault status %d: want 400-599", f.Status)
+	}
+	f.re = re
+	e.mu.Lock()
+	e.faults = append(e.faults, &f)
+	e.mu.Unlock()
+	return nil
+}
+
+// ClearFaults removes every fault.
+func (e *Emulator) ClearFaults() {
+	e.mu.Lock()
+	e.faults = nil
+	e.mu.Unlock()
+}
+
+// SetLatency delays every vendor request by d.
+func (e *Emulator) SetLatency(d time.Duration) {
+	e.mu.Lock()
+	e.latency = d
+	e.mu.Unlock()
+}
+
+// Requests returns a copy of the request log.
+func (e *Emulator) Requests() []Request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Request(nil), e.reqs...)
+}
+
+// ServeHTTP serves the control endpoints and, for everything else, the
+// vendor API with faults, latency and logging applied.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_emulator/state":
+		writeJSON(w, http.StatusOK, e.state())
+		return
+	case "/_emulator/requests":
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		enc := json.NewEncoder(w)
+		for _, q := range e.Requests() {
+			_ = enc.Encode(q)
+		}
+		return
+	case "/_emulator/config":
+		e.serveConfig(w, r)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	fault, latency := e.match(r)
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+		}
+	}
+	if fault != nil {
+		e.writeErr(sw, r, fault.Status, time.Duration(fault.RetryAfter)*time.Second)
+	} else {
+		e.api.ServeHTTP(sw, r)
+	}
+	e.mu.Lock()
+	e.reqs = append(e.reqs, Request{Time: time.Now().UTC(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: sw.status})
+	e.mu.Unlock()
+}
+
+func (e *Emulator) match(r *http.Request) (*Fault, time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, f := range e.faults {
+		if f.Method != "" && f.Method != r.Method {
+			continue
+		}
+		if !f.re.MatchString(r.URL.Path) {
+			continue
+		}
+		if f.Times > 0 {
+			f.Times--
+			if f.Times == 0 {
+				e.faults = append(e.faults[:i:i], e.faults[i+1:]...)
+			}
+		}
+		return f, e.latency
+	}
+	return nil, e.latency
+}
+
+func (e *Emulator) serveConfig(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		e.mu.Lock()
+		c := Config{LatencyMS: int(e.latency / time.Millisecond), Faults: []Fault{}}
+		for _, f := range e.faults {
+			c.Faults = append(c.Faults, *f)
+		}
+		e.mu.Unlock()
+		writeJSON(w, http.StatusOK, c)
+	case http.MethodPost:
+		var c Config
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad config: " + err.Error()})
+			return
+		}
+		if c.LatencyMS < 0 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "latencyMs must not be negative"})
+			return
+		}
+		for _, f := range c.Faults {
+			// Validate all before applying any, so a bad request changes nothing.
+			if _, err := regexp.Compile(f.Path); err != nil || f.Status < 400 || f.Status > 599 {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("bad fault %+v", f)})
+				return
+			}
+		}
+		e.ClearFaults()
+		for _, f := range c.Faults {
+			_ = e.AddFault(f)
+		}
+		e.SetLatency(time.Duration(c.LatencyMS) * time.Millisecond)
+		writeJSON(w, http.StatusOK, c)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use GET or POST"})
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// WriteJSON writes v as a JSON response with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
+
+// RetryAfterSeconds formats d for a Retry-After header, rounding up.
+func RetryAfterSeconds(d time.Duration) string {
+	s := int((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return strconv.Itoa(s)
+}
+
+// Listen binds addr, with a one-line error when the port is taken.
+func Listen(name, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot listen on %s: %w", name, addr, err)
+	}
+	return ln, nil
+}

@@ -1,0 +1,247 @@
+// Package workflows holds the Offboarding workflow: deterministic, no I/O.
+// Everything that touches a vendor runs in the activities package.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/offboard/offboard/connectors"
+)
+
+// Names other packages use to reach the workflow.
+const (
+	// TaskQueue is where offboard workers poll.
+	TaskQueue = "offboarding"
+	// OffboardingName is the workflow type name.
+	OffboardingName = "Offboarding"
+	// QueryStatus returns the whole case as a Status.
+	QueryStatus = "status"
+	// UpdateResolveStep retries or skips a parked step.
+	UpdateResolveStep = "resolve-step"
+	// WorkflowIDPrefix starts every offboarding's workflow ID.
+	WorkflowIDPrefix = "offboard/"
+)
+
+// Search attributes. Their values are plaintext everywhere, so they carry
+// states and step IDs only.
+var (
+	SAState       = temporal.NewSearchAttributeKeyKeyword("OffboardingState")
+	SAParkedSteps = temporal.NewSearchAttributeKeyKeywordList("ParkedSteps")
+	SAEffectiveAt = temporal.NewSearchAttributeKeyTime("EffectiveAt")
+)
+
+// SearchAttributes returns the custom search attributes to register.
+func SearchAttributes() map[string]enumspb.IndexedValueType {
+	return map[string]enumspb.IndexedValueType{
+		SAState.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SAParkedSteps.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		SAEffectiveAt.GetName(): enumspb.INDEXED_VALUE_TYPE_DATETIME,
+	}
+}
+
+// Mode says how a termination is handled.
+type Mode string
+
+// Modes.
+const (
+	ModeStandard Mode = "standard"
+	// ModeHostile is for a termination where the person may act against
+	// the company: cut first, notify after.
+	ModeHostile Mode = "hostile"
+)
+
+// Input starts an offboarding. Fields can be added; keep it one struct.
+type Input struct {
+	EmployeeID  string    `json:"employeeId"`
+	Email       string    `json:"email,omitempty"`
+	DisplayName string    `json:"displayName,omitempty"`
+	Manager     string    `json:"manager,omitempty"`
+	EffectiveAt time.Time `json:"effectiveAt,omitzero"`
+	TimeZone    string    `json:"timeZone,omitempty"`
+	Mode        Mode      `json:"mode"`
+	Reason      string    `json:"reason,omitempty"`
+	RequestedBy string    `json:"requestedBy"`
+	// Overrides maps a system to the account to use there.
+	Overrides map[string]string `json:"overrides,omitempty"`
+	// Policy bounds retries and reminders; zero means the defaults.
+	Policy Policy `json:"policy,omitzero"`
+}
+
+var employeeIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidateEmployeeID checks an HR employee ID. IDs become workflow IDs, which
+// are plaintext everywhere, so an email address is refused.
+func ValidateEmployeeID(id string) error {
+	if id == "" {
+		return errors.New("employee ID is empty")
+	}
+	if !employeeIDPattern.MatchString(id) {
+		return fmt.Errorf("employee ID must be 1-64 letters, digits, '.', '_' or '-' (an email address is not an employee ID)")
+	}
+	return nil
+}
+
+// WorkflowID is the offboarding workflow ID for an employee.
+func WorkflowID(employeeID string) string { return WorkflowIDPrefix + employeeID }
+
+// Validate checks the input before anything starts.
+func (in Input) Validate() error {
+	var errs []error
+	if err := ValidateEmployeeID(in.EmployeeID); err != nil {
+		errs = append(errs, err)
+	}
+	if in.Mode != ModeStandard && in.Mode != ModeHostile {
+		errs = append(errs, fmt.Errorf("mode %q: want standard or hostile", in.Mode))
+	}
+	if in.RequestedBy == "" {
+		errs = append(errs, errors.New("requestedBy is empty"))
+	}
+	if in.TimeZone != "" {
+		if _, err := time.LoadLocation(in.TimeZone); err != nil {
+			errs = append(errs, fmt.Errorf("time zone %q is unknown", in.TimeZone))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CaseState is the state of a whole case, also its OffboardingState search
+// attribute.
+type CaseState string
+
+// Case states.
+const (
+	CaseRunning CaseState = "running"
+	CaseParked  CaseState = "parked"
+	CaseDone    CaseState = "done"
+	CaseFailed  CaseState = "failed"
+)
+
+// CaseStates lists the states `offboard list --state` accepts.
+var CaseStates = []CaseState{CaseRunning, CaseParked, CaseDone, CaseFailed}
+
+// StepStatus is where a step is in its life.
+type StepStatus string
+
+// Step states: pending → running → done, or parked → (retry) running, or skipped.
+const (
+	StepPending StepStatus = "pending"
+	StepRunning StepStatus = "running"
+	StepDone    StepStatus = "done"
+	StepParked  StepStatus = "parked"
+	StepSkipped StepStatus = "skipped"
+)
+
+// Results of a done step.
+const (
+	ResultVerified  = "verified"   // changed, and a re-read proved it
+	ResultAlready   = "already"    // desired state already held, and a re-read proved it
+	ResultPlanned   = "planned"    // a plan step found the account and listed its steps
+	ResultNoAccount = "no-account" // a plan step found no account in the system
+)
+
+// ActionPlan is the synthetic first step of every system: resolve the
+// person's account and plan its steps.
+const ActionPlan = "plan"
+
+// StepState is one step of a case.
+type StepState struct {
+	ID          string     `json:"id"`
+	System      string     `json:"system"`
+	Action      string     `json:"action"`
+	Description string     `json:"description,omitempty"`
+	Targets     []string   `json:"targets,omitempty"`
+	State       StepStatus `json:"state"`
+	Result      string     `json:"result,omitempty"`
+	Attempts    int        `json:"attempts"`
+	ErrorKind   string     `json:"errorKind,omitempty"`
+	LastError   string     `json:"lastError,omitempty"`
+	Records     []string   `json:"records,omitempty"`
+	StartedAt   time.Time  `json:"startedAt,omitzero"`
+	ParkedAt    time.Time  `json:"parkedAt,omitzero"`
+	VerifiedAt  time.Time  `json:"verifiedAt,omitzero"`
+	SkippedBy   string     `json:"skippedBy,omitempty"`
+	SkipReason  string     `json:"skipReason,omitempty"`
+	Reminders   int        `json:"reminders,omitempty"`
+}
+
+// SystemState is what a case knows of one system.
+type SystemState struct {
+	System  string              `json:"system"`
+	Found   bool                `json:"found"`
+	Account *connectors.Account `json:"account,omitempty"`
+}
+
+// Decision is an operator's retry or skip, as recorded.
+type Decision struct {
+	Step      string    `json:"step"`
+	Action    string    `json:"action"`
+	By        string    `json:"by"`
+	Reason    string    `json:"reason,omitempty"`
+	RequestID string    `json:"requestId,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// Status is the whole case, as the status query returns it.
+type Status struct {
+	CaseID      string        `json:"caseId"`
+	EmployeeID  string        `json:"employeeId"`
+	Mode        Mode          `json:"mode"`
+	Reason      string        `json:"reason,omitempty"`
+	RequestedBy string        `json:"requestedBy"`
+	State       CaseState     `json:"state"`
+	StartedAt   time.Time     `json:"startedAt"`
+	FinishedAt  time.Time     `json:"finishedAt,omitzero"`
+	Systems     []SystemState `json:"systems"`
+	Steps       []StepState   `json:"steps"`
+	Decisions   []Decision    `json:"decisions,omitempty"`
+}
+
+// Step returns the step with the given ID.
+func (s *Status) Step(id string) (*StepState, bool) {
+	i := slices.IndexFunc(s.Steps, func(st StepState) bool { return st.ID == id })
+	if i < 0 {
+		return nil, false
+	}
+	return &s.Steps[i], true
+}
+
+// ParkedSteps lists the IDs of parked steps, sorted.
+func (s *Status) ParkedSteps() []string {
+	var ids []string
+	for _, st := range s.Steps {
+		if st.State == StepParked {
+			ids = append(ids, st.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Decision actions.
+const (
+	ActionRetry = "retry"
+	ActionSkip  = "skip"
+)
+
+// ResolveStepRequest is the resolve-step Update's input.
+type ResolveStepRequest struct {
+	Step      string `json:"step"`
+	Action    string `json:"action"`
+	Reason    string `json:"reason,omitempty"`
+	By        string `json:"by"`
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// ResolveStepResult is the resolve-step Update's answer.
+type ResolveStepResult struct {
+	Step   string    `json:"step"`
+	Action string    `json:"action"`
+	At     time.Time `json:"at"`
+}
