@@ -186,3 +186,20 @@ var emailLike = regexp.MustCompile(`[^\s"'<>()@,;:]+@[^\s"'<>()@,;:]+`)
 func Scrub(msg string) string {
 	return emailLike.ReplaceAllString(msg, "[redacted]")
 }
+
+// WithAccount returns the subject enriched with what an identity system
+// reported: its attributes, and its email when none was given.
+func (s Subject) WithAccount(a Account) Subject {
+	attrs := make(map[string]string, len(s.Attributes)+len(a.Attributes))
+	for k, v := range s.Attributes {
+		attrs[k] = v
+	}
+	for k, v := range a.Attributes {
+		attrs[k] = v
+	}
+	s.Attributes = attrs
+	if s.Email == "" {
+		s.Email = a.Attributes["email"]
+	}
+	return s
+}

@@ -148,7 +148,7 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 	if len(systems.Systems) == 0 {
 		return temporal.NewNonRetryableApplicationError("no systems are configured on the worker", "InvalidInput", nil)
 	}
-	subject := connectors.Subject{EmployeeID: in.EmployeeID, Email: in.Email, Overrides: in.Overrides, Attributes: map[string]string{}}
+	subject := connectors.Subject{EmployeeID: in.EmployeeID, Email: in.Email, Overrides: in.Overrides}
 	for _, sys := range systems.Systems {
 		w.status.Systems = append(w.status.Systems, SystemState{System: sys})
 		w.status.Steps = append(w.status.Steps, StepState{
@@ -171,12 +171,7 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 	if systems.Identity != "" {
 		w.runStep(ctx, systems.Identity+"."+ActionPlan, subject)
 		if acc, ok := w.accounts[systems.Identity]; ok {
-			for k, v := range acc.Attributes {
-				subject.Attributes[k] = v
-			}
-			if subject.Email == "" {
-				subject.Email = acc.Attributes["email"]
-			}
+			subject = subject.WithAccount(acc)
 		}
 		startSystem(systems.Identity, subject)
 		rest = slices.DeleteFunc(slices.Clone(rest), func(s string) bool { return s == systems.Identity })

@@ -1,0 +1,168 @@
+// Package cli is offboard's command tree, and the only place that prints
+// for people. It runs in-process: streams, environment and the dev server
+// are injected, so tests drive it without a subprocess.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/offboard/offboard/config"
+)
+
+// Env is the environment the CLI reads (the same shape envconfig uses).
+type Env = envconfig.EnvLookup
+
+// MapEnv is an Env from a map, for tests.
+type MapEnv map[string]string
+
+// Environ implements Env.
+func (m MapEnv) Environ() []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// LookupEnv implements Env.
+func (m MapEnv) LookupEnv(k string) (string, bool) { v, ok := m[k]; return v, ok }
+
+// DevOptions configure `offboard dev`.
+type DevOptions struct {
+	DB       string
+	Port     int
+	UIPort   int
+	OktaPort int
+	Seed     string
+	Dir      string
+}
+
+// Options inject what the CLI needs from its process.
+type Options struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Env    Env
+	// Dev runs `offboard dev`. main injects it so that this package does not
+	// link the Temporal server.
+	Dev func(ctx context.Context, o DevOptions, out io.Writer) error
+	// DialTimeout bounds reaching Temporal; default 5s.
+	DialTimeout time.Duration
+}
+
+// Execute runs the CLI with args (without the program name) and returns the
+// process exit code. Errors are printed once, to stderr.
+func Execute(ctx context.Context, args []string, o Options) int {
+	if o.Stdin == nil {
+		o.Stdin = os.Stdin
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.Env == nil {
+		o.Env = envconfig.EnvLookupOS
+	}
+	if o.DialTimeout == 0 {
+		o.DialTimeout = 5 * time.Second
+	}
+	a := &app{opts: o}
+	root := a.root()
+	root.SetArgs(args)
+	root.SetIn(o.Stdin)
+	root.SetOut(o.Stdout)
+	root.SetErr(o.Stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(o.Stderr, "offboard: %s\n", oneLine(err.Error()))
+		return 1
+	}
+	return 0
+}
+
+type app struct {
+	opts       Options
+	configPath string
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "offboard",
+		Short: "Close every way a leaver had in, prove it, and keep the record",
+		Long: `offboard runs each offboarding as a durable Temporal workflow that revokes
+Okta (and, as they are added, GitHub, Slack, AWS and Google Workspace)
+access together, verifies every revocation and keeps who did what.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $OFFBOARD_CONFIG, ./offboard.yaml, then .offboard/dev.yaml)")
+	root.AddCommand(a.devCmd(), a.workerCmd(), a.terminateCmd(), a.planCmd(), a.statusCmd(), a.listCmd(), a.retryCmd(), a.skipCmd())
+	return root
+}
+
+func (a *app) lookup(k string) (string, bool) { return a.opts.Env.LookupEnv(k) }
+
+func (a *app) loadConfig() (*config.Config, error) {
+	return config.Load(a.configPath, a.lookup)
+}
+
+// dial connects to Temporal with the standard TEMPORAL_* settings, failing
+// within DialTimeout rather than hanging.
+func (a *app) dial(ctx context.Context) (client.Client, error) {
+	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: a.opts.Env})
+	if err != nil {
+		return nil, fmt.Errorf("temporal client settings: %w", err)
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "offboarding"
+	}
+	opts.Logger = sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
+	addr := opts.HostPort
+	if addr == "" {
+		addr = client.DefaultHostPort
+	}
+	dctx, cancel := context.WithTimeout(ctx, a.opts.DialTimeout)
+	defer cancel()
+	c, err := client.DialContext(dctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Temporal at %s, namespace %s (is `make run` running, or TEMPORAL_ADDRESS set?): %s", addr, opts.Namespace, rootCause(err))
+	}
+	return c, nil
+}
+
+func rootCause(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func (a *app) by(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if u, ok := a.lookup("USER"); ok && u != "" {
+		return u
+	}
+	return "unknown"
+}

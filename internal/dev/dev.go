@@ -1,0 +1,236 @@
+// Package dev assembles the one-machine stack behind `offboard dev`: the
+// embedded Temporal server and Web UI, the vendor emulators seeded with the
+// demo org, the config that points offboard at them, and a worker. The
+// end-to-end tests start the same stack.
+package dev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/offboard/offboard/cli"
+	"github.com/offboard/offboard/config"
+	oktaemu "github.com/offboard/offboard/emulators/okta"
+	"github.com/offboard/offboard/emulators/seed"
+	"github.com/offboard/offboard/internal/devserver"
+	"github.com/offboard/offboard/worker"
+	"github.com/offboard/offboard/workflows"
+)
+
+// EmulatorToken is the API token the dev emulators accept. It guards
+// nothing real; it exists so the connectors send credentials as they would.
+const EmulatorToken = "offboard-dev-emulator-token"
+
+// Options configure a stack.
+type Options struct {
+	cli.DevOptions
+	// Okta reuses an emulator across restarts (tests); nil starts one.
+	Okta *oktaemu.Server
+	// Quiet discards the server log instead of writing Dir/temporal.log.
+	Quiet bool
+}
+
+// Stack is a running dev stack.
+type Stack struct {
+	Server   *devserver.Server
+	Client   client.Client
+	Worker   sdkworker.Worker
+	Okta     *oktaemu.Server
+	OktaURL  string
+	Config   *config.Config
+	Path     string // the written config file
+	servers  []*http.Server
+	ownsOkta bool
+	dir      string
+}
+
+// Start starts the stack. On error everything started is stopped.
+func Start(ctx context.Context, o Options) (st *Stack, err error) {
+	if o.Dir == "" {
+		o.Dir = ".offboard"
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("dev directory: %w", err)
+	}
+	s := &Stack{dir: o.Dir}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+
+	org, err := seed.Load(o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	s.Okta, s.ownsOkta = o.Okta, o.Okta == nil
+	if s.ownsOkta {
+		s.Okta = oktaemu.New(org, oktaemu.Options{Token: EmulatorToken})
+		if err := s.loadEmulatorState(); err != nil {
+			return nil, err
+		}
+	}
+	oktaAddr, err := s.serve("Okta emulator", o.OktaPort, s.Okta)
+	if err != nil {
+		return nil, err
+	}
+	s.OktaURL = "http://" + oktaAddr
+
+	logPath := filepath.Join(o.Dir, "temporal.log")
+	if o.Quiet {
+		logPath = ""
+	}
+	s.Server, err = devserver.Start(devserver.Options{
+		DBPath: o.DB, Port: o.Port, UIPort: o.UIPort,
+		Namespace: "offboarding", SearchAttributes: workflows.SearchAttributes(), LogPath: logPath,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Client, err = client.DialContext(ctx, client.Options{
+		HostPort:  s.Server.FrontendAddr(),
+		Namespace: "offboarding",
+		Logger:    sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to the embedded server: %w", err)
+	}
+	if err := worker.Bootstrap(ctx, s.Client, "offboarding", slog.New(slog.DiscardHandler)); err != nil {
+		return nil, err
+	}
+
+	s.Path = filepath.Join(o.Dir, "dev.yaml")
+	body := fmt.Sprintf("# Written by `offboard dev`: points offboard at the local emulators.\nokta:\n  orgUrl: %s\n  token: %s\n", s.OktaURL, EmulatorToken)
+	if err := os.WriteFile(s.Path, []byte(body), 0o600); err != nil {
+		return nil, fmt.Errorf("write dev config: %w", err)
+	}
+	s.Config, err = config.Load(s.Path, func(string) (string, bool) { return "", false })
+	if err != nil {
+		return nil, err
+	}
+	acts, err := worker.Activities(ctx, s.Config)
+	if err != nil {
+		return nil, err
+	}
+	s.Worker = worker.New(s.Client, acts, sdkworker.Options{})
+	if err := s.Worker.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Stack) serve(name string, port int, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return "", fmt.Errorf("%s port 127.0.0.1:%d is already in use (or not allowed); stop what holds it or choose another port", name, port)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() { _ = srv.Serve(ln) }()
+	return ln.Addr().String(), nil
+}
+
+func (s *Stack) statePath(name string) string {
+	return filepath.Join(s.dir, "emulators", name+".json")
+}
+
+// loadEmulatorState restores what the emulators held when dev last stopped,
+// so a resumed case finds the vendors as it left them.
+func (s *Stack) loadEmulatorState() error {
+	f, err := os.Open(s.statePath("okta"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("emulator state: %w", err)
+	}
+	defer f.Close()
+	if err := s.Okta.LoadState(f); err != nil {
+		return fmt.Errorf("emulator state %s: %w (delete it to start from the demo org)", s.statePath("okta"), err)
+	}
+	return nil
+}
+
+func (s *Stack) saveEmulatorState() error {
+	if !s.ownsOkta || s.Okta == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(s.statePath("okta")), 0o700); err != nil {
+		return err
+	}
+	tmp := s.statePath("okta") + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := s.Okta.SaveState(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, s.statePath("okta"))
+}
+
+// Stop stops the worker, the server and the emulators, saving emulator state.
+func (s *Stack) Stop() error {
+	if s.Worker != nil {
+		s.Worker.Stop()
+	}
+	if s.Client != nil {
+		s.Client.Close()
+	}
+	var errs []error
+	if s.Server != nil {
+		errs = append(errs, s.Server.Stop())
+	}
+	for _, srv := range s.servers {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		errs = append(errs, srv.Shutdown(ctx))
+		cancel()
+	}
+	errs = append(errs, s.saveEmulatorState())
+	return errors.Join(errs...)
+}
+
+// Run is `offboard dev`: start the stack, say where everything is, and run
+// until ctx ends.
+func Run(ctx context.Context, o cli.DevOptions, out io.Writer) error {
+	s, err := Start(ctx, Options{DevOptions: o})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, `offboard dev is running (Ctrl-C stops it; state is kept in %s).
+
+  Temporal frontend  %s   namespace offboarding
+  Temporal Web UI    http://%s/namespaces/offboarding/workflows
+  Okta emulator      %s   (state: %s/_emulator/state)
+  Config             %s
+
+Try, in another terminal:
+  bin/offboard plan E1001
+  bin/offboard terminate E1001 --reason "demo"
+  bin/offboard status E1001
+`, o.DB, s.Server.FrontendAddr(), s.Server.UIAddr(), s.OktaURL, s.OktaURL, s.Path)
+	<-ctx.Done()
+	fmt.Fprintln(out, "\nstopping...")
+	if err := s.Stop(); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	fmt.Fprintln(out, "stopped; run `make run` again to resume open cases")
+	return nil
+}

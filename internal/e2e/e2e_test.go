@@ -1,0 +1,410 @@
+// Package e2e runs offboard end to end: the embedded Temporal server, a
+// worker, the vendor emulators, and the CLI in-process. It is the one test
+// package that links the Temporal server.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/offboard/offboard/cli"
+	"github.com/offboard/offboard/emulators/emu"
+	oktaemu "github.com/offboard/offboard/emulators/okta"
+	"github.com/offboard/offboard/emulators/seed"
+	"github.com/offboard/offboard/internal/dev"
+	"github.com/offboard/offboard/internal/devserver"
+	"github.com/offboard/offboard/workflows"
+)
+
+var update = flag.Bool("update", false, "rewrite the replay history in workflows/testdata")
+
+type harness struct {
+	t     *testing.T
+	stack *dev.Stack
+	env   cli.MapEnv
+}
+
+func start(t *testing.T, o dev.Options) *harness {
+	t.Helper()
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	if o.Port == 0 {
+		o.Port = -1
+	}
+	o.Quiet = true
+	s, err := dev.Start(t.Context(), o)
+	if err != nil {
+		t.Fatalf("start stack: %v", err)
+	}
+	h := &harness{t: t, stack: s, env: cli.MapEnv{
+		"TEMPORAL_ADDRESS": s.Server.FrontendAddr(),
+		"OFFBOARD_CONFIG":  s.Path,
+		"USER":             "e2e-operator",
+	}}
+	t.Cleanup(func() { _ = s.Stop() })
+	return h
+}
+
+// cli runs the offboard CLI in-process.
+func (h *harness) cli(args ...string) (string, string, int) {
+	var out, errb bytes.Buffer
+	code := cli.Execute(h.t.Context(), args, cli.Options{Stdout: &out, Stderr: &errb, Env: h.env})
+	return out.String(), errb.String(), code
+}
+
+func (h *harness) mustCLI(args ...string) string {
+	h.t.Helper()
+	out, errs, code := h.cli(args...)
+	if code != 0 {
+		h.t.Fatalf("offboard %s: exit %d: %s", strings.Join(args, " "), code, errs)
+	}
+	return out
+}
+
+func (h *harness) status(employee string) workflows.Status {
+	h.t.Helper()
+	var st workflows.Status
+	out := h.mustCLI("status", employee, "-o", "json")
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		h.t.Fatalf("status json: %v\n%s", err, out)
+	}
+	return st
+}
+
+// waitFor polls the case until cond holds. The deadline only stops a hung
+// test; it asserts nothing about speed.
+func (h *harness) waitFor(employee, what string, cond func(workflows.Status) bool) workflows.Status {
+	h.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		var st workflows.Status
+		v, err := h.stack.Client.QueryWorkflow(h.t.Context(), workflows.WorkflowID(employee), "", workflows.QueryStatus)
+		if err == nil && v.Get(&st) == nil && cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("case %s never reached %q; last status %+v (err %v)", employee, what, st, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func stepState(st workflows.Status, id string) workflows.StepStatus {
+	if s, ok := st.Step(id); ok {
+		return s.State
+	}
+	return ""
+}
+
+func oktaID(t *testing.T, employee string) string {
+	org, err := seed.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := org.Person(employee)
+	if !ok || p.Okta == nil {
+		t.Fatalf("%s has no okta account in the demo", employee)
+	}
+	return p.Okta.ID
+}
+
+func assertAllVerified(t *testing.T, st workflows.Status) {
+	t.Helper()
+	if st.State != workflows.CaseDone {
+		t.Fatalf("case state %s, want done", st.State)
+	}
+	for _, s := range st.Steps {
+		if s.Action == workflows.ActionPlan {
+			continue
+		}
+		if s.State != workflows.StepDone || (s.Result != workflows.ResultVerified && s.Result != workflows.ResultAlready) || s.VerifiedAt.IsZero() {
+			t.Errorf("step %s: state %s result %q verifiedAt %v, want done and verified", s.ID, s.State, s.Result, s.VerifiedAt)
+		}
+	}
+}
+
+func TestTerminateClosesOkta(t *testing.T) {
+	h := start(t, dev.Options{DevOptions: cli.DevOptions{UIPort: -1}})
+
+	plan := h.mustCLI("plan", "E1001")
+	for _, want := range []string{"okta.remove-admin-roles", "okta.suspend", "okta.clear-sessions", "okta.revoke-grants", "okta.remove-groups", "okta.reset-factors", "nothing was changed"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+	if n := len(h.stack.Okta.Emulator().Requests()); n == 0 {
+		t.Fatal("plan made no vendor requests")
+	}
+	for _, r := range h.stack.Okta.Emulator().Requests() {
+		if r.Method != http.MethodGet {
+			t.Fatalf("plan wrote to Okta: %s %s", r.Method, r.Path)
+		}
+	}
+	if _, err := h.stack.Client.DescribeWorkflowExecution(t.Context(), workflows.WorkflowID("E1001"), ""); err == nil {
+		t.Fatal("plan started a workflow")
+	}
+
+	out := h.mustCLI("terminate", "E1001", "--reason", "e2e")
+	if !strings.Contains(out, "case offboard/E1001 started") {
+		t.Fatalf("terminate said %q", out)
+	}
+	st := h.waitFor("E1001", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	assertAllVerified(t, st)
+	if st.RequestedBy != "e2e-operator" || st.Reason != "e2e" {
+		t.Errorf("requested by %q reason %q", st.RequestedBy, st.Reason)
+	}
+
+	u, ok := h.stack.Okta.User(oktaID(t, "E1001"))
+	if !ok {
+		t.Fatal("user gone from emulator")
+	}
+	if u.Status != "SUSPENDED" || u.Sessions != 0 || len(u.Grants) != 0 || u.OAuthTokens != 0 || len(u.Roles) != 0 || len(u.Factors) != 0 {
+		t.Errorf("emulator state after offboarding: %+v", u)
+	}
+	for _, g := range u.Groups {
+		if strings.HasPrefix(g, "00gPROJ") || g == "00gENGINEERING000001" || g == "00gADMINS00000000001" {
+			t.Errorf("still in editable group %s", g)
+		}
+	}
+	// The state endpoint shows the change to a person looking.
+	resp, err := http.Get(h.stack.OktaURL + "/_emulator/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := new(bytes.Buffer)
+	_, _ = body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(body.String(), "SUSPENDED") {
+		t.Errorf("/_emulator/state does not show the suspension")
+	}
+
+	// A repeated HR event returns the same case.
+	out = h.mustCLI("terminate", "E1001")
+	if !strings.Contains(out, "case offboard/E1001 already exists") {
+		t.Fatalf("second terminate said %q", out)
+	}
+
+	text := h.mustCLI("status", "E1001")
+	for _, want := range []string{"Case offboard/E1001: done", "okta.suspend", "done (verified)", "VERIFIED AT"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status lacks %q:\n%s", want, text)
+		}
+	}
+	list := h.mustCLI("list", "--state", "done")
+	if !strings.Contains(list, "offboard/E1001") {
+		t.Errorf("list --state done lacks the case:\n%s", list)
+	}
+
+	// The Web UI is served and lists the workflow through its API proxy.
+	ui := "http://" + h.stack.Server.UIAddr()
+	if r, err := http.Get(ui + "/"); err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("web UI: %v %v", r, err)
+	}
+	r, err := http.Get(ui + "/api/v1/namespaces/offboarding/workflows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body.Reset()
+	_, _ = body.ReadFrom(r.Body)
+	r.Body.Close()
+	if !strings.Contains(body.String(), "offboard/E1001") {
+		t.Errorf("web UI API does not list the case: %s", body.String())
+	}
+
+	if *update {
+		hist := h.stack.Client.GetWorkflowHistory(t.Context(), workflows.WorkflowID("E1001"), "", false, 0)
+		var events []json.RawMessage
+		for hist.HasNext() {
+			e, err := hist.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := protoJSON(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, b)
+		}
+		b, _ := json.MarshalIndent(map[string]any{"events": events}, "", "  ")
+		if err := os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", "offboarding-okta.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestParkRetrySkip(t *testing.T) {
+	h := start(t, dev.Options{})
+	em := h.stack.Okta.Emulator()
+	suspendPath := "/api/v1/users/" + oktaID(t, "E1002") + "/lifecycle/suspend"
+	if err := em.AddFault(emu.Fault{Method: http.MethodPost, Path: "^" + suspendPath + "$", Status: http.StatusForbidden}); err != nil {
+		t.Fatal(err)
+	}
+	h.mustCLI("terminate", "E1002", "--reason", "park test")
+	st := h.waitFor("E1002", "okta.suspend parked", func(s workflows.Status) bool { return stepState(s, "okta.suspend") == workflows.StepParked })
+	s, _ := st.Step("okta.suspend")
+	if s.ErrorKind != "PermissionDenied" || s.Attempts != 1 || !strings.Contains(s.LastError, "403") {
+		t.Errorf("parked step: kind %q attempts %d error %q", s.ErrorKind, s.Attempts, s.LastError)
+	}
+	if st.State != workflows.CaseParked {
+		t.Errorf("case state %s, want parked", st.State)
+	}
+	if list := h.mustCLI("list", "--state", "parked"); !strings.Contains(list, "offboard/E1002") || !strings.Contains(list, "okta.suspend") {
+		t.Errorf("list --state parked:\n%s", list)
+	}
+
+	// Rejections change nothing.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"retry", "E1002", "--step", "okta.remove-admin-roles"}, "not parked"},
+		{[]string{"retry", "E1002", "--step", "okta.nope"}, `step "okta.nope" is not in this case`},
+		{[]string{"skip", "E1002", "--step", "okta.suspend"}, `required flag(s) "reason" not set`},
+		{[]string{"retry", "E1002"}, `required flag(s) "step" not set`},
+		{[]string{"retry", "E9999", "--step", "okta.suspend"}, "no case for employee E9999"},
+	} {
+		_, errs, code := h.cli(c.args...)
+		if code == 0 || !strings.Contains(errs, c.want) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("offboard %v: exit %d stderr %q, want one line with %q", c.args, code, errs, c.want)
+		}
+	}
+	if st := h.status("E1002"); len(st.Decisions) != 0 {
+		t.Fatalf("a rejected request was recorded: %+v", st.Decisions)
+	}
+
+	em.ClearFaults()
+	out := h.mustCLI("retry", "E1002", "--step", "okta.suspend", "--reason", "granted the role", "--request-id", "req-1")
+	if !strings.Contains(out, "retry of okta.suspend recorded") {
+		t.Errorf("retry said %q", out)
+	}
+	// Repeating the same request is harmless (same Update ID).
+	h.mustCLI("retry", "E1002", "--step", "okta.suspend", "--reason", "granted the role", "--request-id", "req-1")
+	st = h.waitFor("E1002", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	assertAllVerified(t, st)
+	if len(st.Decisions) != 1 || st.Decisions[0].By != "e2e-operator" || st.Decisions[0].Reason != "granted the role" || st.Decisions[0].At.IsZero() {
+		t.Errorf("decisions: %+v", st.Decisions)
+	}
+	if s, _ := st.Step("okta.suspend"); s.Attempts != 2 {
+		t.Errorf("okta.suspend attempts %d, want 2", s.Attempts)
+	}
+	if u, _ := h.stack.Okta.User(oktaID(t, "E1002")); u.Status != "SUSPENDED" {
+		t.Errorf("E1002 status %s after retry", u.Status)
+	}
+
+	// Skip: a step that cannot be done is given up with a reason, and the
+	// rest of the system still runs.
+	factorsPath := "/api/v1/users/" + oktaID(t, "E1015") + "/lifecycle/reset_factors"
+	if err := em.AddFault(emu.Fault{Method: http.MethodPost, Path: "^" + factorsPath + "$", Status: http.StatusForbidden}); err != nil {
+		t.Fatal(err)
+	}
+	h.mustCLI("terminate", "E1015")
+	h.waitFor("E1015", "okta.reset-factors parked", func(s workflows.Status) bool { return stepState(s, "okta.reset-factors") == workflows.StepParked })
+	h.mustCLI("skip", "E1015", "--step", "okta.reset-factors", "--reason", "factors are managed by the MDM", "--by", "sec-lead")
+	st = h.waitFor("E1015", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	s, _ = st.Step("okta.reset-factors")
+	if s.State != workflows.StepSkipped || s.SkippedBy != "sec-lead" || s.SkipReason != "factors are managed by the MDM" {
+		t.Errorf("skipped step: %+v", s)
+	}
+	if text := h.mustCLI("status", "E1015"); !strings.Contains(text, "skipped by sec-lead: factors are managed by the MDM") {
+		t.Errorf("status does not show the skip:\n%s", text)
+	}
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	h := start(t, dev.Options{})
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"terminate", "E9999"}, "unknown employee E9999"},
+		{[]string{"terminate", "ada.lovelace@example.com"}, "not an employee ID"},
+		{[]string{"terminate", "E1001", "--mode", "nuclear"}, `mode "nuclear"`},
+		{[]string{"plan", "E9999"}, "unknown employee E9999"},
+		{[]string{"status", "E1003"}, "no case for employee E1003"},
+		{[]string{"list", "--state", "weird"}, `state "weird"`},
+		{[]string{"status", "E1003", "-o", "yaml"}, `output format "yaml"`},
+		{[]string{"terminate"}, "needs exactly one employee ID"},
+	}
+	for _, c := range cases {
+		_, errs, code := h.cli(c.args...)
+		if code == 0 || !strings.Contains(errs, c.want) {
+			t.Errorf("offboard %v: exit %d stderr %q, want %q", c.args, code, errs, c.want)
+		}
+		if strings.Contains(errs, "@example.com") && c.args[1] != "ada.lovelace@example.com" {
+			t.Errorf("offboard %v leaked an email: %q", c.args, errs)
+		}
+	}
+	for _, id := range []string{"E9999", "E1003"} {
+		_, err := h.stack.Client.DescribeWorkflowExecution(t.Context(), workflows.WorkflowID(id), "")
+		var nf *serviceerror.NotFound
+		if !errorsAs(err, &nf) {
+			t.Errorf("a case exists for %s after bad input: %v", id, err)
+		}
+	}
+	for _, r := range h.stack.Okta.Emulator().Requests() {
+		if r.Method != http.MethodGet {
+			t.Errorf("bad input wrote to Okta: %s %s", r.Method, r.Path)
+		}
+	}
+}
+
+func TestRestartMidCaseFinishes(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "temporal.db")
+	org, err := seed.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	okta := oktaemu.New(org, oktaemu.Options{Token: dev.EmulatorToken})
+	okta.Emulator().SetLatency(400 * time.Millisecond)
+
+	first := start(t, dev.Options{DevOptions: cli.DevOptions{DB: db, Dir: dir}, Okta: okta})
+	first.mustCLI("terminate", "E1005", "--reason", "restart test")
+	first.waitFor("E1005", "some steps done", func(s workflows.Status) bool {
+		return stepState(s, "okta.remove-admin-roles") == workflows.StepDone && stepState(s, "okta.reset-factors") != workflows.StepDone
+	})
+	if err := first.stack.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if _, err := os.Stat(db + "-wal"); err != nil {
+		t.Errorf("SQLite WAL file missing: %v", err)
+	}
+
+	okta.Emulator().SetLatency(0)
+	second := start(t, dev.Options{DevOptions: cli.DevOptions{DB: db, Dir: dir}, Okta: okta})
+	st := second.waitFor("E1005", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	assertAllVerified(t, st)
+	if u, _ := okta.User(oktaID(t, "E1005")); u.Status != "SUSPENDED" || len(u.Roles) != 0 {
+		t.Errorf("after restart: %+v", u)
+	}
+}
+
+func TestPortInUseIsOneLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	_, err = devserver.Start(devserver.Options{Port: port})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("port 127.0.0.1:%d is already in use", port)) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error = %v", err)
+	}
+	_, err = dev.Start(context.Background(), dev.Options{DevOptions: cli.DevOptions{Port: -1, OktaPort: port, Dir: t.TempDir()}, Quiet: true})
+	if err == nil || !strings.Contains(err.Error(), "Okta emulator port") {
+		t.Fatalf("dev.Start error = %v", err)
+	}
+}

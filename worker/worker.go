@@ -1,0 +1,135 @@
+// Package worker builds connectors from config, registers the workflows and
+// activities, and prepares a namespace. `offboard worker` and `offboard dev`
+// both run it; against a real cluster, run as many workers as you like.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	namespacepb "go.temporal.io/api/namespace/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/offboard/offboard/activities"
+	"github.com/offboard/offboard/config"
+	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/okta"
+	"github.com/offboard/offboard/workflows"
+)
+
+// MinRetention is how long closed cases stay in Temporal at least.
+const MinRetention = 30 * 24 * time.Hour
+
+// Connectors builds a connector for every system in cfg.
+func Connectors(ctx context.Context, cfg *config.Config) ([]connectors.Connector, error) {
+	var out []connectors.Connector
+	if o := cfg.Okta; o != nil {
+		c, err := okta.New(ctx, okta.Config{OrgURL: o.OrgURL, Token: o.Token, Lifecycle: o.Lifecycle})
+		if err != nil {
+			return nil, fmt.Errorf("okta: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Activities builds the activities over cfg's connectors.
+func Activities(ctx context.Context, cfg *config.Config) (*activities.Activities, error) {
+	if cfg.Empty() {
+		return nil, errors.New("no vendor system is configured: write offboard.yaml or set OFFBOARD_OKTA_ORG_URL and OFFBOARD_OKTA_TOKEN (see the README)")
+	}
+	conns, err := Connectors(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return activities.New(cfg.Identity, conns...)
+}
+
+// New returns a worker on the offboarding task queue with everything
+// registered. Run it with Start/Stop or Run.
+func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, opts)
+	Register(w, acts)
+	return w
+}
+
+// Register registers the workflows and activities on any registry (a
+// worker, a replayer, a test environment).
+func Register(r interface {
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+	RegisterActivity(any)
+}, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingName})
+	if acts != nil {
+		r.RegisterActivity(acts)
+	}
+}
+
+// Bootstrap makes a namespace ready: it exists, keeps closed cases at least
+// MinRetention, and has offboard's search attributes. It is idempotent and
+// runs against the embedded server and real clusters alike (Temporal Cloud
+// manages namespaces itself; there, create them beforehand).
+func Bootstrap(ctx context.Context, c client.Client, namespace string, log *slog.Logger) error {
+	ws := c.WorkflowService()
+	desc, err := ws.DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	var notFound *serviceerror.NamespaceNotFound
+	switch {
+	case errors.As(err, &notFound):
+		_, err = ws.RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
+			Namespace:                        namespace,
+			WorkflowExecutionRetentionPeriod: durationpb.New(MinRetention),
+		})
+		if err != nil && !isAlreadyExists(err) {
+			return fmt.Errorf("register namespace %s: %w", namespace, err)
+		}
+	case err != nil:
+		return fmt.Errorf("describe namespace %s: %w", namespace, err)
+	default:
+		if desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration() < MinRetention {
+			_, err = ws.UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+				Namespace: namespace,
+				Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(MinRetention)},
+			})
+			if err != nil {
+				return fmt.Errorf("set retention on %s: %w", namespace, err)
+			}
+			log.Info("namespace retention raised", "namespace", namespace, "retention", MinRetention)
+		}
+	}
+	attrs, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range workflows.SearchAttributes() {
+		have, ok := attrs.GetCustomAttributes()[name]
+		if !ok {
+			missing[name] = typ
+		} else if have != typ {
+			return fmt.Errorf("search attribute %s exists with type %s, offboard needs %s", name, have, typ)
+		}
+	}
+	if len(missing) > 0 {
+		_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
+		if err != nil && !isAlreadyExists(err) {
+			return fmt.Errorf("add search attributes: %w", err)
+		}
+	}
+	return nil
+}
+
+func isAlreadyExists(err error) bool {
+	var ae *serviceerror.AlreadyExists
+	var ne *serviceerror.NamespaceAlreadyExists
+	return errors.As(err, &ae) || errors.As(err, &ne)
+}
