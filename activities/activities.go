@@ -52,10 +52,17 @@ type ResolveInput struct {
 }
 
 // ResolveResult is a system's answer; Found is false when the person has no
-// account there.
+// account there. Attempt is the activity attempt that answered.
 type ResolveResult struct {
 	Found   bool               `json:"found"`
 	Account connectors.Account `json:"account"`
+	Attempt int32              `json:"attempt"`
+}
+
+// RunResult is what running a step did, and on which activity attempt.
+type RunResult struct {
+	Outcome connectors.Outcome `json:"outcome"`
+	Attempt int32              `json:"attempt"`
 }
 
 // PlanInput asks for the steps that would close an account.
@@ -102,12 +109,12 @@ func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (ResolveResul
 	}
 	acc, err := r.Resolve(ctx, in.Subject)
 	if connectors.IsNotFound(err) {
-		return ResolveResult{}, nil
+		return ResolveResult{Attempt: attempt(ctx)}, nil
 	}
 	if err != nil {
 		return ResolveResult{}, ToTemporal(ctx, err)
 	}
-	return ResolveResult{Found: true, Account: acc}, nil
+	return ResolveResult{Found: true, Account: acc, Attempt: attempt(ctx)}, nil
 }
 
 // Plan lists the steps for one account.
@@ -121,13 +128,16 @@ func (a *Activities) Plan(ctx context.Context, in PlanInput) ([]connectors.Step,
 }
 
 // RunStep runs one step.
-func (a *Activities) RunStep(ctx context.Context, in StepInput) (connectors.Outcome, error) {
+func (a *Activities) RunStep(ctx context.Context, in StepInput) (RunResult, error) {
 	r, err := Capability[connectors.Runner](a, in.Step.System)
 	if err != nil {
-		return connectors.Outcome{}, ToTemporal(ctx, err)
+		return RunResult{}, ToTemporal(ctx, err)
 	}
 	out, err := r.Run(ctx, in.Account, in.Step)
-	return out, ToTemporal(ctx, err)
+	if err != nil {
+		return RunResult{}, ToTemporal(ctx, err)
+	}
+	return RunResult{Outcome: out, Attempt: attempt(ctx)}, nil
 }
 
 // VerifyStep re-reads vendor state to prove a step's desired state holds.
@@ -181,13 +191,17 @@ func ToTemporal(ctx context.Context, err error) error {
 	if ce, ok := errors.AsType[*connectors.Error](err); ok {
 		kind, retryAfter = ce.Kind, ce.RetryAfter
 	}
-	var attempt int32
-	if activity.IsActivity(ctx) {
-		attempt = activity.GetInfo(ctx).Attempt
-	}
 	return temporal.NewApplicationErrorWithOptions(err.Error(), string(kind), temporal.ApplicationErrorOptions{
 		NonRetryable:   !Retryable(kind),
 		NextRetryDelay: retryAfter,
-		Details:        []any{ErrorDetails{Kind: kind, Attempt: attempt}},
+		Details:        []any{ErrorDetails{Kind: kind, Attempt: attempt(ctx)}},
 	})
+}
+
+// attempt is the current activity attempt (1 outside an activity).
+func attempt(ctx context.Context) int32 {
+	if activity.IsActivity(ctx) {
+		return activity.GetInfo(ctx).Attempt
+	}
+	return 1
 }

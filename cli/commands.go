@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -100,14 +101,21 @@ func (a *app) workerCmd() *cobra.Command {
 }
 
 func (a *app) terminateCmd() *cobra.Command {
-	var reason, mode, email, by string
+	var reason, mode, email, by, at, tz string
 	cmd := &cobra.Command{
 		Use:   "terminate <employee-id>",
 		Short: "Start (or return) the offboarding case for an employee",
 		Args:  employeeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			in := workflows.Input{EmployeeID: args[0], Email: email, Mode: workflows.Mode(mode), Reason: reason, RequestedBy: a.by(by)}
+			in := workflows.Input{EmployeeID: args[0], Email: email, Mode: workflows.Mode(mode), Reason: reason, RequestedBy: a.by(by), TimeZone: tz}
+			if at != "" {
+				t, err := parseAt(at, tz)
+				if err != nil {
+					return err
+				}
+				in.EffectiveAt = t
+			}
 			if err := in.Validate(); err != nil {
 				return err
 			}
@@ -127,6 +135,8 @@ func (a *app) terminateCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			switch {
+			case res.Started && !in.EffectiveAt.IsZero():
+				fmt.Fprintf(out, "case %s started; the cut waits until %s\n", res.CaseID, when(in.EffectiveAt))
 			case res.Started:
 				fmt.Fprintf(out, "case %s started\n", res.CaseID)
 			default:
@@ -140,7 +150,29 @@ func (a *app) terminateCmd() *cobra.Command {
 	cmd.Flags().StringVar(&mode, "mode", string(workflows.ModeStandard), "standard or hostile")
 	cmd.Flags().StringVar(&email, "email", "", "work email, if the identity system should not be asked")
 	cmd.Flags().StringVar(&by, "by", "", "who requests it (default $USER)")
+	cmd.Flags().StringVar(&at, "at", "", `effective time: RFC 3339, or "2006-01-02 15:04" in --tz (default now)`)
+	cmd.Flags().StringVar(&tz, "tz", "", "the person's time zone for --at, e.g. America/New_York (default UTC)")
 	return cmd
+}
+
+// parseAt reads an effective time: RFC 3339, or a wall-clock time in zone.
+func parseAt(at, zone string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, at); err == nil {
+		return t, nil
+	}
+	loc := time.UTC
+	if zone != "" {
+		l, err := time.LoadLocation(zone)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("time zone %q is unknown", zone)
+		}
+		loc = l
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04", at, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf(`--at %q: want RFC 3339 (2006-01-02T15:04:05Z07:00) or "2006-01-02 15:04"`, at)
+	}
+	return t, nil
 }
 
 // StartResult says what Start did.
@@ -486,12 +518,52 @@ func (a *app) listCmd() *cobra.Command {
 		},
 	}
 	pr.flag(cmd)
-	cmd.Flags().StringVar(&state, "state", "", "running, parked, done or failed")
+	cmd.Flags().StringVar(&state, "state", "", "scheduled, running, parked, done, failed, rescinded or cancelled")
 	return cmd
 }
 
 func (a *app) retryCmd() *cobra.Command { return a.decisionCmd(workflows.ActionRetry) }
-func (a *app) skipCmd() *cobra.Command  { return a.decisionCmd(workflows.ActionSkip) }
+
+func (a *app) cutNowCmd() *cobra.Command  { return a.scheduleCmd(workflows.UpdateCutNow) }
+func (a *app) rescindCmd() *cobra.Command { return a.scheduleCmd(workflows.UpdateRescind) }
+
+func (a *app) scheduleCmd(name string) *cobra.Command {
+	var reason, by, requestID string
+	short := "Start a scheduled case's cut now"
+	if name == workflows.UpdateRescind {
+		short = "End a scheduled case before anything is cut"
+	}
+	cmd := &cobra.Command{
+		Use:   name + " <employee-id>",
+		Short: short,
+		Args:  employeeArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if requestID == "" {
+				requestID = newRequestID()
+			}
+			c, err := a.dial(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			req := workflows.ScheduleRequest{Reason: reason, By: a.by(by), RequestID: requestID}
+			res, err := update(cmd.Context(), c, args[0], name, requestID, req)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s recorded for case %s by %s at %s\n", name, workflows.WorkflowID(args[0]), req.By, when(res.At))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the case)")
+	cmd.Flags().StringVar(&by, "by", "", "who decides (default $USER)")
+	cmd.Flags().StringVar(&requestID, "request-id", "", "makes repeating this command safe (default: a new ID)")
+	if name == workflows.UpdateRescind {
+		_ = cmd.MarkFlagRequired("reason")
+	}
+	return cmd
+}
+func (a *app) skipCmd() *cobra.Command { return a.decisionCmd(workflows.ActionSkip) }
 
 func (a *app) decisionCmd(action string) *cobra.Command {
 	var step, reason, by, requestID string
@@ -535,12 +607,25 @@ func (a *app) decisionCmd(action string) *cobra.Command {
 // ResolveStep sends the resolve-step Update and waits for it to be applied.
 // The request ID is the Update ID, so repeating a request is harmless.
 func ResolveStep(ctx context.Context, c client.Client, employeeID string, req workflows.ResolveStepRequest) (workflows.ResolveStepResult, error) {
+	res, err := update(ctx, c, employeeID, workflows.UpdateResolveStep, req.RequestID, req)
+	if err != nil && !errors.Is(err, errNoCase) {
+		return res, fmt.Errorf("cannot %s %s: %w", req.Action, req.Step, err)
+	}
+	return res, err
+}
+
+// errNoCase marks an Update sent to an employee with no case.
+var errNoCase = errors.New("no case")
+
+// update sends a workflow Update and waits for it to be applied. The request
+// ID is the Update ID, so repeating a request is harmless.
+func update(ctx context.Context, c client.Client, employeeID, name, requestID string, arg any) (workflows.ResolveStepResult, error) {
 	var res workflows.ResolveStepResult
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID:     req.RequestID,
+		UpdateID:     requestID,
 		WorkflowID:   workflows.WorkflowID(employeeID),
-		UpdateName:   workflows.UpdateResolveStep,
-		Args:         []any{req},
+		UpdateName:   name,
+		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
@@ -549,12 +634,16 @@ func ResolveStep(ctx context.Context, c client.Client, employeeID string, req wo
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return res, noCase(employeeID, err)
+			return res, noCaseError{noCase(employeeID, err)}
 		}
-		return res, fmt.Errorf("cannot %s %s: %s", req.Action, req.Step, activityMessage(err))
+		return res, errors.New(activityMessage(err))
 	}
 	return res, nil
 }
+
+type noCaseError struct{ error }
+
+func (noCaseError) Is(target error) bool { return target == errNoCase }
 
 func newRequestID() string {
 	b := make([]byte, 12)

@@ -33,8 +33,13 @@ var a *activities.Activities
 // system (the identity system first, because others resolve from it), cut
 // all systems in parallel with each system's steps in order, verify every
 // step once more, and report. A step that keeps failing parks until an
-// operator retries or skips it through the resolve-step Update; a parked
-// step never holds up other systems.
+// operator retries or skips it through the resolve-step Update. A parked
+// step never holds up other systems, except the identity system's plan step:
+// the others find the person through what it reports, so they wait for it.
+//
+// With an effective time in the future the case first waits, durably, until
+// then; the cut-now Update starts the cut at once and rescind ends the case
+// with nothing cut.
 func Offboarding(ctx workflow.Context, in Input) (Status, error) {
 	p := in.Policy
 	if err := in.Validate(); err != nil {
@@ -63,23 +68,56 @@ func Offboarding(ctx workflow.Context, in Input) (Status, error) {
 	if err := w.registerHandlers(ctx); err != nil {
 		return Status{}, err
 	}
-	w.publish(ctx)
-	err := w.run(ctx, in)
-	w.status.FinishedAt = workflow.Now(ctx).UTC()
-	if err != nil {
+	err := w.wait(ctx, in)
+	if err == nil && !w.rescinded {
+		w.status.State = CaseRunning
+		w.publish(ctx)
+		err = w.run(ctx, in)
+	}
+	// Record the end even when cancelled, on a context that still works.
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	w.status.FinishedAt = workflow.Now(dctx).UTC()
+	switch {
+	case ctx.Err() != nil:
+		w.status.State = CaseCancelled
+		err = temporal.NewCanceledError()
+	case w.rescinded:
+		w.status.State = CaseRescinded
+	case err != nil:
 		w.status.State = CaseFailed
-	} else {
+	default:
 		w.status.State = CaseDone
 	}
-	w.publish(ctx)
-	if werr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); werr != nil {
+	w.publish(dctx)
+	if werr := workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) }); werr != nil {
 		return w.status, werr
 	}
 	return w.status, err
 }
 
+// wait holds the case until its effective time, a cut-now or a rescind.
+func (w *offboarding) wait(ctx workflow.Context, in Input) error {
+	now := workflow.Now(ctx)
+	if in.EffectiveAt.IsZero() || !in.EffectiveAt.After(now) {
+		return nil
+	}
+	w.status.State = CaseScheduled
+	w.status.EffectiveAt = in.EffectiveAt.UTC()
+	w.scheduled = true
+	if err := workflow.UpsertTypedSearchAttributes(ctx, SAEffectiveAt.ValueSet(in.EffectiveAt)); err != nil {
+		return err
+	}
+	w.publish(ctx)
+	_, err := workflow.AwaitWithTimeout(ctx, in.EffectiveAt.Sub(now), func() bool { return w.cutNow || w.rescinded })
+	w.scheduled = false
+	return err
+}
+
 type offboarding struct {
 	policy    Policy
+	scheduled bool // waiting for the effective time
+	cutNow    bool
+	rescinded bool
 	status    Status
 	accounts  map[string]connectors.Account
 	pending   map[string]Decision // step ID → decision not yet acted on
@@ -90,8 +128,38 @@ type offboarding struct {
 }
 
 func (w *offboarding) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return w.status, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return w.view(), nil }); err != nil {
 		return err
+	}
+	for _, name := range []string{UpdateCutNow, UpdateRescind} {
+		err := workflow.SetUpdateHandlerWithOptions(ctx, name,
+			func(ctx workflow.Context, req ScheduleRequest) (ResolveStepResult, error) {
+				d := Decision{Action: name, By: req.By, Reason: req.Reason, RequestID: req.RequestID, At: workflow.Now(ctx).UTC()}
+				w.status.Decisions = append(w.status.Decisions, d)
+				if name == UpdateCutNow {
+					w.cutNow = true
+				} else {
+					w.rescinded = true
+				}
+				return ResolveStepResult{Action: name, At: d.At}, nil
+			},
+			workflow.UpdateHandlerOptions{Validator: func(req ScheduleRequest) error {
+				var errs []error
+				if !w.scheduled || w.cutNow || w.rescinded {
+					errs = append(errs, fmt.Errorf("the case is %s; %s applies only while it waits for its effective time", w.status.State, name))
+				}
+				if req.By == "" {
+					errs = append(errs, errors.New("who decided (by) is required"))
+				}
+				if name == UpdateRescind && req.Reason == "" {
+					errs = append(errs, errors.New("a rescind needs a reason"))
+				}
+				return errors.Join(errs...)
+			}},
+		)
+		if err != nil {
+			return err
+		}
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateResolveStep,
 		func(ctx workflow.Context, req ResolveStepRequest) (ResolveStepResult, error) {
@@ -181,10 +249,10 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 	}
 	cutDone.Wait(ctx)
 
-	if len(w.accounts) == 0 && w.allPlansFinished() {
-		if w.anyPlanSkipped() {
-			return nil
-		}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if len(w.accounts) == 0 {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("employee %s has no account in any configured system", in.EmployeeID), "NotFound", nil)
 	}
@@ -204,6 +272,9 @@ func (w *offboarding) runSystem(ctx workflow.Context, sys string, subject connec
 		w.runStep(ctx, planID, subject)
 	}
 	for _, id := range w.stepIDs(sys) {
+		if ctx.Err() != nil {
+			return
+		}
 		w.runStep(ctx, id, subject)
 	}
 }
@@ -238,10 +309,17 @@ func (w *offboarding) runStep(ctx workflow.Context, id string, subject connector
 		st.State = StepParked
 		st.ParkedAt = workflow.Now(ctx).UTC()
 		st.ErrorKind, st.LastError = describe(err)
+		if ctx.Err() != nil {
+			st.ErrorKind, st.LastError = "Canceled", "the case was cancelled while this step ran"
+			return
+		}
 		w.publish(ctx)
 		workflow.GetLogger(ctx).Warn("step parked", "step", id, "kind", st.ErrorKind)
 
-		d := w.awaitDecision(ctx, id)
+		d, ok := w.awaitDecision(ctx, id)
+		if !ok {
+			return // cancelled: the step stays parked
+		}
 		st, _ = w.status.Step(id)
 		if d.Action == ActionSkip {
 			st.State = StepSkipped
@@ -261,26 +339,31 @@ func (w *offboarding) attempt(ctx workflow.Context, id string, subject connector
 	if st.Action == ActionPlan {
 		return w.plan(ctx, sys, subject)
 	}
-	in := activities.StepInput{Account: w.accounts[sys], Step: connectors.Step{
-		ID: st.ID, System: st.System, Action: st.Action, Description: st.Description, Targets: st.Targets,
-	}}
-	var out connectors.Outcome
-	if err := workflow.ExecuteActivity(ctx, a.RunStep, in).Get(ctx, &out); err != nil {
+	in := w.stepInput(st)
+	var run activities.RunResult
+	if err := workflow.ExecuteActivity(ctx, a.RunStep, in).Get(ctx, &run); err != nil {
 		return attemptsOf(err, w.policy.StepAttempts), err
 	}
 	var v activities.VerifyResult
 	if err := workflow.ExecuteActivity(ctx, a.VerifyStep, in).Get(ctx, &v); err != nil {
-		return 1 + attemptsOf(err, w.policy.StepAttempts), err
+		return atLeastOne(run.Attempt), err
 	}
 	st, _ = w.status.Step(id)
 	st.State = StepDone
 	st.Result = ResultVerified
-	if out.Result == connectors.ResultAlready {
+	if run.Outcome.Result == connectors.ResultAlready {
 		st.Result = ResultAlready
 	}
-	st.Records = out.Records
+	st.Records = run.Outcome.Records
 	st.VerifiedAt = v.VerifiedAt
-	return 1, nil
+	return atLeastOne(run.Attempt), nil
+}
+
+// stepInput is what a step's activities are given.
+func (w *offboarding) stepInput(st *StepState) activities.StepInput {
+	return activities.StepInput{Account: w.accounts[st.System], Step: connectors.Step{
+		ID: st.ID, System: st.System, Action: st.Action, Scope: st.Scope, Description: st.Description, Targets: st.Targets,
+	}}
 }
 
 func (w *offboarding) plan(ctx workflow.Context, sys string, subject connectors.Subject) (int, error) {
@@ -289,14 +372,15 @@ func (w *offboarding) plan(ctx workflow.Context, sys string, subject connectors.
 		return attemptsOf(err, w.policy.StepAttempts), err
 	}
 	planID := sys + "." + ActionPlan
+	attempts := atLeastOne(res.Attempt)
 	if !res.Found {
 		st, _ := w.status.Step(planID)
 		st.State, st.Result = StepDone, ResultNoAccount
-		return 1, nil
+		return attempts, nil
 	}
 	var steps []connectors.Step
 	if err := workflow.ExecuteActivity(ctx, a.Plan, activities.PlanInput{Account: res.Account}).Get(ctx, &steps); err != nil {
-		return 1 + attemptsOf(err, w.policy.StepAttempts), err
+		return attempts, err
 	}
 	w.accounts[sys] = res.Account
 	acc := res.Account
@@ -313,28 +397,29 @@ func (w *offboarding) plan(ctx workflow.Context, sys string, subject connectors.
 	at := slices.IndexFunc(w.status.Steps, func(s StepState) bool { return s.ID == planID })
 	var add []StepState
 	for _, s := range steps {
-		add = append(add, StepState{ID: s.ID, System: s.System, Action: s.Action, Description: s.Description, Targets: s.Targets, State: StepPending})
+		add = append(add, StepState{ID: s.ID, System: s.System, Action: s.Action, Scope: s.Scope, Description: s.Description, Targets: s.Targets, State: StepPending})
 	}
 	w.status.Steps = slices.Insert(w.status.Steps, at+1, add...)
 	st, _ := w.status.Step(planID)
 	st.State, st.Result = StepDone, ResultPlanned
-	return 1, nil
+	return attempts, nil
 }
 
-func (w *offboarding) awaitDecision(ctx workflow.Context, id string) Decision {
+// awaitDecision waits for an operator's decision on a parked step, reminding
+// every Policy.Reminder. It returns false when the case is cancelled.
+func (w *offboarding) awaitDecision(ctx workflow.Context, id string) (Decision, bool) {
 	for {
 		ok, err := workflow.AwaitWithTimeout(ctx, w.policy.Reminder, func() bool {
 			_, ok := w.pending[id]
 			return ok
 		})
 		if err != nil {
-			// Cancelled: treat as a skip by the system so the case can close.
-			return Decision{Step: id, Action: ActionSkip, By: "system", Reason: "workflow cancelled"}
+			return Decision{}, false
 		}
 		if ok {
 			d := w.pending[id]
 			delete(w.pending, id)
-			return d
+			return d, true
 		}
 		st, _ := w.status.Step(id)
 		st.Reminders++
@@ -343,6 +428,9 @@ func (w *offboarding) awaitDecision(ctx workflow.Context, id string) Decision {
 }
 
 func (w *offboarding) verifySweep(ctx workflow.Context) {
+	if ctx.Err() != nil {
+		return
+	}
 	type failed struct{ sys, id string }
 	var failures []failed
 	var futures []workflow.Future
@@ -351,14 +439,16 @@ func (w *offboarding) verifySweep(ctx workflow.Context) {
 		if st.State != StepDone || st.Action == ActionPlan {
 			continue
 		}
-		in := activities.StepInput{Account: w.accounts[st.System], Step: connectors.Step{ID: st.ID, System: st.System, Action: st.Action, Targets: st.Targets}}
-		futures = append(futures, workflow.ExecuteActivity(ctx, a.VerifyStep, in))
+		futures = append(futures, workflow.ExecuteActivity(ctx, a.VerifyStep, w.stepInput(&st)))
 		ids = append(ids, st.ID)
 	}
 	for i, f := range futures {
 		var v activities.VerifyResult
 		st, _ := w.status.Step(ids[i])
 		if err := f.Get(ctx, &v); err != nil {
+			if ctx.Err() != nil || temporal.IsCanceledError(err) {
+				return
+			}
 			failures = append(failures, failed{st.System, st.ID})
 			continue
 		}
@@ -389,25 +479,22 @@ func (w *offboarding) verifySweep(ctx workflow.Context) {
 	wg.Wait(ctx)
 }
 
-func (w *offboarding) allPlansFinished() bool {
-	for _, st := range w.status.Steps {
-		if st.Action == ActionPlan && st.State != StepDone && st.State != StepSkipped {
-			return false
-		}
+// view is the case as people see it: a running case with a parked step is
+// "parked".
+func (w *offboarding) view() Status {
+	v := w.status
+	if v.State == CaseRunning && len(v.ParkedSteps()) > 0 {
+		v.State = CaseParked
 	}
-	return true
-}
-
-func (w *offboarding) anyPlanSkipped() bool {
-	return slices.ContainsFunc(w.status.Steps, func(st StepState) bool { return st.Action == ActionPlan && st.State == StepSkipped })
+	return v
 }
 
 // publish keeps the search attributes in step with the case.
 func (w *offboarding) publish(ctx workflow.Context) {
-	parked := w.status.ParkedSteps()
-	state := w.status.State
-	if state == CaseRunning && len(parked) > 0 {
-		state = CaseParked
+	state := w.view().State
+	var parked []string
+	if state == CaseParked {
+		parked = w.status.ParkedSteps()
 	}
 	if state == w.published.state && slices.Equal(parked, w.published.parked) {
 		return
@@ -435,6 +522,8 @@ func describe(err error) (string, string) {
 	}
 	return "Unknown", err.Error()
 }
+
+func atLeastOne(n int32) int { return int(max(n, 1)) }
 
 // attemptsOf reads how many attempts an activity made before failing.
 func attemptsOf(err error, max int32) int {

@@ -25,6 +25,10 @@ const (
 	QueryStatus = "status"
 	// UpdateResolveStep retries or skips a parked step.
 	UpdateResolveStep = "resolve-step"
+	// UpdateCutNow starts a scheduled case's cut at once.
+	UpdateCutNow = "cut-now"
+	// UpdateRescind ends a scheduled case before anything is cut.
+	UpdateRescind = "rescind"
 	// WorkflowIDPrefix starts every offboarding's workflow ID.
 	WorkflowIDPrefix = "offboard/"
 )
@@ -117,14 +121,17 @@ type CaseState string
 
 // Case states.
 const (
-	CaseRunning CaseState = "running"
-	CaseParked  CaseState = "parked"
-	CaseDone    CaseState = "done"
-	CaseFailed  CaseState = "failed"
+	CaseScheduled CaseState = "scheduled" // waiting for the effective time
+	CaseRunning   CaseState = "running"
+	CaseParked    CaseState = "parked" // running, with a step waiting for a decision
+	CaseDone      CaseState = "done"
+	CaseFailed    CaseState = "failed"
+	CaseRescinded CaseState = "rescinded" // ended before the cut; nothing was changed
+	CaseCancelled CaseState = "cancelled"
 )
 
 // CaseStates lists the states `offboard list --state` accepts.
-var CaseStates = []CaseState{CaseRunning, CaseParked, CaseDone, CaseFailed}
+var CaseStates = []CaseState{CaseScheduled, CaseRunning, CaseParked, CaseDone, CaseFailed, CaseRescinded, CaseCancelled}
 
 // StepStatus is where a step is in its life.
 type StepStatus string
@@ -155,20 +162,23 @@ type StepState struct {
 	ID          string     `json:"id"`
 	System      string     `json:"system"`
 	Action      string     `json:"action"`
+	Scope       string     `json:"scope,omitempty"`
 	Description string     `json:"description,omitempty"`
 	Targets     []string   `json:"targets,omitempty"`
 	State       StepStatus `json:"state"`
 	Result      string     `json:"result,omitempty"`
-	Attempts    int        `json:"attempts"`
-	ErrorKind   string     `json:"errorKind,omitempty"`
-	LastError   string     `json:"lastError,omitempty"`
-	Records     []string   `json:"records,omitempty"`
-	StartedAt   time.Time  `json:"startedAt,omitzero"`
-	ParkedAt    time.Time  `json:"parkedAt,omitzero"`
-	VerifiedAt  time.Time  `json:"verifiedAt,omitzero"`
-	SkippedBy   string     `json:"skippedBy,omitempty"`
-	SkipReason  string     `json:"skipReason,omitempty"`
-	Reminders   int        `json:"reminders,omitempty"`
+	// Attempts counts the tries of the step's action (its run, or for a
+	// plan step its resolve), across retries and operator retries.
+	Attempts   int       `json:"attempts"`
+	ErrorKind  string    `json:"errorKind,omitempty"`
+	LastError  string    `json:"lastError,omitempty"`
+	Records    []string  `json:"records,omitempty"`
+	StartedAt  time.Time `json:"startedAt,omitzero"`
+	ParkedAt   time.Time `json:"parkedAt,omitzero"`
+	VerifiedAt time.Time `json:"verifiedAt,omitzero"`
+	SkippedBy  string    `json:"skippedBy,omitempty"`
+	SkipReason string    `json:"skipReason,omitempty"`
+	Reminders  int       `json:"reminders,omitempty"`
 }
 
 // SystemState is what a case knows of one system.
@@ -178,9 +188,9 @@ type SystemState struct {
 	Account *connectors.Account `json:"account,omitempty"`
 }
 
-// Decision is an operator's retry or skip, as recorded.
+// Decision is an operator's retry, skip, cut-now or rescind, as recorded.
 type Decision struct {
-	Step      string    `json:"step"`
+	Step      string    `json:"step,omitempty"`
 	Action    string    `json:"action"`
 	By        string    `json:"by"`
 	Reason    string    `json:"reason,omitempty"`
@@ -197,6 +207,7 @@ type Status struct {
 	RequestedBy string        `json:"requestedBy"`
 	State       CaseState     `json:"state"`
 	StartedAt   time.Time     `json:"startedAt"`
+	EffectiveAt time.Time     `json:"effectiveAt,omitzero"`
 	FinishedAt  time.Time     `json:"finishedAt,omitzero"`
 	Systems     []SystemState `json:"systems"`
 	Steps       []StepState   `json:"steps"`
@@ -239,7 +250,15 @@ type ResolveStepRequest struct {
 	RequestID string `json:"requestId,omitempty"`
 }
 
-// ResolveStepResult is the resolve-step Update's answer.
+// ScheduleRequest is the input of the cut-now and rescind Updates.
+type ScheduleRequest struct {
+	Reason    string `json:"reason,omitempty"`
+	By        string `json:"by"`
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// ResolveStepResult is the answer of the resolve-step, cut-now and rescind
+// Updates.
 type ResolveStepResult struct {
 	Step   string    `json:"step"`
 	Action string    `json:"action"`

@@ -1,0 +1,112 @@
+package workflows
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/offboard/offboard/connectors"
+)
+
+func TestOffboarding_WaitsForEffectiveTime(t *testing.T) {
+	h := newHarness(t, &fakeVendors{})
+	in := testInput()
+	in.EffectiveAt = h.env.Now().Add(3 * time.Hour)
+	before := h.queryAt(2 * time.Hour)
+	st, err := h.run(in)
+	require.NoError(t, err)
+
+	early := h.requireSnapshot(before)
+	assert.Equal(t, CaseScheduled, early.State)
+	assert.True(t, early.EffectiveAt.Equal(in.EffectiveAt), "effectiveAt %v", early.EffectiveAt)
+	assert.Empty(t, early.Steps, "work started before the effective time")
+	assert.Equal(t, string(CaseScheduled), before.sa.State)
+	assert.Equal(t, CaseDone, st.State)
+	assert.False(t, st.Steps[1].StartedAt.Before(in.EffectiveAt), "first step started %v, before %v", st.Steps[1].StartedAt, in.EffectiveAt)
+}
+
+func TestOffboarding_CutNow(t *testing.T) {
+	h := newHarness(t, &fakeVendors{})
+	in := testInput()
+	in.EffectiveAt = h.env.Now().Add(48 * time.Hour)
+	u := h.updateAt(time.Hour, UpdateCutNow, ScheduleRequest{By: "sec-lead", Reason: "access abuse seen"})
+	st, err := h.run(in)
+	require.NoError(t, err)
+	h.requireAccepted(u)
+	assert.Equal(t, CaseDone, st.State)
+	require.Len(t, st.Decisions, 1)
+	assert.Equal(t, UpdateCutNow, st.Decisions[0].Action)
+	assert.Equal(t, "sec-lead", st.Decisions[0].By)
+	s := step(t, st, "okta.suspend")
+	assert.True(t, s.StartedAt.Before(in.EffectiveAt), "cut-now did not start the cut early")
+}
+
+func TestOffboarding_Rescind(t *testing.T) {
+	h := newHarness(t, &fakeVendors{})
+	in := testInput()
+	in.EffectiveAt = h.env.Now().Add(48 * time.Hour)
+	bad := h.updateAt(time.Minute, UpdateRescind, ScheduleRequest{By: "hr"}) // no reason
+	u := h.updateAt(time.Hour, UpdateRescind, ScheduleRequest{By: "hr", Reason: "offer accepted back"})
+	late := h.updateAt(2*time.Hour, UpdateCutNow, ScheduleRequest{By: "hr"})
+	st, err := h.run(in)
+	require.NoError(t, err)
+	require.ErrorContains(t, bad.rejected, "a rescind needs a reason")
+	h.requireAccepted(u)
+	assert.Equal(t, CaseRescinded, st.State)
+	assert.Zero(t, h.f.runs("okta.suspend"), "a rescinded case cut something")
+	assert.Empty(t, h.f.resolves, "a rescinded case resolved accounts")
+	require.Len(t, st.Decisions, 1, "the rejected rescind was recorded")
+	assert.Equal(t, "offer accepted back", st.Decisions[0].Reason)
+	// The workflow has ended by then, so the late Update never applies.
+	assert.False(t, late.completed)
+}
+
+func TestOffboarding_CutNowRejectedWhenNotScheduled(t *testing.T) {
+	f := &fakeVendors{}
+	h := newHarness(t, f)
+	f.runErr = func(step string, n int) error {
+		if step == "okta.suspend" {
+			return &connectors.Error{Kind: connectors.PermissionDenied, System: "okta", Op: "suspend"}
+		}
+		return nil
+	}
+	u := h.updateAt(time.Minute, UpdateCutNow, ScheduleRequest{By: "hr"})
+	h.resolveAt(time.Hour, ResolveStepRequest{Step: "okta.suspend", Action: ActionSkip, By: "ops", Reason: "done by hand"})
+	st, err := h.run(testInput())
+	require.NoError(t, err)
+	require.ErrorContains(t, u.rejected, "applies only while it waits for its effective time")
+	for _, d := range st.Decisions {
+		assert.NotEqual(t, UpdateCutNow, d.Action, "a rejected cut-now was recorded")
+	}
+}
+
+func TestOffboarding_CancelledCaseIsNotDone(t *testing.T) {
+	f := &fakeVendors{}
+	h := newHarness(t, f)
+	f.runErr = func(step string, n int) error {
+		if step == "okta.clear-sessions" {
+			return &connectors.Error{Kind: connectors.PermissionDenied, System: "okta", Op: "clear sessions"}
+		}
+		return nil
+	}
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, time.Hour)
+	h.env.ExecuteWorkflow(Offboarding, testInput())
+	require.True(t, h.env.IsWorkflowCompleted())
+	err := h.env.GetWorkflowError()
+	require.Error(t, err)
+	assert.True(t, temporal.IsCanceledError(err), "error %v is not a cancellation", err)
+	assert.Equal(t, string(CaseCancelled), h.f.lastUpsert().State)
+	// Steps already verified stay done; nothing is marked skipped by "system".
+	v, qerr := h.env.QueryWorkflow(QueryStatus)
+	if qerr == nil {
+		var st Status
+		require.NoError(t, v.Get(&st))
+		for _, s := range st.Steps {
+			assert.NotEqual(t, StepSkipped, s.State, "step %s skipped by cancellation", s.ID)
+		}
+		assert.Equal(t, StepDone, step(t, st, "github.revoke-tokens").State)
+	}
+}
