@@ -122,12 +122,9 @@ func (a *app) loadConfig() (*config.Config, error) {
 // dial connects to Temporal with the standard TEMPORAL_* settings, failing
 // within DialTimeout rather than hanging.
 func (a *app) dial(ctx context.Context) (client.Client, error) {
-	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: a.opts.Env})
+	opts, err := a.clientOptions()
 	if err != nil {
-		return nil, fmt.Errorf("temporal client settings: %w", err)
-	}
-	if opts.Namespace == "" {
-		opts.Namespace = "offboarding"
+		return nil, err
 	}
 	opts.Logger = sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	addr := opts.HostPort
@@ -141,6 +138,19 @@ func (a *app) dial(ctx context.Context) (client.Client, error) {
 		return nil, fmt.Errorf("cannot reach Temporal at %s, namespace %s (is `make run` running, or TEMPORAL_ADDRESS set?): %s", addr, opts.Namespace, rootCause(err))
 	}
 	return c, nil
+}
+
+// clientOptions reads the standard TEMPORAL_* settings; the namespace
+// defaults to "offboarding".
+func (a *app) clientOptions() (client.Options, error) {
+	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: a.opts.Env})
+	if err != nil {
+		return opts, fmt.Errorf("temporal client settings: %w", err)
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "offboarding"
+	}
+	return opts, nil
 }
 
 func rootCause(err error) string {

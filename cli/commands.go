@@ -82,11 +82,12 @@ func (a *app) workerCmd() *cobra.Command {
 			}
 			defer c.Close()
 			if !noBootstrap {
-				if err := worker.Bootstrap(ctx, c, c.Options().Namespace, slogTo(cmd.ErrOrStderr())); err != nil {
+				opts, _ := a.clientOptions() // dial succeeded, so these load
+				if err := worker.Bootstrap(ctx, c, opts.Namespace, slogTo(cmd.ErrOrStderr())); err != nil {
 					return err
 				}
 			}
-			w := worker.New(c, acts, workerOptions())
+			w := worker.New(c, acts, worker.Options())
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
@@ -199,7 +200,9 @@ func Start(ctx context.Context, c client.Client, in workflows.Input) (StartResul
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.SAState.ValueSet(string(workflows.CaseRunning))),
+		// Without this the SDK hands back a closed run as if it had started.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes:                    temporal.NewSearchAttributes(workflows.SAState.ValueSet(string(workflows.CaseRunning))),
 	}
 	if !in.EffectiveAt.IsZero() {
 		opts.TypedSearchAttributes = temporal.NewSearchAttributes(workflows.SAState.ValueSet(string(workflows.CaseRunning)), workflows.SAEffectiveAt.ValueSet(in.EffectiveAt))

@@ -63,6 +63,13 @@ func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) s
 	return w
 }
 
+// Options are the worker settings `offboard worker` and `offboard dev`
+// share. On stop, in-flight steps get time to finish and report, so a
+// restart does not wait out their timeouts.
+func Options() sdkworker.Options {
+	return sdkworker.Options{WorkerStopTimeout: 10 * time.Second}
+}
+
 // Register registers the workflows and activities on any registry (a
 // worker, a replayer, a test environment).
 func Register(r interface {

@@ -125,7 +125,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Worker = worker.New(s.Client, acts, sdkworker.Options{})
+	s.Worker = worker.New(s.Client, acts, worker.Options())
 	if err := s.Worker.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}

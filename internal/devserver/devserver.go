@@ -167,7 +167,7 @@ func sqlConfig(path string) (*config.SQL, error) {
 		c.ConnectAttributes["mode"] = "memory"
 		c.ConnectAttributes["cache"] = "shared"
 		c.DatabaseName = "offboard-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-		return c, sqliteschema.SetupSchema(c)
+		return c, nil // the SQLite plugin sets up an in-memory schema itself
 	}
 	c.ConnectAttributes["mode"] = "rwc"
 	c.ConnectAttributes["journal_mode"] = "wal"

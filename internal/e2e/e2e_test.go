@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/offboard/offboard/cli"
 	"github.com/offboard/offboard/emulators/emu"
@@ -99,6 +101,35 @@ func (h *harness) waitFor(employee, what string, cond func(workflows.Status) boo
 			h.t.Fatalf("case %s never reached %q; last status %+v (err %v)", employee, what, st, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// record writes a case's history to workflows/testdata for the replay test
+// when run with -update.
+func (h *harness) record(employee, file string) {
+	h.t.Helper()
+	if !*update {
+		return
+	}
+	hist := h.stack.Client.GetWorkflowHistory(h.t.Context(), workflows.WorkflowID(employee), "", false, 0)
+	var events []json.RawMessage
+	for hist.HasNext() {
+		e, err := hist.Next()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		b, err := protojson.Marshal(e)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		events = append(events, b)
+	}
+	b, err := json.MarshalIndent(map[string]any{"events": events}, "", "  ")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", file), b, 0o644); err != nil {
+		h.t.Fatal(err)
 	}
 }
 
@@ -224,25 +255,7 @@ func TestTerminateClosesOkta(t *testing.T) {
 		t.Errorf("web UI API does not list the case: %s", body.String())
 	}
 
-	if *update {
-		hist := h.stack.Client.GetWorkflowHistory(t.Context(), workflows.WorkflowID("E1001"), "", false, 0)
-		var events []json.RawMessage
-		for hist.HasNext() {
-			e, err := hist.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := protoJSON(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			events = append(events, b)
-		}
-		b, _ := json.MarshalIndent(map[string]any{"events": events}, "", "  ")
-		if err := os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", "offboarding-okta.json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.record("E1001", "offboarding-okta.json")
 }
 
 func TestParkRetrySkip(t *testing.T) {
@@ -303,6 +316,7 @@ func TestParkRetrySkip(t *testing.T) {
 	if u, _ := h.stack.Okta.User(oktaID(t, "E1002")); u.Status != "SUSPENDED" {
 		t.Errorf("E1002 status %s after retry", u.Status)
 	}
+	h.record("E1002", "offboarding-park-retry.json")
 
 	// Skip: a step that cannot be done is given up with a reason, and the
 	// rest of the system still runs.
@@ -350,7 +364,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	for _, id := range []string{"E9999", "E1003"} {
 		_, err := h.stack.Client.DescribeWorkflowExecution(t.Context(), workflows.WorkflowID(id), "")
 		var nf *serviceerror.NotFound
-		if !errorsAs(err, &nf) {
+		if !errors.As(err, &nf) {
 			t.Errorf("a case exists for %s after bad input: %v", id, err)
 		}
 	}
