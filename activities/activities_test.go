@@ -1,0 +1,113 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/offboard/offboard/connectors"
+)
+
+func TestToTemporal(t *testing.T) {
+	cases := []struct {
+		name      string
+		err       error
+		wantType  string
+		retryable bool
+		delay     time.Duration
+	}{
+		{"rate limited carries the wait", &connectors.Error{Kind: connectors.RateLimited, System: "okta", Op: "suspend", RetryAfter: 7 * time.Second}, "RateLimited", true, 7 * time.Second},
+		{"unavailable retries", &connectors.Error{Kind: connectors.Unavailable, System: "okta", Op: "suspend", Status: 503}, "Unavailable", true, 0},
+		{"failed verification retries", &connectors.Error{Kind: connectors.Conflict, System: "okta", Op: "verify"}, "Conflict", true, 0},
+		{"unauthenticated parks", &connectors.Error{Kind: connectors.Unauthenticated, System: "okta", Op: "suspend", Status: 401}, "Unauthenticated", false, 0},
+		{"permission denied parks", &connectors.Error{Kind: connectors.PermissionDenied, System: "okta", Op: "suspend", Status: 403}, "PermissionDenied", false, 0},
+		{"invalid input parks", &connectors.Error{Kind: connectors.InvalidInput, System: "okta", Op: "resolve"}, "InvalidInput", false, 0},
+		{"not found parks", &connectors.Error{Kind: connectors.NotFound, System: "okta", Op: "get user"}, "NotFound", false, 0},
+		{"wrapped connector error", fmt.Errorf("step: %w", &connectors.Error{Kind: connectors.PermissionDenied, System: "okta", Op: "x"}), "PermissionDenied", false, 0},
+		{"other errors retry as unavailable", errors.New("connection reset"), "Unavailable", true, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := ToTemporal(context.Background(), c.err)
+			var appErr *temporal.ApplicationError
+			if !errors.As(err, &appErr) {
+				t.Fatalf("%T is not an ApplicationError", err)
+			}
+			if appErr.Type() != c.wantType || appErr.NonRetryable() == c.retryable || appErr.NextRetryDelay() != c.delay {
+				t.Fatalf("type %s nonRetryable %v delay %v; want %s retryable %v delay %v", appErr.Type(), appErr.NonRetryable(), appErr.NextRetryDelay(), c.wantType, c.retryable, c.delay)
+			}
+			var d ErrorDetails
+			if err := appErr.Details(&d); err != nil || string(d.Kind) != c.wantType || d.Attempt != 1 {
+				t.Fatalf("details %+v (%v)", d, err)
+			}
+			if appErr.Message() != c.err.Error() {
+				t.Fatalf("message %q, want %q", appErr.Message(), c.err.Error())
+			}
+		})
+	}
+	if ToTemporal(context.Background(), nil) != nil {
+		t.Fatal("nil error became non-nil")
+	}
+}
+
+func TestEveryKindIsMapped(t *testing.T) {
+	retryable := map[connectors.Kind]bool{connectors.RateLimited: true, connectors.Unavailable: true, connectors.Conflict: true}
+	for _, k := range connectors.Kinds {
+		if Retryable(k) != retryable[k] {
+			t.Errorf("Retryable(%s) = %v", k, Retryable(k))
+		}
+	}
+}
+
+// fake is a hand-written connector with only some capabilities.
+type fake struct {
+	name       string
+	resolveErr error
+}
+
+func (f fake) Name() string { return f.name }
+func (f fake) Resolve(context.Context, connectors.Subject) (connectors.Account, error) {
+	if f.resolveErr != nil {
+		return connectors.Account{}, f.resolveErr
+	}
+	return connectors.Account{System: f.name, ID: "u1"}, nil
+}
+
+func TestActivities(t *testing.T) {
+	if _, err := New("okta", fake{name: "github"}); err == nil {
+		t.Fatal("an unconfigured identity system was accepted")
+	}
+	if _, err := New("", fake{name: "a"}, fake{name: "a"}); err == nil {
+		t.Fatal("a duplicate connector was accepted")
+	}
+	acts, err := New("okta", fake{name: "slack"}, fake{name: "okta"}, fake{name: "gone", resolveErr: &connectors.Error{Kind: connectors.NotFound, System: "gone", Op: "resolve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, _ := acts.Systems(t.Context())
+	if fmt.Sprint(sys.Systems) != "[okta slack gone]" || sys.Identity != "okta" {
+		t.Fatalf("systems %+v: identity must come first, then config order", sys)
+	}
+	res, err := acts.Resolve(t.Context(), ResolveInput{System: "gone"})
+	if err != nil || res.Found {
+		t.Fatalf("NotFound should be 'no account': %+v %v", res, err)
+	}
+	res, err = acts.Resolve(t.Context(), ResolveInput{System: "okta"})
+	if err != nil || !res.Found || res.Account.ID != "u1" {
+		t.Fatalf("resolve: %+v %v", res, err)
+	}
+	// A missing capability or system is a configuration error: park, don't retry.
+	for _, err := range []error{
+		func() error { _, err := acts.Plan(t.Context(), PlanInput{Account: connectors.Account{System: "okta"}}); return err }(),
+		func() error { _, err := acts.RunStep(t.Context(), StepInput{Step: connectors.Step{System: "nope"}}); return err }(),
+	} {
+		var appErr *temporal.ApplicationError
+		if !errors.As(err, &appErr) || appErr.Type() != "InvalidInput" || !appErr.NonRetryable() {
+			t.Errorf("err = %v, want non-retryable InvalidInput", err)
+		}
+	}
+}
