@@ -220,12 +220,12 @@ func (f *fakeVendors) verifies(step string) int {
 
 // harness is one workflow test environment with the fake vendors installed.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	env *testsuite.TestWorkflowEnvironment
 	f   *fakeVendors
 }
 
-func newHarness(t *testing.T, f *fakeVendors) *harness {
+func newHarness(t testing.TB, f *fakeVendors) *harness {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))))
