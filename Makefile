@@ -24,9 +24,10 @@ test-fast:
 test-e2e:
 	$(GO) test -count=1 -timeout 8m -v ./internal/e2e/
 
+# gofmt from the pinned toolchain, not whatever is on PATH.
 lint:
 	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 bench:

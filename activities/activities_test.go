@@ -102,8 +102,14 @@ func TestActivities(t *testing.T) {
 	}
 	// A missing capability or system is a configuration error: park, don't retry.
 	for _, err := range []error{
-		func() error { _, err := acts.Plan(t.Context(), PlanInput{Account: connectors.Account{System: "okta"}}); return err }(),
-		func() error { _, err := acts.RunStep(t.Context(), StepInput{Step: connectors.Step{System: "nope"}}); return err }(),
+		func() error {
+			_, err := acts.Plan(t.Context(), PlanInput{Account: connectors.Account{System: "okta"}})
+			return err
+		}(),
+		func() error {
+			_, err := acts.RunStep(t.Context(), StepInput{Step: connectors.Step{System: "nope"}})
+			return err
+		}(),
 	} {
 		var appErr *temporal.ApplicationError
 		if !errors.As(err, &appErr) || appErr.Type() != "InvalidInput" || !appErr.NonRetryable() {

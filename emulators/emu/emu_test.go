@@ -12,7 +12,9 @@ import (
 
 func newTest(t *testing.T) (*Emulator, *httptest.Server) {
 	t.Helper()
-	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { WriteJSON(w, http.StatusOK, map[string]string{"ok": r.URL.Path}) })
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]string{"ok": r.URL.Path})
+	})
 	e := New(api, func() any { return map[string]int{"users": 1} }, func(w http.ResponseWriter, _ *http.Request, status int, retryAfter time.Duration) {
 		if retryAfter > 0 {
 			w.Header().Set("Retry-After", RetryAfterSeconds(retryAfter))
