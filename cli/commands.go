@@ -349,7 +349,7 @@ func (a *app) planCmd() *cobra.Command {
 						if i == 0 {
 							acct = s.Account.ID + " (" + dash(s.Account.Status) + ")"
 						}
-						rows = append(rows, []string{s.System, st.ID, st.Description, strings.Join(st.Targets, ", "), acct})
+						rows = append(rows, []string{s.System, st.ID, st.Description, brief(st.Targets, 3), acct})
 					}
 				}
 				table(w, []string{"SYSTEM", "STEP", "WHAT", "TARGETS", "ACCOUNT"}, rows)
@@ -424,7 +424,7 @@ func printStatus(w io.Writer, st workflows.Status) {
 			state += " (" + s.Result + ")"
 		}
 		last := s.LastError
-		if s.ErrorKind != "" {
+		if s.ErrorKind != "" && !strings.Contains(last, s.ErrorKind) {
 			last = s.ErrorKind + ": " + last
 		}
 		if s.State == workflows.StepSkipped {

@@ -30,3 +30,18 @@ func TestParseAt(t *testing.T) {
 		})
 	}
 }
+
+func TestBrief(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"a", "b", "c"}, "a, b, c"},
+		{[]string{"a", "b", "c", "d", "e"}, "a, b, c (+2 more)"},
+	} {
+		if got := brief(c.in, 3); got != c.want {
+			t.Errorf("brief(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -59,3 +59,12 @@ func dash(s string) string {
 	}
 	return s
 }
+
+// brief joins at most n items, saying how many more there are (-o json has
+// them all).
+func brief(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s (+%d more)", strings.Join(items[:n], ", "), len(items)-n)
+}
