@@ -123,11 +123,16 @@ func (a *app) loadConfig() (*config.Config, error) {
 // dial connects to Temporal with the standard TEMPORAL_* settings, failing
 // within DialTimeout rather than hanging.
 func (a *app) dial(ctx context.Context) (client.Client, error) {
+	return a.dialWithLogger(ctx, slog.New(slog.DiscardHandler))
+}
+
+// dialWithLogger is dial with the SDK logging to log (the worker's log).
+func (a *app) dialWithLogger(ctx context.Context, log *slog.Logger) (client.Client, error) {
 	opts, err := a.clientOptions()
 	if err != nil {
 		return nil, err
 	}
-	opts.Logger = sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
+	opts.Logger = sdklog.NewStructuredLogger(log)
 	addr := opts.HostPort
 	if addr == "" {
 		addr = client.DefaultHostPort

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os/signal"
 	"slices"
 	"strconv"
@@ -76,14 +77,15 @@ func (a *app) workerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := a.dial(ctx)
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			c, err := a.dialWithLogger(ctx, log)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
 			if !noBootstrap {
 				opts, _ := a.clientOptions() // dial succeeded, so these load
-				if err := worker.Bootstrap(ctx, c, opts.Namespace, slogTo(cmd.ErrOrStderr())); err != nil {
+				if err := worker.Bootstrap(ctx, c, opts.Namespace, log); err != nil {
 					return err
 				}
 			}

@@ -422,3 +422,31 @@ func TestPortInUseIsOneLine(t *testing.T) {
 		t.Fatalf("dev.Start error = %v", err)
 	}
 }
+
+// TestWorkerCommand runs `offboard worker` as a real deployment would: the
+// standard TEMPORAL_* settings point it at a cluster (here the embedded
+// server, whose own worker is stopped), and it alone finishes a case.
+func TestWorkerCommand(t *testing.T) {
+	h := start(t, dev.Options{})
+	h.stack.Worker.Stop()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	var out, errb bytes.Buffer
+	go func() {
+		done <- cli.Execute(ctx, []string{"worker"}, cli.Options{Stdout: &out, Stderr: &errb, Env: h.env})
+	}()
+	h.mustCLI("terminate", "E1014")
+	st := h.waitFor("E1014", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	assertAllVerified(t, st)
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("worker exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "worker polling task queue offboarding") {
+		t.Errorf("worker said %q", out.String())
+	}
+	if strings.Contains(errb.String(), "@example.com") {
+		t.Errorf("the worker logged an email: %s", errb.String())
+	}
+}
