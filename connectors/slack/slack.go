@@ -1,0 +1,254 @@
+// Package slack is offboard's Slack connector for an Enterprise Grid org:
+// it resolves a person to their Slack user, deactivates the user through
+// SCIM and wipes their sessions with admin.users.session.reset, and
+// verifies each step by reading Slack back.
+//
+// Reads of the Web API (users.info, users.lookupByEmail) go through
+// slack-go with the bot token; slack-go has no SCIM client and no
+// admin.users.session.* methods, so those are plain HTTP with the org
+// admin's user token. slack-go's DisableUser is never used (its host is
+// hard-coded to the legacy users.admin endpoint). No call retries or
+// sleeps: a rate limit comes back as a RateLimited error carrying the
+// Retry-After Slack sent.
+//
+// The account itself is never deleted: SCIM DELETE deactivates, and Slack
+// keeps the user, who can be reactivated.
+package slack
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	sdk "github.com/slack-go/slack"
+
+	"github.com/offboard/offboard/config"
+	"github.com/offboard/offboard/connectors"
+)
+
+// System is the connector's name, the prefix of its step IDs.
+const System = "slack"
+
+// Step IDs, in plan order.
+const (
+	StepDeactivate    = "slack.deactivate"
+	StepResetSessions = "slack.reset-sessions"
+)
+
+// Account statuses.
+const (
+	StatusActive      = "active"
+	StatusDeactivated = "deactivated"
+)
+
+// Default base URLs.
+const (
+	DefaultAPIURL   = "https://slack.com/api/"
+	DefaultSCIMURL  = "https://api.slack.com/scim/v2/"
+	DefaultAuditURL = "https://api.slack.com/audit/v1/"
+)
+
+// Config configures the connector.
+type Config struct {
+	// APIURL is the Web API base. Default https://slack.com/api/.
+	APIURL string
+	// SCIMURL is the SCIM v2 base. Default https://api.slack.com/scim/v2/.
+	SCIMURL string
+	// AuditURL is the Audit Logs API base, ending in /audit/v1/. Default
+	// https://api.slack.com/audit/v1/.
+	AuditURL string
+	// AdminToken is an org owner's or admin's user token (xoxp-…) with the
+	// admin, admin.users:read and admin.users:write scopes, for SCIM and
+	// admin.users.*.
+	AdminToken config.Secret
+	// BotToken is the app's bot token (xoxb-…) with users:read and
+	// users:read.email, for users.info and users.lookupByEmail. Empty means
+	// the AdminToken is used for those reads too.
+	BotToken config.Secret
+	// TeamID is the workspace (T…) whose sessions are listed for a user.
+	TeamID string
+}
+
+// Option adjusts a Client.
+type Option func(*options)
+
+type options struct {
+	hc *http.Client
+}
+
+// WithHTTPClient sends every request through hc (copied, not modified).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) { o.hc = hc }
+}
+
+// Client is the Slack connector.
+type Client struct {
+	api        *sdk.Client
+	hc         *http.Client
+	apiURL     string
+	scimURL    string
+	adminToken string
+	teamID     string
+}
+
+var (
+	_ connectors.Connector = (*Client)(nil)
+	_ connectors.Resolver  = (*Client)(nil)
+	_ connectors.Planner   = (*Client)(nil)
+	_ connectors.Runner    = (*Client)(nil)
+	_ connectors.Verifier  = (*Client)(nil)
+)
+
+var teamIDRE = regexp.MustCompile(`^T[A-Z0-9]{2,20}$`)
+
+// New validates cfg and builds the client. It makes no request.
+func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
+	const op = "configure"
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	apiURL, err := baseURL("APIURL", cfg.APIURL, DefaultAPIURL)
+	if err != nil {
+		return nil, invalid(op, "%v", err)
+	}
+	scimURL, err := baseURL("SCIMURL", cfg.SCIMURL, DefaultSCIMURL)
+	if err != nil {
+		return nil, invalid(op, "%v", err)
+	}
+	auditURL, err := baseURL("AuditURL", cfg.AuditURL, DefaultAuditURL)
+	if err != nil {
+		return nil, invalid(op, "%v", err)
+	}
+	auditBase, ok := strings.CutSuffix(auditURL, "audit/v1/")
+	if !ok {
+		return nil, invalid(op, "AuditURL %q must end in /audit/v1/ (like %s)", auditURL, DefaultAuditURL)
+	}
+	admin, err := checkToken("AdminToken", cfg.AdminToken, "xoxp-")
+	if err != nil {
+		return nil, invalid(op, "%v", err)
+	}
+	if admin == "" {
+		return nil, invalid(op, "AdminToken is required: an org admin's user token (xoxp-…) with the admin and admin.users:* scopes")
+	}
+	bot, err := checkToken("BotToken", cfg.BotToken, "xoxb-", "xoxp-")
+	if err != nil {
+		return nil, invalid(op, "%v", err)
+	}
+	if bot == "" {
+		bot = admin
+	}
+	if !teamIDRE.MatchString(cfg.TeamID) {
+		if cfg.TeamID == "" {
+			return nil, invalid(op, "TeamID is required: the workspace ID (T…) whose sessions are listed")
+		}
+		return nil, invalid(op, "TeamID %q is not a workspace ID (like T0123ABCD)", cfg.TeamID)
+	}
+
+	var hc http.Client
+	if o.hc != nil {
+		hc = *o.hc
+	} else {
+		hc.Timeout = 60 * time.Second
+	}
+	api := sdk.New(bot,
+		sdk.OptionAPIURL(apiURL),
+		sdk.OptionAuditAPIURL(auditBase),
+		sdk.OptionHTTPClient(&hc),
+	)
+	return &Client{api: api, hc: &hc, apiURL: apiURL, scimURL: scimURL, adminToken: admin, teamID: cfg.TeamID}, nil
+}
+
+// baseURL checks a base URL and returns it with a trailing slash. Plain
+// http is accepted only for loopback hosts (the emulator).
+func baseURL(name, raw, def string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return def, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("%s %q is not an absolute URL (like %s)", name, raw, def)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("%s must not carry credentials", name)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%s %q must not have a query or fragment", name, raw)
+	}
+	host := u.Hostname()
+	loopback := host == "127.0.0.1" || host == "localhost" || host == "::1"
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !loopback {
+			return "", fmt.Errorf("%s %q must use https (http is allowed only for 127.0.0.1 and localhost)", name, raw)
+		}
+	default:
+		return "", fmt.Errorf("%s %q must use https", name, raw)
+	}
+	s := u.String()
+	if !strings.HasSuffix(s, "/") {
+		s += "/"
+	}
+	return s, nil
+}
+
+func checkToken(name string, s config.Secret, prefixes ...string) (string, error) {
+	tok := strings.TrimSpace(s.Reveal())
+	if tok == "" {
+		return "", nil
+	}
+	if strings.ContainsAny(tok, " \t\r\n") {
+		return "", fmt.Errorf("%s contains whitespace", name)
+	}
+	for _, p := range prefixes {
+		if strings.HasPrefix(tok, p) {
+			return tok, nil
+		}
+	}
+	return "", fmt.Errorf("%s must be a Slack token starting with %s", name, strings.Join(prefixes, " or "))
+}
+
+// Name returns "slack".
+func (c *Client) Name() string { return System }
+
+// Slack user IDs: U… for workspace users, W… for Enterprise Grid users.
+// Anything else is refused rather than pasted into a URL path.
+var userIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+
+func accountID(op string, a connectors.Account) (string, error) {
+	if a.System != "" && a.System != System {
+		return "", invalid(op, "account belongs to system %q, not slack", a.System)
+	}
+	if !userIDRE.MatchString(a.ID) {
+		return "", invalid(op, "account ID %q is not a Slack user ID", a.ID)
+	}
+	return a.ID, nil
+}
+
+// userInfo reads users.info.
+//
+// https://docs.slack.dev/reference/methods/users.info
+func (c *Client) userInfo(ctx context.Context, op, id string) (*sdk.User, error) {
+	u, err := c.api.GetUserInfoContext(ctx, id, sdk.GetUserInfoOptionIncludeLocale(false))
+	if err != nil {
+		return nil, sdkError(op, err)
+	}
+	return u, nil
+}
+
+// lookupByEmail reads users.lookupByEmail. Slack does not find deactivated
+// users this way.
+//
+// https://docs.slack.dev/reference/methods/users.lookupByEmail
+func (c *Client) lookupByEmail(ctx context.Context, op, email string) (*sdk.User, error) {
+	u, err := c.api.GetUserByEmailContext(ctx, email)
+	if err != nil {
+		return nil, sdkError(op, err)
+	}
+	return u, nil
+}
