@@ -16,9 +16,11 @@ import (
 // the standard TEMPORAL_* environment (see the README).
 type Config struct {
 	// Identity is the system resolved first; others resolve from what it
-	// reports. Default "okta".
-	Identity string      `yaml:"identity,omitempty"`
-	Okta     *OktaConfig `yaml:"okta,omitempty"`
+	// reports. Default "okta" when Okta is configured.
+	Identity string        `yaml:"identity,omitempty"`
+	Okta     *OktaConfig   `yaml:"okta,omitempty"`
+	GitHub   *GitHubConfig `yaml:"github,omitempty"`
+	Slack    *SlackConfig  `yaml:"slack,omitempty"`
 	// Path is where the config was read from ("" for none).
 	Path string `yaml:"-"`
 }
@@ -34,12 +36,42 @@ type OktaConfig struct {
 	Lifecycle string `yaml:"lifecycle,omitempty"`
 }
 
+// GitHubConfig reaches one or more GitHub organizations.
+type GitHubConfig struct {
+	// BaseURL is the REST API base: empty for github.com, or
+	// https://ghes.example.com/api/v3/ for GitHub Enterprise Server.
+	BaseURL string   `yaml:"baseUrl,omitempty"`
+	Orgs    []string `yaml:"orgs"`
+	// Token is a GitHub App installation token or a PAT with admin:org.
+	// Prefer OFFBOARD_GITHUB_TOKEN or TokenFile.
+	Token     Secret `yaml:"token,omitempty"`
+	TokenFile string `yaml:"tokenFile,omitempty"`
+}
+
+// SlackConfig reaches one Slack Enterprise Grid org.
+type SlackConfig struct {
+	APIURL   string `yaml:"apiUrl,omitempty"`
+	SCIMURL  string `yaml:"scimUrl,omitempty"`
+	AuditURL string `yaml:"auditUrl,omitempty"`
+	TeamID   string `yaml:"teamId"`
+	// AdminToken is an org admin's user token (xoxp-) for SCIM and admin.*.
+	// Prefer OFFBOARD_SLACK_ADMIN_TOKEN or AdminTokenFile.
+	AdminToken     Secret `yaml:"adminToken,omitempty"`
+	AdminTokenFile string `yaml:"adminTokenFile,omitempty"`
+	// BotToken (xoxb-) reads users; empty means the admin token does.
+	BotToken     Secret `yaml:"botToken,omitempty"`
+	BotTokenFile string `yaml:"botTokenFile,omitempty"`
+}
+
 // Environment variables read by Load. Precedence: flags > env > file > defaults.
 const (
-	EnvConfig        = "OFFBOARD_CONFIG"
-	EnvOktaOrgURL    = "OFFBOARD_OKTA_ORG_URL"
-	EnvOktaToken     = "OFFBOARD_OKTA_TOKEN"
-	EnvOktaLifecycle = "OFFBOARD_OKTA_LIFECYCLE"
+	EnvConfig          = "OFFBOARD_CONFIG"
+	EnvOktaOrgURL      = "OFFBOARD_OKTA_ORG_URL"
+	EnvOktaToken       = "OFFBOARD_OKTA_TOKEN"
+	EnvOktaLifecycle   = "OFFBOARD_OKTA_LIFECYCLE"
+	EnvGitHubToken     = "OFFBOARD_GITHUB_TOKEN"
+	EnvSlackAdminToken = "OFFBOARD_SLACK_ADMIN_TOKEN"
+	EnvSlackBotToken   = "OFFBOARD_SLACK_BOT_TOKEN"
 )
 
 // DefaultPaths are tried in order when no path is given: a config in the
@@ -89,20 +121,48 @@ func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
 	if v, ok := lookup(EnvOktaLifecycle); ok && v != "" {
 		c.okta().Lifecycle = v
 	}
-	if c.Okta != nil && c.Okta.Token == "" && c.Okta.TokenFile != "" {
-		b, err := os.ReadFile(c.Okta.TokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("okta token file: %w", err)
-		}
-		c.Okta.Token = Secret(bytes.TrimSpace(b))
+	var errs []error
+	if o := c.Okta; o != nil {
+		errs = append(errs, secret(&o.Token, o.TokenFile, "", "okta token", lookup))
 	}
-	if c.Identity == "" {
+	if g := c.GitHub; g != nil {
+		errs = append(errs, secret(&g.Token, g.TokenFile, EnvGitHubToken, "github token", lookup))
+	}
+	if s := c.Slack; s != nil {
+		errs = append(errs,
+			secret(&s.AdminToken, s.AdminTokenFile, EnvSlackAdminToken, "slack admin token", lookup),
+			secret(&s.BotToken, s.BotTokenFile, EnvSlackBotToken, "slack bot token", lookup))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if c.Identity == "" && c.Okta != nil {
 		c.Identity = "okta"
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// secret fills s from the environment variable env (which wins), else from
+// file when s is empty.
+func secret(s *Secret, file, env, what string, lookup func(string) (string, bool)) error {
+	if env != "" {
+		if v, ok := lookup(env); ok && v != "" {
+			*s = Secret(v)
+			return nil
+		}
+	}
+	if *s != "" || file == "" {
+		return nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("%s file: %w", what, err)
+	}
+	*s = Secret(bytes.TrimSpace(b))
+	return nil
 }
 
 func (c *Config) okta() *OktaConfig {
@@ -116,7 +176,7 @@ func (c *Config) okta() *OktaConfig {
 func (c *Config) Validate() error {
 	var errs []error
 	if o := c.Okta; o != nil {
-		if u, err := url.Parse(o.OrgURL); err != nil || u.Scheme == "" || u.Host == "" {
+		if !absolute(o.OrgURL) {
 			errs = append(errs, errors.New("okta.orgUrl must be an absolute URL such as https://acme.okta.com"))
 		}
 		if o.Token == "" {
@@ -128,8 +188,35 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("okta.lifecycle %q: want suspend or deactivate", o.Lifecycle))
 		}
 	}
-	if c.Identity != "" && c.Identity != "okta" {
+	if g := c.GitHub; g != nil {
+		if len(g.Orgs) == 0 {
+			errs = append(errs, errors.New("github.orgs lists no organization"))
+		}
+		if g.BaseURL != "" && !absolute(g.BaseURL) {
+			errs = append(errs, errors.New("github.baseUrl must be an absolute URL"))
+		}
+		if g.Token == "" {
+			errs = append(errs, fmt.Errorf("github token is missing: set %s or github.tokenFile", EnvGitHubToken))
+		}
+	}
+	if s := c.Slack; s != nil {
+		for name, u := range map[string]string{"apiUrl": s.APIURL, "scimUrl": s.SCIMURL, "auditUrl": s.AuditURL} {
+			if u != "" && !absolute(u) {
+				errs = append(errs, fmt.Errorf("slack.%s must be an absolute URL", name))
+			}
+		}
+		if s.TeamID == "" {
+			errs = append(errs, errors.New("slack.teamId is missing"))
+		}
+		if s.AdminToken == "" {
+			errs = append(errs, fmt.Errorf("slack admin token is missing: set %s or slack.adminTokenFile", EnvSlackAdminToken))
+		}
+	}
+	switch {
+	case c.Identity != "" && c.Identity != "okta":
 		errs = append(errs, fmt.Errorf("identity %q: only okta can be the identity system", c.Identity))
+	case c.Identity == "okta" && c.Okta == nil:
+		errs = append(errs, errors.New("identity okta is not configured: add an okta section"))
 	}
 	if len(errs) > 0 {
 		where := ""
@@ -141,5 +228,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+func absolute(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme != "" && u.Host != ""
+}
+
 // Empty reports whether no vendor system is configured.
-func (c *Config) Empty() bool { return c.Okta == nil }
+func (c *Config) Empty() bool { return c.Okta == nil && c.GitHub == nil && c.Slack == nil }

@@ -43,6 +43,11 @@ func TestLoad(t *testing.T) {
 		{name: "relative url", file: "okta:\n  orgUrl: acme.okta.com\n  token: t\n", wantErr: "absolute URL"},
 		{name: "bad lifecycle", file: "okta:\n  orgUrl: https://a.okta.com\n  token: t\n  lifecycle: delete\n", wantErr: `lifecycle "delete"`},
 		{name: "empty file", file: "\n"},
+		{name: "github without orgs", file: "github:\n  token: t\n", wantErr: "github.orgs lists no organization"},
+		{name: "github without token", file: "github:\n  orgs: [acme]\n", wantErr: "OFFBOARD_GITHUB_TOKEN"},
+		{name: "slack without team", file: "slack:\n  adminToken: xoxp-1\n", wantErr: "slack.teamId is missing"},
+		{name: "slack relative url", file: "slack:\n  teamId: T1\n  adminToken: xoxp-1\n  scimUrl: /scim\n", wantErr: "slack.scimUrl must be an absolute URL"},
+		{name: "identity not configured", file: "identity: okta\nslack:\n  teamId: T1\n  adminToken: xoxp-1\n", wantErr: "identity okta is not configured"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -85,5 +90,24 @@ func TestSecretRedacts(t *testing.T) {
 	}
 	if s.Reveal() != "hunter2" {
 		t.Fatal("Reveal lost the value")
+	}
+}
+
+func TestLoadVendorSecrets(t *testing.T) {
+	dir := t.TempDir()
+	bot := filepath.Join(dir, "bot")
+	if err := os.WriteFile(bot, []byte("xoxb-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := write(t, "github:\n  orgs: [acme]\n  token: from-file\nslack:\n  teamId: T1\n  botTokenFile: "+bot+"\n")
+	cfg, err := Load(path, env(map[string]string{EnvGitHubToken: "from-env", EnvSlackAdminToken: "xoxp-env"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.GitHub.Token.Reveal() != "from-env" || cfg.Slack.AdminToken.Reveal() != "xoxp-env" || cfg.Slack.BotToken.Reveal() != "xoxb-file" {
+		t.Fatalf("secrets: %q %q %q", cfg.GitHub.Token.Reveal(), cfg.Slack.AdminToken.Reveal(), cfg.Slack.BotToken.Reveal())
+	}
+	if cfg.Identity != "" || cfg.Empty() {
+		t.Fatalf("identity %q empty %v", cfg.Identity, cfg.Empty())
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
 	"github.com/offboard/offboard/connectors/okta"
+	"github.com/offboard/offboard/connectors/slack"
 	"github.com/offboard/offboard/workflows"
 )
 
@@ -37,6 +38,16 @@ func Connectors(ctx context.Context, cfg *config.Config) ([]connectors.Connector
 		c, err := okta.New(ctx, okta.Config{OrgURL: o.OrgURL, Token: o.Token, Lifecycle: o.Lifecycle})
 		if err != nil {
 			return nil, fmt.Errorf("okta: %w", err)
+		}
+		out = append(out, c)
+	}
+	if sc := cfg.Slack; sc != nil {
+		c, err := slack.New(ctx, slack.Config{
+			APIURL: sc.APIURL, SCIMURL: sc.SCIMURL, AuditURL: sc.AuditURL,
+			AdminToken: sc.AdminToken, BotToken: sc.BotToken, TeamID: sc.TeamID,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
 		}
 		out = append(out, c)
 	}

@@ -23,38 +23,35 @@ import (
 
 	"github.com/offboard/offboard/cli"
 	"github.com/offboard/offboard/config"
-	oktaemu "github.com/offboard/offboard/emulators/okta"
 	"github.com/offboard/offboard/emulators/seed"
 	"github.com/offboard/offboard/internal/devserver"
 	"github.com/offboard/offboard/worker"
 	"github.com/offboard/offboard/workflows"
 )
 
-// EmulatorToken is the API token the dev emulators accept. It guards
-// nothing real; it exists so the connectors send credentials as they would.
-const EmulatorToken = "offboard-dev-emulator-token"
-
 // Options configure a stack.
 type Options struct {
 	cli.DevOptions
-	// Okta reuses an emulator across restarts (tests); nil starts one.
-	Okta *oktaemu.Server
+	// Emulators are reused across restarts (tests); nil seeds new ones and
+	// keeps their state in Dir between runs.
+	Emulators *Emulators
 	// Quiet discards the server log instead of writing Dir/temporal.log.
 	Quiet bool
 }
 
 // Stack is a running dev stack.
 type Stack struct {
-	Server   *devserver.Server
-	Client   client.Client
-	Worker   sdkworker.Worker
-	Okta     *oktaemu.Server
-	OktaURL  string
-	Config   *config.Config
-	Path     string // the written config file
-	servers  []*http.Server
-	ownsOkta bool
-	dir      string
+	Server *devserver.Server
+	Client client.Client
+	Worker sdkworker.Worker
+	Emu    *Emulators
+	// URLs maps a system to its emulator's base URL.
+	URLs    map[string]string
+	Config  *config.Config
+	Path    string // the written config file
+	servers []*http.Server
+	ownsEmu bool
+	dir     string
 }
 
 // Start starts the stack. On error everything started is stopped.
@@ -76,18 +73,22 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Okta, s.ownsOkta = o.Okta, o.Okta == nil
-	if s.ownsOkta {
-		s.Okta = oktaemu.New(org, oktaemu.Options{Token: EmulatorToken})
+	s.Emu, s.ownsEmu = o.Emulators, o.Emulators == nil
+	if s.ownsEmu {
+		s.Emu = NewEmulators(org)
 		if err := s.loadEmulatorState(); err != nil {
 			return nil, err
 		}
 	}
-	oktaAddr, err := s.serve("Okta emulator", o.OktaPort, s.Okta)
-	if err != nil {
-		return nil, err
+	ports := map[string]int{"okta": o.OktaPort, "slack": o.SlackPort}
+	s.URLs = map[string]string{}
+	for _, e := range s.Emu.all() {
+		addr, err := s.serve(e.name+" emulator", ports[e.name], e.emu)
+		if err != nil {
+			return nil, err
+		}
+		s.URLs[e.name] = "http://" + addr
 	}
-	s.OktaURL = "http://" + oktaAddr
 
 	logPath := filepath.Join(o.Dir, "temporal.log")
 	if o.Quiet {
@@ -113,8 +114,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 
 	s.Path = filepath.Join(o.Dir, "dev.yaml")
-	body := fmt.Sprintf("# Written by `offboard dev`: points offboard at the local emulators.\nokta:\n  orgUrl: %s\n  token: %s\n", s.OktaURL, EmulatorToken)
-	if err := os.WriteFile(s.Path, []byte(body), 0o600); err != nil {
+	if err := os.WriteFile(s.Path, []byte(s.Emu.configYAML(s.URLs)), 0o600); err != nil {
 		return nil, fmt.Errorf("write dev config: %w", err)
 	}
 	s.Config, err = config.Load(s.Path, func(string) (string, bool) { return "", false })
@@ -150,40 +150,53 @@ func (s *Stack) statePath(name string) string {
 // loadEmulatorState restores what the emulators held when dev last stopped,
 // so a resumed case finds the vendors as it left them.
 func (s *Stack) loadEmulatorState() error {
-	f, err := os.Open(s.statePath("okta"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("emulator state: %w", err)
-	}
-	defer f.Close()
-	if err := s.Okta.LoadState(f); err != nil {
-		return fmt.Errorf("emulator state %s: %w (delete it to start from the demo org)", s.statePath("okta"), err)
+	for _, e := range s.Emu.all() {
+		f, err := os.Open(s.statePath(e.name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("emulator state: %w", err)
+		}
+		err = e.emu.LoadState(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("emulator state %s: %w (delete it to start from the demo org)", s.statePath(e.name), err)
+		}
 	}
 	return nil
 }
 
 func (s *Stack) saveEmulatorState() error {
-	if !s.ownsOkta || s.Okta == nil {
+	if !s.ownsEmu || s.Emu == nil {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(s.statePath("okta")), 0o700); err != nil {
+	var errs []error
+	for _, e := range s.Emu.all() {
+		errs = append(errs, s.saveOne(e))
+	}
+	return errors.Join(errs...)
+}
+
+// saveOne writes one emulator's state through a temporary file, so a crash
+// mid-write leaves the previous state.
+func (s *Stack) saveOne(e named) error {
+	path := s.statePath(e.name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp := s.statePath("okta") + ".tmp"
-	f, err := os.Create(tmp)
+	f, err := os.Create(path + ".tmp")
 	if err != nil {
 		return err
 	}
-	if err := s.Okta.SaveState(f); err != nil {
+	if err := e.emu.SaveState(f); err != nil {
 		f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, s.statePath("okta"))
+	return os.Rename(path+".tmp", path)
 }
 
 // Stop stops the worker, the server and the emulators, saving emulator state.
@@ -218,14 +231,17 @@ func Run(ctx context.Context, o cli.DevOptions, out io.Writer) error {
 
   Temporal frontend  %s   namespace offboarding
   Temporal Web UI    http://%s/namespaces/offboarding/workflows
-  Okta emulator      %s   (state: %s/_emulator/state)
-  Config             %s
+`, o.DB, s.Server.FrontendAddr(), s.Server.UIAddr())
+	for _, e := range s.Emu.all() {
+		fmt.Fprintf(out, "  %-18s %s   (state: %s/_emulator/state)\n", e.name+" emulator", s.URLs[e.name], s.URLs[e.name])
+	}
+	fmt.Fprintf(out, `  Config             %s
 
 Try, in another terminal:
   bin/offboard plan E1001
   bin/offboard terminate E1001 --reason "demo"
   bin/offboard status E1001
-`, o.DB, s.Server.FrontendAddr(), s.Server.UIAddr(), s.OktaURL, s.OktaURL, s.Path)
+`, s.Path)
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nstopping...")
 	if err := s.Stop(); err != nil {

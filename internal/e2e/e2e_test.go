@@ -23,7 +23,6 @@ import (
 
 	"github.com/offboard/offboard/cli"
 	"github.com/offboard/offboard/emulators/emu"
-	oktaemu "github.com/offboard/offboard/emulators/okta"
 	"github.com/offboard/offboard/emulators/seed"
 	"github.com/offboard/offboard/internal/dev"
 	"github.com/offboard/offboard/internal/devserver"
@@ -140,13 +139,23 @@ func stepState(st workflows.Status, id string) workflows.StepStatus {
 	return ""
 }
 
-func oktaID(t *testing.T, employee string) string {
+func person(t *testing.T, employee string) seed.Person {
+	t.Helper()
 	org, err := seed.Demo()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, ok := org.Person(employee)
-	if !ok || p.Okta == nil {
+	if !ok {
+		t.Fatalf("%s is not in the demo", employee)
+	}
+	return p
+}
+
+func oktaID(t *testing.T, employee string) string {
+	t.Helper()
+	p := person(t, employee)
+	if p.Okta == nil {
 		t.Fatalf("%s has no okta account in the demo", employee)
 	}
 	return p.Okta.ID
@@ -176,10 +185,10 @@ func TestTerminateClosesOkta(t *testing.T) {
 			t.Errorf("plan lacks %q:\n%s", want, plan)
 		}
 	}
-	if n := len(h.stack.Okta.Emulator().Requests()); n == 0 {
+	if n := len(h.stack.Emu.Okta.Emulator().Requests()); n == 0 {
 		t.Fatal("plan made no vendor requests")
 	}
-	for _, r := range h.stack.Okta.Emulator().Requests() {
+	for _, r := range h.stack.Emu.Okta.Emulator().Requests() {
 		if r.Method != http.MethodGet {
 			t.Fatalf("plan wrote to Okta: %s %s", r.Method, r.Path)
 		}
@@ -198,7 +207,7 @@ func TestTerminateClosesOkta(t *testing.T) {
 		t.Errorf("requested by %q reason %q", st.RequestedBy, st.Reason)
 	}
 
-	u, ok := h.stack.Okta.User(oktaID(t, "E1001"))
+	u, ok := h.stack.Emu.Okta.User(oktaID(t, "E1001"))
 	if !ok {
 		t.Fatal("user gone from emulator")
 	}
@@ -210,8 +219,17 @@ func TestTerminateClosesOkta(t *testing.T) {
 			t.Errorf("still in editable group %s", g)
 		}
 	}
+	su, ok := h.stack.Emu.Slack.User(person(t, "E1001").Slack.ID)
+	if !ok || su.Active || su.Sessions != 0 {
+		t.Errorf("slack state after offboarding: %+v", su)
+	}
+	for _, id := range []string{"slack.deactivate", "slack.reset-sessions"} {
+		if s, ok := st.Step(id); !ok || s.State != workflows.StepDone {
+			t.Errorf("step %s missing or not done: %+v", id, s)
+		}
+	}
 	// The state endpoint shows the change to a person looking.
-	resp, err := http.Get(h.stack.OktaURL + "/_emulator/state")
+	resp, err := http.Get(h.stack.URLs["okta"] + "/_emulator/state")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +278,7 @@ func TestTerminateClosesOkta(t *testing.T) {
 
 func TestParkRetrySkip(t *testing.T) {
 	h := start(t, dev.Options{})
-	em := h.stack.Okta.Emulator()
+	em := h.stack.Emu.Okta.Emulator()
 	suspendPath := "/api/v1/users/" + oktaID(t, "E1002") + "/lifecycle/suspend"
 	if err := em.AddFault(emu.Fault{Method: http.MethodPost, Path: "^" + suspendPath + "$", Status: http.StatusForbidden}); err != nil {
 		t.Fatal(err)
@@ -313,7 +331,7 @@ func TestParkRetrySkip(t *testing.T) {
 	if s, _ := st.Step("okta.suspend"); s.Attempts != 2 {
 		t.Errorf("okta.suspend attempts %d, want 2", s.Attempts)
 	}
-	if u, _ := h.stack.Okta.User(oktaID(t, "E1002")); u.Status != "SUSPENDED" {
+	if u, _ := h.stack.Emu.Okta.User(oktaID(t, "E1002")); u.Status != "SUSPENDED" {
 		t.Errorf("E1002 status %s after retry", u.Status)
 	}
 	h.record("E1002", "offboarding-park-retry.json")
@@ -368,7 +386,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			t.Errorf("a case exists for %s after bad input: %v", id, err)
 		}
 	}
-	for _, r := range h.stack.Okta.Emulator().Requests() {
+	for _, r := range h.stack.Emu.Okta.Emulator().Requests() {
 		if r.Method != http.MethodGet {
 			t.Errorf("bad input wrote to Okta: %s %s", r.Method, r.Path)
 		}
@@ -382,10 +400,11 @@ func TestRestartMidCaseFinishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	okta := oktaemu.New(org, oktaemu.Options{Token: dev.EmulatorToken})
+	emus := dev.NewEmulators(org)
+	okta := emus.Okta
 	okta.Emulator().SetLatency(400 * time.Millisecond)
 
-	first := start(t, dev.Options{DevOptions: cli.DevOptions{DB: db, Dir: dir}, Okta: okta})
+	first := start(t, dev.Options{DevOptions: cli.DevOptions{DB: db, Dir: dir}, Emulators: emus})
 	first.mustCLI("terminate", "E1005", "--reason", "restart test")
 	first.waitFor("E1005", "some steps done", func(s workflows.Status) bool {
 		return stepState(s, "okta.remove-admin-roles") == workflows.StepDone && stepState(s, "okta.reset-factors") != workflows.StepDone
@@ -398,7 +417,7 @@ func TestRestartMidCaseFinishes(t *testing.T) {
 	}
 
 	okta.Emulator().SetLatency(0)
-	second := start(t, dev.Options{DevOptions: cli.DevOptions{DB: db, Dir: dir}, Okta: okta})
+	second := start(t, dev.Options{DevOptions: cli.DevOptions{DB: db, Dir: dir}, Emulators: emus})
 	st := second.waitFor("E1005", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
 	assertAllVerified(t, st)
 	if u, _ := okta.User(oktaID(t, "E1005")); u.Status != "SUSPENDED" || len(u.Roles) != 0 {
@@ -418,7 +437,7 @@ func TestPortInUseIsOneLine(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 	_, err = dev.Start(context.Background(), dev.Options{DevOptions: cli.DevOptions{Port: -1, OktaPort: port, Dir: t.TempDir()}, Quiet: true})
-	if err == nil || !strings.Contains(err.Error(), "Okta emulator port") {
+	if err == nil || !strings.Contains(err.Error(), "okta emulator port") {
 		t.Fatalf("dev.Start error = %v", err)
 	}
 }
