@@ -42,13 +42,15 @@ func (m MapEnv) LookupEnv(k string) (string, bool) { v, ok := m[k]; return v, ok
 
 // DevOptions configure `offboard dev`.
 type DevOptions struct {
-	DB        string
-	Port      int
-	UIPort    int
-	OktaPort  int
-	SlackPort int
-	Seed      string
-	Dir       string
+	DB         string
+	Port       int
+	UIPort     int
+	OktaPort   int
+	GitHubPort int
+	SlackPort  int
+	GooglePort int
+	Seed       string
+	Dir        string
 }
 
 // Options inject what the CLI needs from its process.

@@ -56,7 +56,9 @@ func (a *app) devCmd() *cobra.Command {
 	cmd.Flags().IntVar(&o.Port, "port", 7233, "Temporal frontend port")
 	cmd.Flags().IntVar(&o.UIPort, "ui-port", 8233, "Temporal Web UI port")
 	cmd.Flags().IntVar(&o.OktaPort, "okta-port", 8801, "Okta emulator port")
+	cmd.Flags().IntVar(&o.GitHubPort, "github-port", 8802, "GitHub emulator port")
 	cmd.Flags().IntVar(&o.SlackPort, "slack-port", 8803, "Slack emulator port")
+	cmd.Flags().IntVar(&o.GooglePort, "google-port", 8805, "Google Workspace emulator port")
 	cmd.Flags().StringVar(&o.Seed, "seed", "", "demo org fixture (default: the built-in demo)")
 	return cmd
 }

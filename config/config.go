@@ -21,6 +21,7 @@ type Config struct {
 	Okta     *OktaConfig   `yaml:"okta,omitempty"`
 	GitHub   *GitHubConfig `yaml:"github,omitempty"`
 	Slack    *SlackConfig  `yaml:"slack,omitempty"`
+	Google   *GoogleConfig `yaml:"google,omitempty"`
 	// Path is where the config was read from ("" for none).
 	Path string `yaml:"-"`
 }
@@ -63,6 +64,21 @@ type SlackConfig struct {
 	BotTokenFile string `yaml:"botTokenFile,omitempty"`
 }
 
+// GoogleConfig reaches one Google Workspace customer.
+type GoogleConfig struct {
+	// BaseURL overrides https://admin.googleapis.com/ (the emulator).
+	BaseURL  string `yaml:"baseUrl,omitempty"`
+	Customer string `yaml:"customer,omitempty"`
+	Domain   string `yaml:"domain,omitempty"`
+	// CredentialsFile is a service-account JSON key with domain-wide
+	// delegation; AdminSubject is the admin it impersonates.
+	CredentialsFile string `yaml:"credentialsFile,omitempty"`
+	AdminSubject    string `yaml:"adminSubject,omitempty"`
+	// Token is a static bearer token instead of a credentials file (dev).
+	Token     Secret `yaml:"token,omitempty"`
+	TokenFile string `yaml:"tokenFile,omitempty"`
+}
+
 // Environment variables read by Load. Precedence: flags > env > file > defaults.
 const (
 	EnvConfig          = "OFFBOARD_CONFIG"
@@ -72,6 +88,7 @@ const (
 	EnvGitHubToken     = "OFFBOARD_GITHUB_TOKEN"
 	EnvSlackAdminToken = "OFFBOARD_SLACK_ADMIN_TOKEN"
 	EnvSlackBotToken   = "OFFBOARD_SLACK_BOT_TOKEN"
+	EnvGoogleToken     = "OFFBOARD_GOOGLE_TOKEN"
 )
 
 // DefaultPaths are tried in order when no path is given: a config in the
@@ -132,6 +149,9 @@ func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
 		errs = append(errs,
 			secret(&s.AdminToken, s.AdminTokenFile, EnvSlackAdminToken, "slack admin token", lookup),
 			secret(&s.BotToken, s.BotTokenFile, EnvSlackBotToken, "slack bot token", lookup))
+	}
+	if g := c.Google; g != nil {
+		errs = append(errs, secret(&g.Token, g.TokenFile, EnvGoogleToken, "google token", lookup))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -212,6 +232,17 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("slack admin token is missing: set %s or slack.adminTokenFile", EnvSlackAdminToken))
 		}
 	}
+	if g := c.Google; g != nil {
+		if g.BaseURL != "" && !absolute(g.BaseURL) {
+			errs = append(errs, errors.New("google.baseUrl must be an absolute URL"))
+		}
+		switch {
+		case g.CredentialsFile == "" && g.Token == "":
+			errs = append(errs, fmt.Errorf("google credentials are missing: set google.credentialsFile (with adminSubject) or %s", EnvGoogleToken))
+		case g.CredentialsFile != "" && g.AdminSubject == "":
+			errs = append(errs, errors.New("google.adminSubject is missing: the admin the service account impersonates"))
+		}
+	}
 	switch {
 	case c.Identity != "" && c.Identity != "okta":
 		errs = append(errs, fmt.Errorf("identity %q: only okta can be the identity system", c.Identity))
@@ -234,4 +265,6 @@ func absolute(raw string) bool {
 }
 
 // Empty reports whether no vendor system is configured.
-func (c *Config) Empty() bool { return c.Okta == nil && c.GitHub == nil && c.Slack == nil }
+func (c *Config) Empty() bool {
+	return c.Okta == nil && c.GitHub == nil && c.Slack == nil && c.Google == nil
+}

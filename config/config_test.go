@@ -47,6 +47,8 @@ func TestLoad(t *testing.T) {
 		{name: "github without token", file: "github:\n  orgs: [acme]\n", wantErr: "OFFBOARD_GITHUB_TOKEN"},
 		{name: "slack without team", file: "slack:\n  adminToken: xoxp-1\n", wantErr: "slack.teamId is missing"},
 		{name: "slack relative url", file: "slack:\n  teamId: T1\n  adminToken: xoxp-1\n  scimUrl: /scim\n", wantErr: "slack.scimUrl must be an absolute URL"},
+		{name: "google without credentials", file: "google:\n  customer: C1\n", wantErr: "google credentials are missing"},
+		{name: "google file without subject", file: "google:\n  credentialsFile: /x.json\n", wantErr: "google.adminSubject is missing"},
 		{name: "identity not configured", file: "identity: okta\nslack:\n  teamId: T1\n  adminToken: xoxp-1\n", wantErr: "identity okta is not configured"},
 	}
 	for _, c := range cases {

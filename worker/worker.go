@@ -23,6 +23,8 @@ import (
 	"github.com/offboard/offboard/activities"
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/github"
+	"github.com/offboard/offboard/connectors/google"
 	"github.com/offboard/offboard/connectors/okta"
 	"github.com/offboard/offboard/connectors/slack"
 	"github.com/offboard/offboard/workflows"
@@ -41,6 +43,13 @@ func Connectors(ctx context.Context, cfg *config.Config) ([]connectors.Connector
 		}
 		out = append(out, c)
 	}
+	if g := cfg.GitHub; g != nil {
+		c, err := github.New(ctx, github.Config{Orgs: g.Orgs, BaseURL: g.BaseURL, Token: g.Token})
+		if err != nil {
+			return nil, fmt.Errorf("github: %w", err)
+		}
+		out = append(out, c)
+	}
 	if sc := cfg.Slack; sc != nil {
 		c, err := slack.New(ctx, slack.Config{
 			APIURL: sc.APIURL, SCIMURL: sc.SCIMURL, AuditURL: sc.AuditURL,
@@ -48,6 +57,16 @@ func Connectors(ctx context.Context, cfg *config.Config) ([]connectors.Connector
 		})
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
+		}
+		out = append(out, c)
+	}
+	if g := cfg.Google; g != nil {
+		c, err := google.New(ctx, google.Config{
+			BaseURL: g.BaseURL, Customer: g.Customer, Domain: g.Domain,
+			CredentialsFile: g.CredentialsFile, AdminSubject: g.AdminSubject, Token: g.Token,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("google: %w", err)
 		}
 		out = append(out, c)
 	}

@@ -12,7 +12,7 @@ import (
 
 // TestReplay replays recorded histories against today's workflow code, so a
 // change that would break running cases fails here first. Record a new one
-// with `go test ./internal/e2e -run TestTerminateClosesOkta -update`.
+// with `go test ./internal/e2e -run TestTerminateClosesEverySystem -update`.
 func TestReplay(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {

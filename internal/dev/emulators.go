@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/offboard/offboard/emulators/emu"
+	githubemu "github.com/offboard/offboard/emulators/github"
+	googleemu "github.com/offboard/offboard/emulators/google"
 	oktaemu "github.com/offboard/offboard/emulators/okta"
 	"github.com/offboard/offboard/emulators/seed"
 	slackemu "github.com/offboard/offboard/emulators/slack"
@@ -30,17 +33,21 @@ type Emulator interface {
 
 // Emulators are the vendor emulators of one stack, seeded from one org.
 type Emulators struct {
-	Okta  *oktaemu.Server
-	Slack *slackemu.Server
-	org   *seed.Org
+	Okta   *oktaemu.Server
+	GitHub *githubemu.Server
+	Slack  *slackemu.Server
+	Google *googleemu.Server
+	org    *seed.Org
 }
 
 // NewEmulators seeds every emulator from org.
 func NewEmulators(org *seed.Org) *Emulators {
 	return &Emulators{
-		Okta:  oktaemu.New(org, oktaemu.Options{Token: EmulatorToken}),
-		Slack: slackemu.New(org, slackemu.Options{AdminToken: SlackAdminToken, BotToken: SlackBotToken}),
-		org:   org,
+		Okta:   oktaemu.New(org, oktaemu.Options{Token: EmulatorToken}),
+		GitHub: githubemu.New(org, githubemu.Options{Token: EmulatorToken}),
+		Slack:  slackemu.New(org, slackemu.Options{AdminToken: SlackAdminToken, BotToken: SlackBotToken}),
+		Google: googleemu.New(org, googleemu.Options{Token: EmulatorToken}),
+		org:    org,
 	}
 }
 
@@ -52,19 +59,28 @@ type named struct {
 // all lists the emulators in a fixed order, by the system names used in
 // ports, URLs and state files.
 func (e *Emulators) all() []named {
-	return []named{{"okta", e.Okta}, {"slack", e.Slack}}
+	return []named{{"okta", e.Okta}, {"github", e.GitHub}, {"slack", e.Slack}, {"google", e.Google}}
 }
 
 // configYAML is the offboard config that points every connector at its
 // emulator.
 func (e *Emulators) configYAML(urls map[string]string) string {
-	team := slackTeamIDDefault
-	if e.org != nil && e.org.Slack.TeamID != "" {
-		team = e.org.Slack.TeamID
+	team, customer, domain := slackTeamIDDefault, "", ""
+	var orgs []string
+	if e.org != nil {
+		orgs = e.org.GitHub.Orgs
+		if e.org.Slack.TeamID != "" {
+			team = e.org.Slack.TeamID
+		}
+		customer, domain = e.org.Google.Customer, e.org.Domain
 	}
 	return fmt.Sprintf(`# Written by offboard dev: points offboard at the local emulators.
 okta:
   orgUrl: %s
+  token: %s
+github:
+  baseUrl: %s/
+  orgs: [%s]
   token: %s
 slack:
   apiUrl: %s/api/
@@ -73,6 +89,13 @@ slack:
   teamId: %s
   adminToken: %s
   botToken: %s
+google:
+  baseUrl: %s/
+  customer: %q
+  domain: %q
+  token: %s
 `, urls["okta"], EmulatorToken,
-		urls["slack"], urls["slack"], urls["slack"], team, SlackAdminToken, SlackBotToken)
+		urls["github"], strings.Join(orgs, ", "), EmulatorToken,
+		urls["slack"], urls["slack"], urls["slack"], team, SlackAdminToken, SlackBotToken,
+		urls["google"], customer, domain, EmulatorToken)
 }

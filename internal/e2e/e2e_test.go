@@ -176,7 +176,7 @@ func assertAllVerified(t *testing.T, st workflows.Status) {
 	}
 }
 
-func TestTerminateClosesOkta(t *testing.T) {
+func TestTerminateClosesEverySystem(t *testing.T) {
 	h := start(t, dev.Options{DevOptions: cli.DevOptions{UIPort: -1}})
 
 	plan := h.mustCLI("plan", "E1001")
@@ -207,26 +207,19 @@ func TestTerminateClosesOkta(t *testing.T) {
 		t.Errorf("requested by %q reason %q", st.RequestedBy, st.Reason)
 	}
 
-	u, ok := h.stack.Emu.Okta.User(oktaID(t, "E1001"))
-	if !ok {
-		t.Fatal("user gone from emulator")
-	}
-	if u.Status != "SUSPENDED" || u.Sessions != 0 || len(u.Grants) != 0 || u.OAuthTokens != 0 || len(u.Roles) != 0 || len(u.Factors) != 0 {
-		t.Errorf("emulator state after offboarding: %+v", u)
-	}
-	for _, g := range u.Groups {
-		if strings.HasPrefix(g, "00gPROJ") || g == "00gENGINEERING000001" || g == "00gADMINS00000000001" {
-			t.Errorf("still in editable group %s", g)
-		}
-	}
-	su, ok := h.stack.Emu.Slack.User(person(t, "E1001").Slack.ID)
-	if !ok || su.Active || su.Sessions != 0 {
-		t.Errorf("slack state after offboarding: %+v", su)
-	}
-	for _, id := range []string{"slack.deactivate", "slack.reset-sessions"} {
+	assertClosed(t, h.stack.Emu, "E1001")
+	assertPlanned(t, st, map[string]bool{"okta": true, "github": true, "slack": true, "google": true})
+	for _, id := range []string{
+		"github.revoke-credential-authorizations/acme", "github.remove-membership/acme", "github.remove-membership/acme-labs",
+		"slack.deactivate", "slack.reset-sessions", "google.invalidate-backup-codes", "google.suspend",
+	} {
 		if s, ok := st.Step(id); !ok || s.State != workflows.StepDone {
 			t.Errorf("step %s missing or not done: %+v", id, s)
 		}
+	}
+	// Credential authorizations are recorded before they are revoked.
+	if s, _ := st.Step("github.revoke-credential-authorizations/acme"); len(s.Records) == 0 {
+		t.Errorf("github credential authorizations were not recorded")
 	}
 	// The state endpoint shows the change to a person looking.
 	resp, err := http.Get(h.stack.URLs["okta"] + "/_emulator/state")

@@ -1,0 +1,59 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/offboard/offboard/internal/dev"
+	"github.com/offboard/offboard/workflows"
+)
+
+// assertClosed checks, in every emulator, that a person has no way in left:
+// the vendor state itself, not what offboard reports.
+func assertClosed(t *testing.T, emus *dev.Emulators, employee string) {
+	t.Helper()
+	p := person(t, employee)
+	if p.Okta != nil {
+		u, ok := emus.Okta.User(p.Okta.ID)
+		if !ok || (u.Status != "SUSPENDED" && u.Status != "DEPROVISIONED") || u.Sessions != 0 || len(u.Grants) != 0 || u.OAuthTokens != 0 || len(u.Roles) != 0 || len(u.Factors) != 0 {
+			t.Errorf("okta: %s still has access: %+v", employee, u)
+		}
+		for _, g := range u.Groups {
+			if strings.HasPrefix(g, "00gPROJ") || g == "00gENGINEERING000001" || g == "00gADMINS00000000001" {
+				t.Errorf("okta: %s still in editable group %s", employee, g)
+			}
+		}
+	}
+	if p.GitHub != nil {
+		u, _ := emus.GitHub.User(p.GitHub.Login)
+		for _, o := range p.GitHub.Orgs {
+			s := u.Org(o.Org)
+			if s.Role != "" || len(s.Invitations) != 0 || len(s.CredentialAuthorizations) != 0 || len(s.FineGrainedPATs) != 0 || len(s.PATRequests) != 0 {
+				t.Errorf("github: %s still has access to %s: %+v", employee, o.Org, s)
+			}
+		}
+	}
+	if p.Slack != nil {
+		u, ok := emus.Slack.User(p.Slack.ID)
+		if !ok || u.Active || u.Sessions != 0 {
+			t.Errorf("slack: %s still has access: %+v", employee, u)
+		}
+	}
+	if p.Google != nil {
+		u, ok := emus.Google.User(p.Google.ID)
+		if !ok || !u.Suspended || len(u.Tokens) != 0 || len(u.AppPasswords) != 0 || u.BackupCodes != 0 || u.Sessions != 0 || len(u.Groups) != 0 {
+			t.Errorf("google: %s still has access: %+v", employee, u)
+		}
+	}
+}
+
+// assertPlanned checks that every system where the person has an account
+// planned steps, and every other system planned none.
+func assertPlanned(t *testing.T, st workflows.Status, systems map[string]bool) {
+	t.Helper()
+	for _, s := range st.Systems {
+		if s.Found != systems[s.System] {
+			t.Errorf("system %s: found %v, want %v", s.System, s.Found, systems[s.System])
+		}
+	}
+}
