@@ -266,7 +266,7 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 		t.Errorf("web UI API does not list the case: %s", body.String())
 	}
 
-	h.record("E1001", "offboarding-okta.json")
+	h.record("E1001", "offboarding-all-systems.json")
 }
 
 func TestParkRetrySkip(t *testing.T) {
