@@ -82,12 +82,12 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	ports := map[string]int{"okta": o.OktaPort, "github": o.GitHubPort, "slack": o.SlackPort, "google": o.GooglePort}
 	s.URLs = map[string]string{}
-	for _, e := range s.Emu.all() {
-		addr, err := s.serve(e.name+" emulator", ports[e.name], e.emu)
+	for _, e := range s.Emu.All() {
+		addr, err := s.serve(e.Name+" emulator", ports[e.Name], e.Emulator)
 		if err != nil {
 			return nil, err
 		}
-		s.URLs[e.name] = "http://" + addr
+		s.URLs[e.Name] = "http://" + addr
 	}
 
 	logPath := filepath.Join(o.Dir, "temporal.log")
@@ -150,18 +150,18 @@ func (s *Stack) statePath(name string) string {
 // loadEmulatorState restores what the emulators held when dev last stopped,
 // so a resumed case finds the vendors as it left them.
 func (s *Stack) loadEmulatorState() error {
-	for _, e := range s.Emu.all() {
-		f, err := os.Open(s.statePath(e.name))
+	for _, e := range s.Emu.All() {
+		f, err := os.Open(s.statePath(e.Name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("emulator state: %w", err)
 		}
-		err = e.emu.LoadState(f)
+		err = e.Emulator.LoadState(f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("emulator state %s: %w (delete it to start from the demo org)", s.statePath(e.name), err)
+			return fmt.Errorf("emulator state %s: %w (delete it to start from the demo org)", s.statePath(e.Name), err)
 		}
 	}
 	return nil
@@ -172,7 +172,7 @@ func (s *Stack) saveEmulatorState() error {
 		return nil
 	}
 	var errs []error
-	for _, e := range s.Emu.all() {
+	for _, e := range s.Emu.All() {
 		errs = append(errs, s.saveOne(e))
 	}
 	return errors.Join(errs...)
@@ -180,8 +180,8 @@ func (s *Stack) saveEmulatorState() error {
 
 // saveOne writes one emulator's state through a temporary file, so a crash
 // mid-write leaves the previous state.
-func (s *Stack) saveOne(e named) error {
-	path := s.statePath(e.name)
+func (s *Stack) saveOne(e Named) error {
+	path := s.statePath(e.Name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (s *Stack) saveOne(e named) error {
 	if err != nil {
 		return err
 	}
-	if err := e.emu.SaveState(f); err != nil {
+	if err := e.Emulator.SaveState(f); err != nil {
 		f.Close()
 		return err
 	}
@@ -232,8 +232,8 @@ func Run(ctx context.Context, o cli.DevOptions, out io.Writer) error {
   Temporal frontend  %s   namespace offboarding
   Temporal Web UI    http://%s/namespaces/offboarding/workflows
 `, o.DB, s.Server.FrontendAddr(), s.Server.UIAddr())
-	for _, e := range s.Emu.all() {
-		fmt.Fprintf(out, "  %-18s %s   (state: %s/_emulator/state)\n", e.name+" emulator", s.URLs[e.name], s.URLs[e.name])
+	for _, e := range s.Emu.All() {
+		fmt.Fprintf(out, "  %-18s %s   (state: %s/_emulator/state)\n", e.Name+" emulator", s.URLs[e.Name], s.URLs[e.Name])
 	}
 	fmt.Fprintf(out, `  Config             %s
 

@@ -51,15 +51,16 @@ func NewEmulators(org *seed.Org) *Emulators {
 	}
 }
 
-type named struct {
-	name string
-	emu  Emulator
+// Named is an emulator with the system name used in ports, URLs and state
+// files.
+type Named struct {
+	Name     string
+	Emulator Emulator
 }
 
-// all lists the emulators in a fixed order, by the system names used in
-// ports, URLs and state files.
-func (e *Emulators) all() []named {
-	return []named{{"okta", e.Okta}, {"github", e.GitHub}, {"slack", e.Slack}, {"google", e.Google}}
+// All lists the emulators in a fixed order.
+func (e *Emulators) All() []Named {
+	return []Named{{"okta", e.Okta}, {"github", e.GitHub}, {"slack", e.Slack}, {"google", e.Google}}
 }
 
 // configYAML is the offboard config that points every connector at its

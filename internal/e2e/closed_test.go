@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,6 +55,36 @@ func assertPlanned(t *testing.T, st workflows.Status, systems map[string]bool) {
 	for _, s := range st.Systems {
 		if s.Found != systems[s.System] {
 			t.Errorf("system %s: found %v, want %v", s.System, s.Found, systems[s.System])
+		}
+	}
+}
+
+// vendorPaths are the path prefixes each vendor's real API serves.
+var vendorPaths = map[string][]string{
+	"okta":   {"/api/v1/"},
+	"github": {"/orgs/", "/users/", "/user", "/organizations/", "/rate_limit"},
+	"slack":  {"/api/", "/scim/v2/", "/audit/v1/"},
+	"google": {"/admin/directory/v1/", "/admin/reports/v1/"},
+}
+
+// assertVendorPaths checks that offboard asked each emulator only for the
+// vendor's real API paths.
+func assertVendorPaths(t *testing.T, emus *dev.Emulators) {
+	t.Helper()
+	for _, e := range emus.All() {
+		prefixes, ok := vendorPaths[e.Name]
+		if !ok {
+			t.Errorf("no vendor paths known for %s", e.Name)
+			continue
+		}
+		reqs := e.Emulator.Emulator().Requests()
+		if len(reqs) == 0 {
+			t.Errorf("%s: no requests", e.Name)
+		}
+		for _, r := range reqs {
+			if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(r.Path, p) }) {
+				t.Errorf("%s: request to %s %s is not a %s API path", e.Name, r.Method, r.Path, e.Name)
+			}
 		}
 	}
 }

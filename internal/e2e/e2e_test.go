@@ -208,6 +208,7 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 	}
 
 	assertClosed(t, h.stack.Emu, "E1001")
+	assertVendorPaths(t, h.stack.Emu)
 	assertPlanned(t, st, map[string]bool{"okta": true, "github": true, "slack": true, "google": true})
 	for _, id := range []string{
 		"github.revoke-credential-authorizations/acme", "github.remove-membership/acme", "github.remove-membership/acme-labs",
