@@ -6,6 +6,7 @@ package emu
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -245,4 +246,25 @@ func Listen(name, addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("%s: cannot listen on %s: %w", name, addr, err)
 	}
 	return ln, nil
+}
+
+// EncodeState writes an emulator's state (for SaveState) as indented JSON.
+func EncodeState(w io.Writer, name string, state any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(state); err != nil {
+		return fmt.Errorf("%s emulator: save state: %w", name, err)
+	}
+	return nil
+}
+
+// DecodeState reads state written by EncodeState (for LoadState), refusing
+// unknown fields so a state file from another version fails loudly.
+func DecodeState(r io.Reader, name string, state any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(state); err != nil {
+		return fmt.Errorf("%s emulator: load state: %w", name, err)
+	}
+	return nil
 }

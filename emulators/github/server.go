@@ -326,22 +326,15 @@ func (s *Server) User(login string) (UserState, bool) {
 func (s *Server) SaveState(w io.Writer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(s.st); err != nil {
-		return fmt.Errorf("github emulator: save state: %w", err)
-	}
-	return nil
+	return emu.EncodeState(w, "github", s.st)
 }
 
 // LoadState replaces the state with one written by SaveState. On error the
 // state is left as it was. Rate-limit windows are not part of the state.
 func (s *Server) LoadState(r io.Reader) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
 	var st state
-	if err := dec.Decode(&st); err != nil {
-		return fmt.Errorf("github emulator: load state: %w", err)
+	if err := emu.DecodeState(r, "github", &st); err != nil {
+		return err
 	}
 	if err := st.normalize(); err != nil {
 		return err

@@ -200,22 +200,15 @@ func (s *Server) User(id string) (UserState, bool) {
 func (s *Server) SaveState(w io.Writer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(s.st); err != nil {
-		return fmt.Errorf("google emulator: save state: %w", err)
-	}
-	return nil
+	return emu.EncodeState(w, "google", s.st)
 }
 
 // LoadState replaces the state with one written by SaveState. On error the
 // state is left as it was.
 func (s *Server) LoadState(r io.Reader) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
 	var st state
-	if err := dec.Decode(&st); err != nil {
-		return fmt.Errorf("google emulator: load state: %w", err)
+	if err := emu.DecodeState(r, "google", &st); err != nil {
+		return err
 	}
 	if err := st.normalize(); err != nil {
 		return err

@@ -31,7 +31,6 @@ package slack
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -274,22 +273,15 @@ func (s *Server) Messages() []Message {
 func (s *Server) SaveState(w io.Writer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(s.st); err != nil {
-		return fmt.Errorf("slack emulator: save state: %w", err)
-	}
-	return nil
+	return emu.EncodeState(w, "slack", s.st)
 }
 
 // LoadState replaces the state with one written by SaveState. On error the
 // state is left as it was.
 func (s *Server) LoadState(r io.Reader) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
 	var st state
-	if err := dec.Decode(&st); err != nil {
-		return fmt.Errorf("slack emulator: load state: %w", err)
+	if err := emu.DecodeState(r, "slack", &st); err != nil {
+		return err
 	}
 	if err := st.normalize(); err != nil {
 		return err
