@@ -203,3 +203,21 @@ func (s Subject) WithAccount(a Account) Subject {
 	}
 	return s
 }
+
+// Already is Run's answer when the desired state already held.
+func Already(records ...string) (Outcome, error) {
+	return Outcome{Result: ResultAlready, Records: records}, nil
+}
+
+// Done is Run's answer when it changed vendor state.
+func Done(records ...string) (Outcome, error) {
+	return Outcome{Result: ResultDone, Records: records}, nil
+}
+
+// Plural counts n things for a step description: "1 group", "3 groups".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -26,13 +26,6 @@ func newStep(action, org, desc string, targets []string) connectors.Step {
 	return connectors.Step{ID: StepID(action, org), System: System, Action: action, Scope: org, Description: desc, Targets: targets}
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 func credKind(cr *gh.CredentialAuthorization) string {
 	if strings.Contains(strings.ToLower(cr.GetCredentialType()), "ssh") {
 		return "ssh"
@@ -142,7 +135,7 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 		}
 		steps = append(steps, newStep(ActionRevokeCredentialAuthorizations, org,
 			fmt.Sprintf("Record and revoke %s in %s (first: GitHub stops listing them once the membership is gone)",
-				plural(len(v.creds), "SAML SSO credential authorization", "SAML SSO credential authorizations"), org), credTargets))
+				connectors.Plural(len(v.creds), "SAML SSO credential authorization", "SAML SSO credential authorizations"), org), credTargets))
 
 		var patTargets []string
 		for _, p := range v.pats {
@@ -153,8 +146,8 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 		}
 		steps = append(steps, newStep(ActionRevokeFineGrainedPATs, org,
 			fmt.Sprintf("Revoke the access of %s to %s and deny %s",
-				plural(len(v.pats), "fine-grained personal access token", "fine-grained personal access tokens"), org,
-				plural(len(v.reqs), "pending access request", "pending access requests")), patTargets))
+				connectors.Plural(len(v.pats), "fine-grained personal access token", "fine-grained personal access tokens"), org,
+				connectors.Plural(len(v.reqs), "pending access request", "pending access requests")), patTargets))
 
 		var mDesc string
 		var mTargets []string
@@ -176,7 +169,7 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 		}
 		steps = append(steps, newStep(ActionCancelInvitations, org,
 			fmt.Sprintf("Cancel %s to %s addressed to the person's login or email",
-				plural(len(v.invs), "pending invitation", "pending invitations"), org), invTargets))
+				connectors.Plural(len(v.invs), "pending invitation", "pending invitations"), org), invTargets))
 
 		oDesc := fmt.Sprintf("Not an outside collaborator of %s", org)
 		var oTargets []string
@@ -205,14 +198,6 @@ func (c *Client) parseStep(op string, st connectors.Step) (action, org string, e
 		return "", "", invalid(op, "step %q has scope %q", st.ID, st.Scope)
 	}
 	return action, org, nil
-}
-
-func already(records ...string) (connectors.Outcome, error) {
-	return connectors.Outcome{Result: connectors.ResultAlready, Records: records}, nil
-}
-
-func done(records ...string) (connectors.Outcome, error) {
-	return connectors.Outcome{Result: connectors.ResultDone, Records: records}, nil
 }
 
 // Run runs one step. Every step is idempotent: when the desired state
@@ -251,7 +236,7 @@ func (c *Client) revokeCredentials(ctx context.Context, org, login string) (conn
 		return connectors.Outcome{}, err
 	}
 	if len(creds) == 0 {
-		return already()
+		return connectors.Already()
 	}
 	var recs []string
 	for _, cr := range creds {
@@ -271,9 +256,9 @@ func (c *Client) revokeCredentials(ctx context.Context, org, login string) (conn
 		revoked++
 	}
 	if revoked == 0 {
-		return already(recs...)
+		return connectors.Already(recs...)
 	}
-	return done(recs...)
+	return connectors.Done(recs...)
 }
 
 // revokeTokens revokes the fine-grained PATs' access to the org (in bulk,
@@ -291,7 +276,7 @@ func (c *Client) revokeTokens(ctx context.Context, org, login string) (connector
 		return connectors.Outcome{}, err
 	}
 	if len(pats) == 0 && len(reqs) == 0 {
-		return already()
+		return connectors.Already()
 	}
 	var recs []string
 	for _, p := range pats {
@@ -311,7 +296,7 @@ func (c *Client) revokeTokens(ctx context.Context, org, login string) (connector
 			return connectors.Outcome{Records: recs}, err
 		}
 		if n < len(ids) {
-			recs = append(recs, fmt.Sprintf("org=%s %s already revoked", org, plural(len(ids)-n, "token was", "tokens were")))
+			recs = append(recs, fmt.Sprintf("org=%s %s already revoked", org, connectors.Plural(len(ids)-n, "token was", "tokens were")))
 		}
 		changed += n
 	}
@@ -329,9 +314,9 @@ func (c *Client) revokeTokens(ctx context.Context, org, login string) (connector
 		changed++
 	}
 	if changed == 0 {
-		return already(recs...)
+		return connectors.Already(recs...)
 	}
-	return done(recs...)
+	return connectors.Done(recs...)
 }
 
 // revokePATs revokes a batch and returns how many it revoked. GitHub
@@ -372,7 +357,7 @@ func (c *Client) removeMembership(ctx context.Context, org, login string) (conne
 		return connectors.Outcome{}, err
 	}
 	if m == nil {
-		return already()
+		return connectors.Already()
 	}
 	rec := fmt.Sprintf("org=%s membership state=%s role=%s", org, m.GetState(), m.GetRole())
 	// user first, org second: go-github's argument order.
@@ -380,11 +365,11 @@ func (c *Client) removeMembership(ctx context.Context, org, login string) (conne
 	if err != nil {
 		err = c.apiError("remove membership in "+org, resp, err)
 		if statusOf(err) == http.StatusNotFound {
-			return already(rec + " was already gone")
+			return connectors.Already(rec + " was already gone")
 		}
 		return connectors.Outcome{Records: []string{rec}}, err
 	}
-	return done(rec + " removed")
+	return connectors.Done(rec + " removed")
 }
 
 // https://docs.github.com/rest/orgs/members#cancel-an-organization-invitation
@@ -394,7 +379,7 @@ func (c *Client) cancelInvitations(ctx context.Context, org, login string, hashe
 		return connectors.Outcome{}, err
 	}
 	if len(invs) == 0 {
-		return already()
+		return connectors.Already()
 	}
 	var recs []string
 	for _, inv := range invs {
@@ -420,9 +405,9 @@ func (c *Client) cancelInvitations(ctx context.Context, org, login string, hashe
 		cancelled++
 	}
 	if cancelled == 0 {
-		return already(recs...)
+		return connectors.Already(recs...)
 	}
-	return done(recs...)
+	return connectors.Done(recs...)
 }
 
 // https://docs.github.com/rest/orgs/outside-collaborators#remove-outside-collaborator-from-an-organization
@@ -432,7 +417,7 @@ func (c *Client) removeOutside(ctx context.Context, org, login string) (connecto
 		return connectors.Outcome{}, err
 	}
 	if !outside {
-		return already()
+		return connectors.Already()
 	}
 	rec := fmt.Sprintf("org=%s outside_collaborator", org)
 	resp, err := c.api.Organizations.RemoveOutsideCollaborator(ctx, org, login)
@@ -440,7 +425,7 @@ func (c *Client) removeOutside(ctx context.Context, org, login string) (connecto
 		err = c.apiError("remove outside collaborator from "+org, resp, err)
 		switch statusOf(err) {
 		case http.StatusNotFound:
-			return already(rec + " was already removed")
+			return connectors.Already(rec + " was already removed")
 		case http.StatusUnprocessableEntity:
 			// GitHub refuses while the user is a member.
 			var ce *connectors.Error
@@ -451,7 +436,7 @@ func (c *Client) removeOutside(ctx context.Context, org, login string) (connecto
 		}
 		return connectors.Outcome{Records: []string{rec}}, err
 	}
-	return done(rec + " removed")
+	return connectors.Done(rec + " removed")
 }
 
 // Verify re-reads GitHub and returns a Conflict error ("verify: ...") when
@@ -477,7 +462,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			for _, cr := range creds {
 				ids = append(ids, fmt.Sprint(cr.GetCredentialID()))
 			}
-			return conflict(op, "%s still listed in %s: %s", plural(len(creds), "credential authorization", "credential authorizations"), org, strings.Join(ids, ", "))
+			return conflict(op, "%s still listed in %s: %s", connectors.Plural(len(creds), "credential authorization", "credential authorizations"), org, strings.Join(ids, ", "))
 		}
 	case ActionRevokeFineGrainedPATs:
 		pats, err := c.listTokens(ctx, org, kindPATs, login)
@@ -490,7 +475,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 		}
 		if len(pats) > 0 || len(reqs) > 0 {
 			return conflict(op, "%s still have access to %s and %s pending",
-				plural(len(pats), "fine-grained token", "fine-grained tokens"), org, plural(len(reqs), "request is", "requests are"))
+				connectors.Plural(len(pats), "fine-grained token", "fine-grained tokens"), org, connectors.Plural(len(reqs), "request is", "requests are"))
 		}
 	case ActionRemoveMembership:
 		m, err := c.getMembership(ctx, org, login)
@@ -510,7 +495,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			for _, inv := range invs {
 				ids = append(ids, fmt.Sprint(inv.GetID()))
 			}
-			return conflict(op, "%s to %s still pending: %s", plural(len(invs), "invitation", "invitations"), org, strings.Join(ids, ", "))
+			return conflict(op, "%s to %s still pending: %s", connectors.Plural(len(invs), "invitation", "invitations"), org, strings.Join(ids, ", "))
 		}
 	case ActionRemoveOutsideCollaborator:
 		outside, err := c.isOutsideCollaborator(ctx, org, login)

@@ -19,13 +19,6 @@ func newStep(id, desc string, targets []string) connectors.Step {
 	return connectors.Step{ID: id, System: System, Action: action, Description: desc, Targets: targets}
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // Plan lists the steps that close the Workspace account, in the order they
 // must run, with what each would act on. It only reads. A step with
 // nothing to do is still listed; Run reports it as already done.
@@ -55,9 +48,9 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 		return nil, err
 	}
 
-	codesDesc := "Invalidate " + plural(len(codes), "valid backup verification code", "valid backup verification codes") + " (before suspending: Google refuses once the user is suspended)"
+	codesDesc := "Invalidate " + connectors.Plural(len(codes), "valid backup verification code", "valid backup verification codes") + " (before suspending: Google refuses once the user is suspended)"
 	if u.Suspended && len(codes) > 0 {
-		codesDesc = "Invalidate " + plural(len(codes), "valid backup verification code", "valid backup verification codes") +
+		codesDesc = "Invalidate " + connectors.Plural(len(codes), "valid backup verification code", "valid backup verification codes") +
 			"; the user is already suspended and Google refuses to invalidate a suspended user's codes, so unsuspend first"
 	}
 	var aspIDs []string
@@ -81,11 +74,11 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 	}
 	return []connectors.Step{
 		newStep(StepInvalidateBackupCodes, codesDesc, nil),
-		newStep(StepDeleteAppPasswords, "Delete "+plural(len(asps), "app-specific password", "app-specific passwords"), aspIDs),
-		newStep(StepRevokeOAuthTokens, "Revoke "+plural(len(tokens), "OAuth token", "OAuth tokens")+" the user granted to apps", clients),
+		newStep(StepDeleteAppPasswords, "Delete "+connectors.Plural(len(asps), "app-specific password", "app-specific passwords"), aspIDs),
+		newStep(StepRevokeOAuthTokens, "Revoke "+connectors.Plural(len(tokens), "OAuth token", "OAuth tokens")+" the user granted to apps", clients),
 		newStep(StepSignOut, "Sign the user out of every web and device session (resets their sign-in cookies)", nil),
 		suspend,
-		newStep(StepRemoveGroups, "Remove the user from "+plural(len(groups), "group", "groups"), groupIDs),
+		newStep(StepRemoveGroups, "Remove the user from "+connectors.Plural(len(groups), "group", "groups"), groupIDs),
 	}, nil
 }
 
@@ -113,14 +106,6 @@ func (c *Client) Run(ctx context.Context, a connectors.Account, st connectors.St
 		return c.removeGroups(ctx, id)
 	}
 	return connectors.Outcome{}, invalid("run", "unknown step %q", st.ID)
-}
-
-func already(records ...string) (connectors.Outcome, error) {
-	return connectors.Outcome{Result: connectors.ResultAlready, Records: records}, nil
-}
-
-func done(records ...string) (connectors.Outcome, error) {
-	return connectors.Outcome{Result: connectors.ResultDone, Records: records}, nil
 }
 
 // removal runs one removal call; a 404 means it was already gone.
@@ -200,10 +185,10 @@ func (c *Client) invalidateCodes(ctx context.Context, id string) (connectors.Out
 		return connectors.Outcome{}, err
 	}
 	if len(codes) == 0 {
-		return already("no valid backup verification codes")
+		return connectors.Already("no valid backup verification codes")
 	}
 	// The codes themselves are secrets: only their number is recorded.
-	rec := "invalidated " + plural(len(codes), "backup verification code", "backup verification codes")
+	rec := "invalidated " + connectors.Plural(len(codes), "backup verification code", "backup verification codes")
 	if err := c.dir.VerificationCodes.Invalidate(id).Context(ctx).Do(); err != nil {
 		err = apiError("invalidate backup codes", err)
 		if s := statusOf(err); s == http.StatusBadRequest || s == http.StatusPreconditionFailed {
@@ -211,13 +196,13 @@ func (c *Client) invalidateCodes(ctx context.Context, id string) (connectors.Out
 			if u, uerr := c.getUser(ctx, id); uerr == nil && u.Suspended {
 				if ce, ok := errors.AsType[*connectors.Error](err); ok {
 					ce.Msg += fmt.Sprintf("; the user is suspended, and Google does not invalidate a suspended user's backup codes: %s remain valid. Unsuspend the user, run this step, then suspend again",
-						plural(len(codes), "code", "codes"))
+						connectors.Plural(len(codes), "code", "codes"))
 				}
 			}
 		}
 		return connectors.Outcome{}, err
 	}
-	return done(rec)
+	return connectors.Done(rec)
 }
 
 // https://developers.google.com/workspace/admin/directory/reference/rest/v1/asps/delete
@@ -227,7 +212,7 @@ func (c *Client) deleteASPs(ctx context.Context, id string) (connectors.Outcome,
 		return connectors.Outcome{}, err
 	}
 	if len(asps) == 0 {
-		return already("no app-specific passwords")
+		return connectors.Already("no app-specific passwords")
 	}
 	var recs []string
 	for _, x := range asps {
@@ -254,9 +239,9 @@ func (c *Client) deleteASPs(ctx context.Context, id string) (connectors.Outcome,
 		recs = append(recs, fmt.Sprintf("deleted app password %d", x.CodeId))
 	}
 	if removed == 0 {
-		return already(recs...)
+		return connectors.Already(recs...)
 	}
-	return done(recs...)
+	return connectors.Done(recs...)
 }
 
 // https://developers.google.com/workspace/admin/directory/reference/rest/v1/tokens/delete
@@ -266,7 +251,7 @@ func (c *Client) revokeTokens(ctx context.Context, id string) (connectors.Outcom
 		return connectors.Outcome{}, err
 	}
 	if len(tokens) == 0 {
-		return already("no OAuth tokens")
+		return connectors.Already("no OAuth tokens")
 	}
 	// What each app could do is recorded before the grant disappears.
 	var recs []string
@@ -295,9 +280,9 @@ func (c *Client) revokeTokens(ctx context.Context, id string) (connectors.Outcom
 		recs = append(recs, "revoked OAuth token of client "+t.ClientId)
 	}
 	if removed == 0 {
-		return already(recs...)
+		return connectors.Already(recs...)
 	}
-	return done(recs...)
+	return connectors.Done(recs...)
 }
 
 // Reports API names of what sign-out evidence is made of.
@@ -350,12 +335,12 @@ func (c *Client) lastSignOut(ctx context.Context, id string) (bool, time.Time, e
 // https://developers.google.com/workspace/admin/directory/reference/rest/v1/users/signOut
 func (c *Client) signOut(ctx context.Context, id string) (connectors.Outcome, error) {
 	if out, at, err := c.lastSignOut(ctx, id); err == nil && out {
-		return already("signed out at " + at.UTC().Format(time.RFC3339) + "; no sign-in since")
+		return connectors.Already("signed out at " + at.UTC().Format(time.RFC3339) + "; no sign-in since")
 	}
 	if err := c.dir.Users.SignOut(id).Context(ctx).Do(); err != nil {
 		return connectors.Outcome{}, apiError("sign out", err)
 	}
-	return done("signed out of every web and device session")
+	return connectors.Done("signed out of every web and device session")
 }
 
 // https://developers.google.com/workspace/admin/directory/reference/rest/v1/users/patch
@@ -369,19 +354,19 @@ func (c *Client) suspend(ctx context.Context, id string) (connectors.Outcome, er
 		if u.SuspensionReason != "" {
 			r += " (reason " + u.SuspensionReason + ")"
 		}
-		return already(r)
+		return connectors.Already(r)
 	}
 	var recs []string
 	// Suspension ends any chance to invalidate backup codes; say so if some
 	// are still valid (the plan runs that step first).
 	if codes, err := c.listCodes(ctx, id); err == nil && len(codes) > 0 {
 		recs = append(recs, fmt.Sprintf("warning: %s still valid at suspension; Google cannot invalidate them while the user is suspended",
-			plural(len(codes), "backup code was", "backup codes were")))
+			connectors.Plural(len(codes), "backup code was", "backup codes were")))
 	}
 	if _, err := c.dir.Users.Patch(id, &directory.User{Suspended: true}).Context(ctx).Do(); err != nil {
 		return connectors.Outcome{}, apiError("suspend user", err)
 	}
-	return done(append(recs, "suspended (was active)")...)
+	return connectors.Done(append(recs, "suspended (was active)")...)
 }
 
 // https://developers.google.com/workspace/admin/directory/reference/rest/v1/members/delete
@@ -391,7 +376,7 @@ func (c *Client) removeGroups(ctx context.Context, id string) (connectors.Outcom
 		return connectors.Outcome{}, err
 	}
 	if len(groups) == 0 {
-		return already("in no groups")
+		return connectors.Already("in no groups")
 	}
 	var recs []string
 	removed := 0
@@ -408,9 +393,9 @@ func (c *Client) removeGroups(ctx context.Context, id string) (connectors.Outcom
 		recs = append(recs, "removed from group "+g.Id)
 	}
 	if removed == 0 {
-		return already(recs...)
+		return connectors.Already(recs...)
 	}
-	return done(recs...)
+	return connectors.Done(recs...)
 }
 
 // Verify re-reads Google and returns a Conflict error ("verify: ...") when
@@ -428,7 +413,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			return err
 		}
 		if len(codes) > 0 {
-			return conflict(op, "%s still valid", plural(len(codes), "backup verification code is", "backup verification codes are"))
+			return conflict(op, "%s still valid", connectors.Plural(len(codes), "backup verification code is", "backup verification codes are"))
 		}
 	case StepDeleteAppPasswords:
 		asps, err := c.listASPs(ctx, id)
@@ -440,7 +425,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			for _, x := range asps {
 				ids = append(ids, strconv.FormatInt(x.CodeId, 10))
 			}
-			return conflict(op, "%s remain: %s", plural(len(asps), "app password", "app passwords"), strings.Join(ids, ", "))
+			return conflict(op, "%s remain: %s", connectors.Plural(len(asps), "app password", "app passwords"), strings.Join(ids, ", "))
 		}
 	case StepRevokeOAuthTokens:
 		tokens, err := c.listTokens(ctx, id)
@@ -452,7 +437,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			for _, t := range tokens {
 				ids = append(ids, t.ClientId)
 			}
-			return conflict(op, "%s remain, for clients %s", plural(len(tokens), "OAuth token", "OAuth tokens"), strings.Join(ids, ", "))
+			return conflict(op, "%s remain, for clients %s", connectors.Plural(len(tokens), "OAuth token", "OAuth tokens"), strings.Join(ids, ", "))
 		}
 	case StepSignOut:
 		// What can be read: the Reports API. The step holds when it shows
@@ -483,7 +468,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			for _, g := range groups {
 				ids = append(ids, g.Id)
 			}
-			return conflict(op, "still in %s: %s", plural(len(groups), "group", "groups"), strings.Join(ids, ", "))
+			return conflict(op, "still in %s: %s", connectors.Plural(len(groups), "group", "groups"), strings.Join(ids, ", "))
 		}
 	default:
 		return invalid(op, "unknown step %q", st.ID)

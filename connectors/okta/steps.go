@@ -36,13 +36,6 @@ func grantClients(grants []*sdk.OAuth2ScopeConsentGrant) []string {
 	return ids
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // Plan lists the steps that close the Okta account, in the order they must
 // run, with what each would act on. It only reads. A step with nothing to
 // do is still listed; Run reports it as already done.
@@ -102,17 +95,17 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 	default:
 		lifecycle = newStep(StepSuspend, fmt.Sprintf("Suspend the Okta user (now %s); group and app assignments stay, so it can be undone", u.Status), nil)
 	}
-	groupDesc := "Remove the user from " + plural(len(groupIDs), "Okta group", "Okta groups")
+	groupDesc := "Remove the user from " + connectors.Plural(len(groupIDs), "Okta group", "Okta groups")
 	if skipped > 0 {
-		groupDesc += fmt.Sprintf(" (%s that Okta does not let the API change: app-managed or Everyone)", plural(skipped, "other is skipped", "others are skipped"))
+		groupDesc += fmt.Sprintf(" (%s that Okta does not let the API change: app-managed or Everyone)", connectors.Plural(skipped, "other is skipped", "others are skipped"))
 	}
 	return []connectors.Step{
-		newStep(StepRemoveAdminRoles, "Remove "+plural(len(roleTypes), "admin role", "admin roles")+" from the Okta user", roleTypes),
+		newStep(StepRemoveAdminRoles, "Remove "+connectors.Plural(len(roleTypes), "admin role", "admin roles")+" from the Okta user", roleTypes),
 		lifecycle,
 		newStep(StepClearSessions, "End every Okta session of the user and revoke the OAuth access and refresh tokens issued to them", nil),
-		newStep(StepRevokeGrants, "Revoke "+plural(len(grants), "OAuth consent grant", "OAuth consent grants")+" the user gave to "+plural(len(clients), "app", "apps"), clients),
+		newStep(StepRevokeGrants, "Revoke "+connectors.Plural(len(grants), "OAuth consent grant", "OAuth consent grants")+" the user gave to "+connectors.Plural(len(clients), "app", "apps"), clients),
 		newStep(StepRemoveGroups, groupDesc, groupIDs),
-		newStep(StepResetFactors, "Reset "+plural(len(factorTypes), "enrolled MFA factor", "enrolled MFA factors"), factorTypes),
+		newStep(StepResetFactors, "Reset "+connectors.Plural(len(factorTypes), "enrolled MFA factor", "enrolled MFA factors"), factorTypes),
 	}, nil
 }
 
@@ -142,14 +135,6 @@ func (c *Client) Run(ctx context.Context, a connectors.Account, st connectors.St
 	return connectors.Outcome{}, invalid("run", "unknown step %q", st.ID)
 }
 
-func already(records ...string) (connectors.Outcome, error) {
-	return connectors.Outcome{Result: connectors.ResultAlready, Records: records}, nil
-}
-
-func done(records ...string) (connectors.Outcome, error) {
-	return connectors.Outcome{Result: connectors.ResultDone, Records: records}, nil
-}
-
 // removal runs one removal call; a 404 means it was already gone.
 func removal(ctx context.Context, op string, call func(ctx context.Context) (*sdk.Response, error)) (gone bool, err error) {
 	ctx, cp := withCapture(ctx)
@@ -171,7 +156,7 @@ func (c *Client) removeRoles(ctx context.Context, id string) (connectors.Outcome
 		return connectors.Outcome{}, err
 	}
 	if len(roles) == 0 {
-		return already()
+		return connectors.Already()
 	}
 	var recs []string
 	removed := 0
@@ -190,9 +175,9 @@ func (c *Client) removeRoles(ctx context.Context, id string) (connectors.Outcome
 		recs = append(recs, "removed role "+r.Type)
 	}
 	if removed == 0 {
-		return already(recs...)
+		return connectors.Already(recs...)
 	}
-	return done(recs...)
+	return connectors.Done(recs...)
 }
 
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/suspendUser
@@ -202,7 +187,7 @@ func (c *Client) suspend(ctx context.Context, id string) (connectors.Outcome, er
 		return connectors.Outcome{}, err
 	}
 	if u.Status == statusSuspended || u.Status == statusDeprovisioned {
-		return already("status " + u.Status)
+		return connectors.Already("status " + u.Status)
 	}
 	cctx, cp := withCapture(ctx)
 	resp, err := c.api.User.SuspendUser(cctx, id)
@@ -218,7 +203,7 @@ func (c *Client) suspend(ctx context.Context, id string) (connectors.Outcome, er
 			return connectors.Outcome{}, err
 		}
 		if now.Status == statusSuspended || now.Status == statusDeprovisioned {
-			return already("status " + now.Status)
+			return connectors.Already("status " + now.Status)
 		}
 		var ce *connectors.Error
 		if errors.As(err, &ce) {
@@ -226,7 +211,7 @@ func (c *Client) suspend(ctx context.Context, id string) (connectors.Outcome, er
 		}
 		return connectors.Outcome{}, err
 	}
-	return done(fmt.Sprintf("status %s -> %s", u.Status, statusSuspended))
+	return connectors.Done(fmt.Sprintf("status %s -> %s", u.Status, statusSuspended))
 }
 
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/deactivateUser
@@ -236,7 +221,7 @@ func (c *Client) deactivate(ctx context.Context, id string) (connectors.Outcome,
 		return connectors.Outcome{}, err
 	}
 	if u.Status == statusDeprovisioned {
-		return already("status " + u.Status)
+		return connectors.Already("status " + u.Status)
 	}
 	cctx, cp := withCapture(ctx)
 	resp, err := c.api.User.DeactivateUser(cctx, id, query.NewQueryParams(query.WithSendEmail(false)))
@@ -246,12 +231,12 @@ func (c *Client) deactivate(ctx context.Context, id string) (connectors.Outcome,
 		// E0000007; re-read before calling it an error.
 		if s := statusOf(err); s == http.StatusNotFound || s == http.StatusBadRequest {
 			if now, rerr := c.getUser(ctx, id); rerr == nil && now.Status == statusDeprovisioned {
-				return already("status " + now.Status)
+				return connectors.Already("status " + now.Status)
 			}
 		}
 		return connectors.Outcome{}, err
 	}
-	return done(fmt.Sprintf("status %s -> %s", u.Status, statusDeprovisioned))
+	return connectors.Done(fmt.Sprintf("status %s -> %s", u.Status, statusDeprovisioned))
 }
 
 // logWindow is how far back the System Log is searched for sign-ins and
@@ -312,7 +297,7 @@ func (c *Client) clearSessions(ctx context.Context, id string) (connectors.Outco
 			return connectors.Outcome{}, err
 		}
 		if cleared {
-			return already("no sign-in since sessions were cleared at " + at.UTC().Format(time.RFC3339))
+			return connectors.Already("no sign-in since sessions were cleared at " + at.UTC().Format(time.RFC3339))
 		}
 	}
 	var recs []string
@@ -324,7 +309,7 @@ func (c *Client) clearSessions(ctx context.Context, id string) (connectors.Outco
 	if err != nil {
 		return connectors.Outcome{}, apiError("clear sessions", cp, resp, err)
 	}
-	return done(append(recs, "cleared sessions and revoked OAuth tokens")...)
+	return connectors.Done(append(recs, "cleared sessions and revoked OAuth tokens")...)
 }
 
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserGrant/
@@ -334,7 +319,7 @@ func (c *Client) revokeGrants(ctx context.Context, id string) (connectors.Outcom
 		return connectors.Outcome{}, err
 	}
 	if len(grants) == 0 {
-		return already()
+		return connectors.Already()
 	}
 	var recs []string
 	for _, g := range grants {
@@ -347,9 +332,9 @@ func (c *Client) revokeGrants(ctx context.Context, id string) (connectors.Outcom
 		return connectors.Outcome{}, err
 	}
 	if gone {
-		return already("grants were already revoked")
+		return connectors.Already("grants were already revoked")
 	}
-	return done(recs...)
+	return connectors.Done(recs...)
 }
 
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/unassignUserFromGroup
@@ -379,9 +364,9 @@ func (c *Client) removeGroups(ctx context.Context, id string) (connectors.Outcom
 		recs = append(recs, "removed group "+g.Id)
 	}
 	if removed == 0 {
-		return already(recs...)
+		return connectors.Already(recs...)
 	}
-	return done(recs...)
+	return connectors.Done(recs...)
 }
 
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/resetFactors
@@ -391,7 +376,7 @@ func (c *Client) resetFactors(ctx context.Context, id string) (connectors.Outcom
 		return connectors.Outcome{}, err
 	}
 	if len(factors) == 0 {
-		return already()
+		return connectors.Already()
 	}
 	var recs []string
 	for _, f := range factors {
@@ -404,9 +389,9 @@ func (c *Client) resetFactors(ctx context.Context, id string) (connectors.Outcom
 		return connectors.Outcome{}, err
 	}
 	if gone {
-		return already("factors were already reset")
+		return connectors.Already("factors were already reset")
 	}
-	return done(recs...)
+	return connectors.Done(recs...)
 }
 
 // Verify re-reads Okta and returns a Conflict error ("verify: ...") when the
@@ -428,7 +413,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			for _, r := range roles {
 				types = append(types, r.Type)
 			}
-			return conflict(op, "%s still assigned: %s", plural(len(roles), "admin role", "admin roles"), strings.Join(types, ", "))
+			return conflict(op, "%s still assigned: %s", connectors.Plural(len(roles), "admin role", "admin roles"), strings.Join(types, ", "))
 		}
 	case StepSuspend, StepDeactivate:
 		u, err := c.getUser(ctx, id)
@@ -466,7 +451,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			return err
 		}
 		if len(grants) > 0 {
-			return conflict(op, "%s remain, for clients %s", plural(len(grants), "consent grant", "consent grants"), strings.Join(grantClients(grants), ", "))
+			return conflict(op, "%s remain, for clients %s", connectors.Plural(len(grants), "consent grant", "consent grants"), strings.Join(grantClients(grants), ", "))
 		}
 	case StepRemoveGroups:
 		groups, err := c.listGroups(ctx, id)
@@ -480,7 +465,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			}
 		}
 		if len(left) > 0 {
-			return conflict(op, "still in %s: %s (a group rule may have added the user back)", plural(len(left), "Okta group", "Okta groups"), strings.Join(left, ", "))
+			return conflict(op, "still in %s: %s (a group rule may have added the user back)", connectors.Plural(len(left), "Okta group", "Okta groups"), strings.Join(left, ", "))
 		}
 	case StepResetFactors:
 		factors, err := c.listFactors(ctx, id)
@@ -492,7 +477,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			for _, f := range factors {
 				types = append(types, f.FactorType)
 			}
-			return conflict(op, "%s still enrolled: %s", plural(len(factors), "factor", "factors"), strings.Join(types, ", "))
+			return conflict(op, "%s still enrolled: %s", connectors.Plural(len(factors), "factor", "factors"), strings.Join(types, ", "))
 		}
 	default:
 		return invalid(op, "unknown step %q", st.ID)

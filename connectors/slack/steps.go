@@ -15,13 +15,6 @@ func newStep(id, desc string, targets []string) connectors.Step {
 	return connectors.Step{ID: id, System: System, Action: action, Description: desc, Targets: targets}
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 func sessionIDs(ss []activeSession) []string {
 	ids := make([]string, 0, len(ss))
 	for _, s := range ss {
@@ -50,7 +43,7 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 	}
 	return []connectors.Step{
 		newStep(StepDeactivate, fmt.Sprintf("Deactivate the Slack user through SCIM (now %s): sign-in stops and every session ends; the account is kept and can be reactivated", u.status()), nil),
-		newStep(StepResetSessions, "Wipe "+plural(len(sessions), "active session", "active sessions")+" of the user on every device (admin.users.session.reset)", sessionIDs(sessions)),
+		newStep(StepResetSessions, "Wipe "+connectors.Plural(len(sessions), "active session", "active sessions")+" of the user on every device (admin.users.session.reset)", sessionIDs(sessions)),
 	}, nil
 }
 
@@ -70,14 +63,6 @@ func (c *Client) Run(ctx context.Context, a connectors.Account, st connectors.St
 	return connectors.Outcome{}, invalid("run", "unknown step %q", st.ID)
 }
 
-func already(records ...string) (connectors.Outcome, error) {
-	return connectors.Outcome{Result: connectors.ResultAlready, Records: records}, nil
-}
-
-func done(records ...string) (connectors.Outcome, error) {
-	return connectors.Outcome{Result: connectors.ResultDone, Records: records}, nil
-}
-
 // deactivate sets SCIM active=false with DELETE /Users/{id}. A user SCIM
 // already reports inactive is left alone; a 404 from the DELETE means there
 // is no active user to deactivate.
@@ -88,18 +73,18 @@ func (c *Client) deactivate(ctx context.Context, id string) (connectors.Outcome,
 	u, err := c.getSCIMUser(ctx, op, id)
 	switch {
 	case err == nil && !u.active():
-		return already("user " + id + " was already deactivated")
+		return connectors.Already("user " + id + " was already deactivated")
 	case err != nil && !connectors.IsNotFound(err):
 		return connectors.Outcome{}, err
 	}
 	err = c.scim(ctx, op, http.MethodDelete, "Users/"+id, nil, nil)
 	if statusOf(err) == http.StatusNotFound && connectors.IsNotFound(err) {
-		return already("SCIM answered 404 to the deactivation of user " + id)
+		return connectors.Already("SCIM answered 404 to the deactivation of user " + id)
 	}
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
-	return done("user " + id + " SCIM active true -> false")
+	return connectors.Done("user " + id + " SCIM active true -> false")
 }
 
 // resetAll ends every session of the user. Sessions are listed first so
@@ -111,7 +96,7 @@ func (c *Client) resetAll(ctx context.Context, id string) (connectors.Outcome, e
 		return connectors.Outcome{}, err
 	}
 	if len(sessions) == 0 {
-		return already("no active sessions listed for user " + id + " in " + c.teamID)
+		return connectors.Already("no active sessions listed for user " + id + " in " + c.teamID)
 	}
 	var recs []string
 	for _, s := range sessions {
@@ -120,7 +105,7 @@ func (c *Client) resetAll(ctx context.Context, id string) (connectors.Outcome, e
 	if err := c.resetSessions(ctx, op, id); err != nil {
 		return connectors.Outcome{}, err
 	}
-	return done(append(recs, "reset every session of user "+id)...)
+	return connectors.Done(append(recs, "reset every session of user "+id)...)
 }
 
 // Verify re-reads Slack and returns a Conflict error ("verify: ...") when
@@ -159,7 +144,7 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 			return err
 		}
 		if len(sessions) > 0 {
-			return conflict(op, "%s remain for user %s: %s", plural(len(sessions), "active session", "active sessions"), id, strings.Join(sessionIDs(sessions), ", "))
+			return conflict(op, "%s remain for user %s: %s", connectors.Plural(len(sessions), "active session", "active sessions"), id, strings.Join(sessionIDs(sessions), ", "))
 		}
 	default:
 		return invalid(op, "unknown step %q", st.ID)
