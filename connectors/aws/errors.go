@@ -1,0 +1,212 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	istypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/offboard/offboard/connectors"
+)
+
+// vendorError is what a connector error wraps: the AWS error code and the
+// scrubbed message, so callers can match codes without the SDK's error
+// (whose text can carry PII).
+type vendorError struct {
+	Code string
+	Msg  string
+}
+
+func (e *vendorError) Error() string {
+	if e.Code == "" {
+		return e.Msg
+	}
+	return e.Code + ": " + e.Msg
+}
+
+// kindForCode sorts AWS error codes. IAM and STS answer most client errors
+// with 400 or 403 whatever they mean, so the code decides, not the status.
+var kindForCode = map[string]connectors.Kind{
+	// Gone: removals treat these as already done.
+	"NoSuchEntity":              connectors.NotFound,
+	"ResourceNotFoundException": connectors.NotFound,
+	// Credentials the service does not accept.
+	"InvalidClientTokenId":                connectors.Unauthenticated,
+	"UnrecognizedClientException":         connectors.Unauthenticated,
+	"SignatureDoesNotMatch":               connectors.Unauthenticated,
+	"InvalidSignatureException":           connectors.Unauthenticated,
+	"IncompleteSignature":                 connectors.Unauthenticated,
+	"IncompleteSignatureException":        connectors.Unauthenticated,
+	"MissingAuthenticationToken":          connectors.Unauthenticated,
+	"MissingAuthenticationTokenException": connectors.Unauthenticated,
+	"ExpiredToken":                        connectors.Unauthenticated,
+	"ExpiredTokenException":               connectors.Unauthenticated,
+	"InvalidAccessKeyId":                  connectors.Unauthenticated,
+	// Authenticated, not allowed.
+	"AccessDenied":            connectors.PermissionDenied,
+	"AccessDeniedException":   connectors.PermissionDenied,
+	"UnauthorizedOperation":   connectors.PermissionDenied,
+	"RegionDisabledException": connectors.PermissionDenied,
+	// Slow down.
+	"Throttling":                    connectors.RateLimited,
+	"ThrottlingException":           connectors.RateLimited,
+	"TooManyRequestsException":      connectors.RateLimited,
+	"RequestLimitExceeded":          connectors.RateLimited,
+	"RequestThrottled":              connectors.RateLimited,
+	"RequestThrottledException":     connectors.RateLimited,
+	"SlowDown":                      connectors.RateLimited,
+	"PriorRequestNotComplete":       connectors.RateLimited,
+	"ProvisionedThroughputExceeded": connectors.RateLimited,
+	// Try again later.
+	"EntityTemporarilyUnmodifiable": connectors.Unavailable,
+	"ServiceFailure":                connectors.Unavailable,
+	"ServiceUnavailable":            connectors.Unavailable,
+	"ServiceUnavailableException":   connectors.Unavailable,
+	"InternalFailure":               connectors.Unavailable,
+	"InternalServerException":       connectors.Unavailable,
+	"InternalError":                 connectors.Unavailable,
+	"IDPCommunicationError":         connectors.Unavailable,
+	// Another change is in the way; retry.
+	"ConcurrentModification":          connectors.Conflict,
+	"ConcurrentModificationException": connectors.Conflict,
+	"ConflictException":               connectors.Conflict,
+	"DeleteConflict":                  connectors.Conflict,
+	// The request itself is wrong.
+	"ValidationError":                  connectors.InvalidInput,
+	"ValidationException":              connectors.InvalidInput,
+	"InvalidInput":                     connectors.InvalidInput,
+	"InvalidParameterValue":            connectors.InvalidInput,
+	"MalformedPolicyDocument":          connectors.InvalidInput,
+	"LimitExceeded":                    connectors.InvalidInput,
+	"ServiceQuotaExceededException":    connectors.InvalidInput,
+	"InvalidLookupAttributesException": connectors.InvalidInput,
+	"InvalidMaxResultsException":       connectors.InvalidInput,
+	"InvalidNextTokenException":        connectors.InvalidInput,
+	"InvalidTimeRangeException":        connectors.InvalidInput,
+	"InvalidEventCategoryException":    connectors.InvalidInput,
+	"UnknownOperationException":        connectors.InvalidInput,
+	"InvalidAction":                    connectors.InvalidInput,
+}
+
+// apiError turns an SDK error into a *connectors.Error: the kind from the
+// AWS error code (or the HTTP status), the status, RetryAfter from the
+// Retry-After header (or the identity store's RetryAfterSeconds), and the
+// AWS message scrubbed of emails. The SDK error itself is not kept: its
+// text can carry user names and emails.
+func apiError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *connectors.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	out := &connectors.Error{System: System, Op: op, Kind: connectors.Unavailable}
+	var h http.Header
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		out.Status = re.HTTPStatusCode()
+		h = re.Response.Header
+		out.Kind = connectors.KindForStatus(out.Status)
+		if out.Status == http.StatusBadRequest {
+			// IAM answers throttling and much else with 400: without a
+			// code, assume the service may accept it later.
+			out.Kind = connectors.Unavailable
+		}
+	}
+	var ae smithy.APIError
+	switch {
+	case errors.As(err, &ae):
+		code := ae.ErrorCode()
+		if k, ok := kindForCode[code]; ok {
+			out.Kind = k
+		} else if out.Status == 0 {
+			out.Kind = connectors.Unavailable
+		} else if out.Status == http.StatusBadRequest {
+			out.Kind = connectors.InvalidInput
+		}
+		msg := connectors.Scrub(ae.ErrorMessage())
+		out.Msg = code + ": " + msg
+		out.Err = &vendorError{Code: code, Msg: msg}
+	case out.Status != 0:
+		out.Msg = fmt.Sprintf("HTTP %d", out.Status)
+		out.Err = &vendorError{Msg: out.Msg}
+	default:
+		out.Msg = transportMessage(err)
+		out.Err = &vendorError{Msg: out.Msg}
+	}
+	out.RetryAfter = retryAfter(h)
+	var te *istypes.ThrottlingException
+	if out.RetryAfter == 0 && errors.As(err, &te) && te.RetryAfterSeconds > 0 {
+		out.RetryAfter = time.Duration(te.RetryAfterSeconds) * time.Second
+	}
+	return out
+}
+
+// transportMessage describes a failure to get an answer without the
+// request (whose body names users).
+func transportMessage(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "request timed out"
+	case errors.Is(err, context.Canceled):
+		return "request canceled"
+	}
+	// The innermost error says what went wrong (connection refused, ...).
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			break
+		}
+		err = next
+	}
+	return connectors.Scrub(err.Error())
+}
+
+// retryAfter reads a Retry-After header in seconds or as an HTTP date.
+func retryAfter(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t).Truncate(time.Second); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// codeOf is the AWS error code a connector error carries, or "".
+func codeOf(err error) string {
+	var ve *vendorError
+	if errors.As(err, &ve) {
+		return ve.Code
+	}
+	return ""
+}
+
+func invalid(op, format string, args ...any) error {
+	return &connectors.Error{Kind: connectors.InvalidInput, System: System, Op: op, Msg: fmt.Sprintf(format, args...)}
+}
+
+func conflict(op, format string, args ...any) error {
+	return &connectors.Error{Kind: connectors.Conflict, System: System, Op: op, Msg: "verify: " + fmt.Sprintf(format, args...)}
+}
+
+func unavailable(op, format string, args ...any) error {
+	return &connectors.Error{Kind: connectors.Unavailable, System: System, Op: op, Msg: fmt.Sprintf(format, args...)}
+}

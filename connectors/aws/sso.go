@@ -1,0 +1,417 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/identitystore"
+	istypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
+
+	"github.com/offboard/offboard/connectors"
+)
+
+func (c *Client) listMemberships(ctx context.Context, userID string) ([]istypes.GroupMembership, error) {
+	p := identitystore.NewListGroupMembershipsForMemberPaginator(c.ids, &identitystore.ListGroupMembershipsForMemberInput{
+		IdentityStoreId: sdkaws.String(c.cfg.IdentityStoreID),
+		MemberId:        &istypes.MemberIdMemberUserId{Value: userID},
+	})
+	return all(ctx, "list Identity Center group memberships", p.HasMorePages, func(ctx context.Context) ([]istypes.GroupMembership, error) {
+		o, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return o.GroupMemberships, nil
+	})
+}
+
+func (c *Client) listAssignments(ctx context.Context, userID string) ([]ssotypes.AccountAssignmentForPrincipal, error) {
+	p := ssoadmin.NewListAccountAssignmentsForPrincipalPaginator(c.sso, &ssoadmin.ListAccountAssignmentsForPrincipalInput{
+		InstanceArn:   sdkaws.String(c.cfg.InstanceARN),
+		PrincipalId:   sdkaws.String(userID),
+		PrincipalType: ssotypes.PrincipalTypeUser,
+	})
+	return all(ctx, "list account assignments", p.HasMorePages, func(ctx context.Context) ([]ssotypes.AccountAssignmentForPrincipal, error) {
+		o, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return o.AccountAssignments, nil
+	})
+}
+
+func (c *Client) listPermissionSets(ctx context.Context) ([]string, error) {
+	p := ssoadmin.NewListPermissionSetsPaginator(c.sso, &ssoadmin.ListPermissionSetsInput{InstanceArn: sdkaws.String(c.cfg.InstanceARN)})
+	return all(ctx, "list permission sets", p.HasMorePages, func(ctx context.Context) ([]string, error) {
+		o, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return o.PermissionSets, nil
+	})
+}
+
+func (c *Client) accountsNotProvisioned(ctx context.Context, psARN string) ([]string, error) {
+	p := ssoadmin.NewListAccountsForProvisionedPermissionSetPaginator(c.sso, &ssoadmin.ListAccountsForProvisionedPermissionSetInput{
+		InstanceArn:        sdkaws.String(c.cfg.InstanceARN),
+		PermissionSetArn:   sdkaws.String(psARN),
+		ProvisioningStatus: ssotypes.ProvisioningStatusLatestPermissionSetNotProvisioned,
+	})
+	return all(ctx, "list accounts for provisioned permission set", p.HasMorePages, func(ctx context.Context) ([]string, error) {
+		o, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return o.AccountIds, nil
+	})
+}
+
+// permissionSet is a kill-switch permission set.
+type permissionSet struct {
+	ARN  string
+	Name string
+}
+
+func (p permissionSet) String() string {
+	if p.Name == "" {
+		return p.ARN
+	}
+	return p.Name + " (" + p.ARN + ")"
+}
+
+// killSets resolves the configured kill-switch permission sets (every
+// permission set of the instance when none are configured). Names are
+// looked up once and cached: a permission set's ARN never changes.
+func (c *Client) killSets(ctx context.Context) ([]permissionSet, error) {
+	const op = "find kill-switch permission sets"
+	wanted := c.cfg.KillSwitchPermissionSets
+	needNames := len(wanted) == 0
+	for _, w := range wanted {
+		if !strings.HasPrefix(w, "arn:") {
+			needNames = true
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		c.mu.Lock()
+		names := c.psARNs
+		c.mu.Unlock()
+		if needNames && (len(names) == 0 || attempt > 0) {
+			var err error
+			if names, err = c.permissionSetNames(ctx); err != nil {
+				return nil, err
+			}
+			c.mu.Lock()
+			c.psARNs = names
+			c.mu.Unlock()
+		}
+		byARN := map[string]string{}
+		for n, a := range names {
+			byARN[a] = n
+		}
+		var out []permissionSet
+		if len(wanted) == 0 {
+			for n, a := range names {
+				out = append(out, permissionSet{ARN: a, Name: n})
+			}
+			sortSets(out)
+			return out, nil
+		}
+		missing := ""
+		for _, w := range wanted {
+			if strings.HasPrefix(w, "arn:") {
+				out = append(out, permissionSet{ARN: w, Name: byARN[w]})
+				continue
+			}
+			arn, ok := names[w]
+			if !ok {
+				missing = w
+				break
+			}
+			out = append(out, permissionSet{ARN: arn, Name: w})
+		}
+		if missing == "" {
+			return out, nil
+		}
+		if attempt > 0 {
+			return nil, invalid(op, "the kill-switch permission set %q does not exist in the instance", missing)
+		}
+		// The cached names may predate the permission set: look again.
+	}
+}
+
+// permissionSetNames maps every permission set's name to its ARN.
+func (c *Client) permissionSetNames(ctx context.Context) (map[string]string, error) {
+	arns, err := c.listPermissionSets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, arn := range arns {
+		out, err := c.sso.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: sdkaws.String(c.cfg.InstanceARN), PermissionSetArn: sdkaws.String(arn)})
+		if err != nil {
+			return nil, apiError("describe permission set", err)
+		}
+		names[sdkaws.ToString(out.PermissionSet.Name)] = arn
+	}
+	return names, nil
+}
+
+func sortSets(s []permissionSet) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j].Name < s[j-1].Name; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// planSSO lists the Identity Center steps.
+func (c *Client) planSSO(ctx context.Context, userID string) ([]connectors.Step, error) {
+	ms, err := c.listMemberships(ctx, userID)
+	if err != nil && !connectors.IsNotFound(err) {
+		return nil, err
+	}
+	as, err := c.listAssignments(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	sets, err := c.killSets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var groups, assignments, setARNs []string
+	for _, m := range ms {
+		groups = append(groups, sdkaws.ToString(m.GroupId))
+	}
+	for _, a := range as {
+		assignments = append(assignments, sdkaws.ToString(a.AccountId)+":"+sdkaws.ToString(a.PermissionSetArn))
+	}
+	for _, s := range sets {
+		setARNs = append(setARNs, s.ARN)
+	}
+	return []connectors.Step{
+		newStep(ActionSSORemoveGroups, userID, "Remove the Identity Center user from "+connectors.Plural(len(groups), "group", "groups"), groups),
+		newStep(ActionSSORemoveAssignments, userID, "Delete "+connectors.Plural(len(assignments), "account assignment", "account assignments")+" of the Identity Center user and wait for AWS to finish", assignments),
+		newStep(ActionSSOKillSessions, userID, "Deny the Identity Center user everything in "+connectors.Plural(len(sets), "permission set", "permission sets")+
+			" (inline policy on "+userIDKey+") and re-provision them, which ends the role sessions already handed out", setARNs),
+	}, nil
+}
+
+// wait polls an asynchronous Identity Center operation until it leaves
+// IN_PROGRESS, within the poll timeout.
+func (c *Client) wait(ctx context.Context, op string, status func(context.Context) (ssotypes.StatusValues, string, error)) error {
+	deadline := time.Now().Add(c.opts.pollTimeout)
+	for {
+		st, reason, err := status(ctx)
+		if err != nil {
+			return err
+		}
+		switch st {
+		case ssotypes.StatusValuesSucceeded:
+			return nil
+		case ssotypes.StatusValuesFailed:
+			return unavailable(op, "AWS reports the request FAILED: %s", connectors.Scrub(reason))
+		}
+		if !time.Now().Before(deadline) {
+			return unavailable(op, "still IN_PROGRESS after %s; run the step again to keep waiting", c.opts.pollTimeout)
+		}
+		t := time.NewTimer(c.opts.pollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return unavailable(op, "stopped waiting: %v", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) runSSO(ctx context.Context, action, userID string) (connectors.Outcome, error) {
+	inst := sdkaws.String(c.cfg.InstanceARN)
+	switch action {
+	case ActionSSORemoveGroups:
+		ms, err := c.listMemberships(ctx, userID)
+		if connectors.IsNotFound(err) {
+			return connectors.Already("the Identity Center user does not exist")
+		}
+		if err != nil {
+			return connectors.Outcome{}, err
+		}
+		return deleteEach(ms, func(m istypes.GroupMembership) string {
+			return sdkaws.ToString(m.MembershipId) + " in group " + sdkaws.ToString(m.GroupId)
+		}, "group membership", func(m istypes.GroupMembership) error {
+			_, err := c.ids.DeleteGroupMembership(ctx, &identitystore.DeleteGroupMembershipInput{IdentityStoreId: sdkaws.String(c.cfg.IdentityStoreID), MembershipId: m.MembershipId})
+			return err
+		}, "delete group membership")
+
+	case ActionSSORemoveAssignments:
+		as, err := c.listAssignments(ctx, userID)
+		if err != nil {
+			return connectors.Outcome{}, err
+		}
+		var recs []string
+		for _, a := range as {
+			recs = append(recs, fmt.Sprintf("assignment of permission set %s in account %s", sdkaws.ToString(a.PermissionSetArn), sdkaws.ToString(a.AccountId)))
+		}
+		type pending struct {
+			id, what string
+		}
+		var waits []pending
+		changed := false
+		for _, a := range as {
+			what := sdkaws.ToString(a.AccountId) + ":" + sdkaws.ToString(a.PermissionSetArn)
+			out, err := c.sso.DeleteAccountAssignment(ctx, &ssoadmin.DeleteAccountAssignmentInput{
+				InstanceArn: inst, TargetId: a.AccountId, TargetType: ssotypes.TargetTypeAwsAccount,
+				PermissionSetArn: a.PermissionSetArn, PrincipalType: ssotypes.PrincipalTypeUser, PrincipalId: sdkaws.String(userID),
+			})
+			gone, err := removed("delete account assignment", err)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if gone {
+				recs = append(recs, "assignment "+what+" was already gone")
+				continue
+			}
+			changed = true
+			st := out.AccountAssignmentDeletionStatus
+			if st == nil || sdkaws.ToString(st.RequestId) == "" {
+				return connectors.Outcome{}, unavailable("delete account assignment", "AWS returned no deletion request for %s", what)
+			}
+			if st.Status == ssotypes.StatusValuesFailed {
+				return connectors.Outcome{}, unavailable("delete account assignment", "deletion of %s FAILED: %s", what, connectors.Scrub(sdkaws.ToString(st.FailureReason)))
+			}
+			waits = append(waits, pending{sdkaws.ToString(st.RequestId), what})
+		}
+		for _, p := range waits {
+			err := c.wait(ctx, "wait for account assignment deletion", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
+				out, err := c.sso.DescribeAccountAssignmentDeletionStatus(ctx, &ssoadmin.DescribeAccountAssignmentDeletionStatusInput{
+					InstanceArn: inst, AccountAssignmentDeletionRequestId: sdkaws.String(p.id),
+				})
+				if err != nil {
+					return "", "", apiError("describe account assignment deletion", err)
+				}
+				st := out.AccountAssignmentDeletionStatus
+				return st.Status, sdkaws.ToString(st.FailureReason), nil
+			})
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			recs = append(recs, "deleted assignment "+p.what+" (request "+p.id+")")
+		}
+		return outcome(changed, recs)
+
+	case ActionSSOKillSessions:
+		sets, err := c.killSets(ctx)
+		if err != nil {
+			return connectors.Outcome{}, err
+		}
+		var recs []string
+		changed := false
+		for _, ps := range sets {
+			arn := sdkaws.String(ps.ARN)
+			got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn})
+			if err != nil {
+				return connectors.Outcome{}, apiError("get permission set inline policy", err)
+			}
+			doc, added, err := addKillSwitch(sdkaws.ToString(got.InlinePolicy), userID)
+			if err != nil {
+				return connectors.Outcome{}, invalid("edit permission set inline policy", "permission set %s: %v", ps, err)
+			}
+			if added {
+				if _, err := c.sso.PutInlinePolicyToPermissionSet(ctx, &ssoadmin.PutInlinePolicyToPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, InlinePolicy: sdkaws.String(doc)}); err != nil {
+					return connectors.Outcome{}, apiError("put permission set inline policy", err)
+				}
+				changed = true
+				recs = append(recs, "permission set "+ps.String()+": denied the user")
+			} else {
+				recs = append(recs, "permission set "+ps.String()+": the user was already denied")
+			}
+			stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if len(stale) == 0 {
+				continue
+			}
+			out, err := c.sso.ProvisionPermissionSet(ctx, &ssoadmin.ProvisionPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, TargetType: ssotypes.ProvisionTargetTypeAllProvisionedAccounts})
+			if err != nil {
+				return connectors.Outcome{}, apiError("provision permission set", err)
+			}
+			changed = true
+			st := out.PermissionSetProvisioningStatus
+			if st == nil || sdkaws.ToString(st.RequestId) == "" {
+				return connectors.Outcome{}, unavailable("provision permission set", "AWS returned no provisioning request for %s", ps.ARN)
+			}
+			id := sdkaws.ToString(st.RequestId)
+			err = c.wait(ctx, "wait for permission set provisioning", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
+				out, err := c.sso.DescribePermissionSetProvisioningStatus(ctx, &ssoadmin.DescribePermissionSetProvisioningStatusInput{InstanceArn: inst, ProvisionPermissionSetRequestId: sdkaws.String(id)})
+				if err != nil {
+					return "", "", apiError("describe permission set provisioning", err)
+				}
+				s := out.PermissionSetProvisioningStatus
+				return s.Status, sdkaws.ToString(s.FailureReason), nil
+			})
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			recs = append(recs, fmt.Sprintf("provisioned %s to accounts %s (request %s)", ps.ARN, strings.Join(stale, ", "), id))
+		}
+		return outcome(changed, recs)
+	}
+	return connectors.Outcome{}, invalid("run", "unknown action %q", action)
+}
+
+func (c *Client) verifySSO(ctx context.Context, op, action, userID string) error {
+	inst := sdkaws.String(c.cfg.InstanceARN)
+	switch action {
+	case ActionSSORemoveGroups:
+		ms, err := c.listMemberships(ctx, userID)
+		if connectors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(ms) > 0 {
+			return conflict(op, "the Identity Center user is still in %s", connectors.Plural(len(ms), "group", "groups"))
+		}
+	case ActionSSORemoveAssignments:
+		as, err := c.listAssignments(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if len(as) > 0 {
+			return conflict(op, "%s remain (a deletion may still be in progress)", connectors.Plural(len(as), "account assignment", "account assignments"))
+		}
+	case ActionSSOKillSessions:
+		sets, err := c.killSets(ctx)
+		if err != nil {
+			return err
+		}
+		for _, ps := range sets {
+			got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: inst, PermissionSetArn: sdkaws.String(ps.ARN)})
+			if err != nil {
+				return apiError("get permission set inline policy", err)
+			}
+			ok, err := policyDenies(sdkaws.ToString(got.InlinePolicy), userID)
+			if err != nil {
+				return conflict(op, "permission set %s: %v", ps, err)
+			}
+			if !ok {
+				return conflict(op, "permission set %s does not deny the user", ps)
+			}
+			stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
+			if err != nil {
+				return err
+			}
+			if len(stale) > 0 {
+				return conflict(op, "permission set %s is not provisioned with the deny in accounts %s", ps, strings.Join(stale, ", "))
+			}
+		}
+	default:
+		return invalid(op, "unknown action %q", action)
+	}
+	return nil
+}
