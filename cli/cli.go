@@ -48,6 +48,7 @@ type DevOptions struct {
 	OktaPort   int
 	GitHubPort int
 	SlackPort  int
+	AWSPort    int
 	GooglePort int
 	Seed       string
 	Dir        string

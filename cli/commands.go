@@ -58,6 +58,7 @@ func (a *app) devCmd() *cobra.Command {
 	cmd.Flags().IntVar(&o.OktaPort, "okta-port", 8801, "Okta emulator port")
 	cmd.Flags().IntVar(&o.GitHubPort, "github-port", 8802, "GitHub emulator port")
 	cmd.Flags().IntVar(&o.SlackPort, "slack-port", 8803, "Slack emulator port")
+	cmd.Flags().IntVar(&o.AWSPort, "aws-port", 8804, "AWS emulator port (IAM, STS, Identity Center, CloudTrail)")
 	cmd.Flags().IntVar(&o.GooglePort, "google-port", 8805, "Google Workspace emulator port")
 	cmd.Flags().StringVar(&o.Seed, "seed", "", "demo org fixture (default: the built-in demo)")
 	return cmd

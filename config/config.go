@@ -21,6 +21,7 @@ type Config struct {
 	Okta     *OktaConfig   `yaml:"okta,omitempty"`
 	GitHub   *GitHubConfig `yaml:"github,omitempty"`
 	Slack    *SlackConfig  `yaml:"slack,omitempty"`
+	AWS      *AWSConfig    `yaml:"aws,omitempty"`
 	Google   *GoogleConfig `yaml:"google,omitempty"`
 	// Path is where the config was read from ("" for none).
 	Path string `yaml:"-"`
@@ -64,6 +65,32 @@ type SlackConfig struct {
 	BotTokenFile string `yaml:"botTokenFile,omitempty"`
 }
 
+// AWSConfig reaches AWS accounts (IAM users) and IAM Identity Center.
+type AWSConfig struct {
+	Region string `yaml:"region,omitempty"`
+	// Endpoint is one base URL for every AWS service (the emulator).
+	Endpoint string       `yaml:"endpoint,omitempty"`
+	Accounts []AWSAccount `yaml:"accounts"`
+	// AccessKeyID and SecretAccessKey are static credentials; empty means
+	// the SDK's default chain (AWS_* environment, profiles, instance roles).
+	AccessKeyID         string `yaml:"accessKeyId,omitempty"`
+	SecretAccessKey     Secret `yaml:"secretAccessKey,omitempty"`
+	SecretAccessKeyFile string `yaml:"secretAccessKeyFile,omitempty"`
+	// IdentityStoreID and InstanceARN enable IAM Identity Center.
+	IdentityStoreID      string `yaml:"identityStoreId,omitempty"`
+	InstanceARN          string `yaml:"instanceArn,omitempty"`
+	IdentityCenterRegion string `yaml:"identityCenterRegion,omitempty"`
+	// KillSwitchPermissionSets carry the deny on departed users' identity
+	// store IDs; empty means every permission set.
+	KillSwitchPermissionSets []string `yaml:"killSwitchPermissionSets,omitempty"`
+}
+
+// AWSAccount is one account, reached directly or by assuming RoleARN.
+type AWSAccount struct {
+	ID      string `yaml:"id"`
+	RoleARN string `yaml:"roleArn,omitempty"`
+}
+
 // GoogleConfig reaches one Google Workspace customer.
 type GoogleConfig struct {
 	// BaseURL overrides https://admin.googleapis.com/ (the emulator).
@@ -89,6 +116,7 @@ const (
 	EnvSlackAdminToken = "OFFBOARD_SLACK_ADMIN_TOKEN"
 	EnvSlackBotToken   = "OFFBOARD_SLACK_BOT_TOKEN"
 	EnvGoogleToken     = "OFFBOARD_GOOGLE_TOKEN"
+	EnvAWSSecretKey    = "OFFBOARD_AWS_SECRET_ACCESS_KEY"
 )
 
 // DefaultPaths are tried in order when no path is given: a config in the
@@ -152,6 +180,9 @@ func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
 	}
 	if g := c.Google; g != nil {
 		errs = append(errs, secret(&g.Token, g.TokenFile, EnvGoogleToken, "google token", lookup))
+	}
+	if a := c.AWS; a != nil {
+		errs = append(errs, secret(&a.SecretAccessKey, a.SecretAccessKeyFile, EnvAWSSecretKey, "aws secret access key", lookup))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -243,6 +274,20 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("google.adminSubject is missing: the admin the service account impersonates"))
 		}
 	}
+	if a := c.AWS; a != nil {
+		if len(a.Accounts) == 0 {
+			errs = append(errs, errors.New("aws.accounts lists no account"))
+		}
+		if a.Endpoint != "" && !absolute(a.Endpoint) {
+			errs = append(errs, errors.New("aws.endpoint must be an absolute URL"))
+		}
+		if (a.AccessKeyID == "") != (a.SecretAccessKey == "") {
+			errs = append(errs, fmt.Errorf("aws static credentials need both accessKeyId and the secret (%s or aws.secretAccessKeyFile), or neither", EnvAWSSecretKey))
+		}
+		if (a.IdentityStoreID == "") != (a.InstanceARN == "") {
+			errs = append(errs, errors.New("aws Identity Center needs both identityStoreId and instanceArn, or neither"))
+		}
+	}
 	switch {
 	case c.Identity != "" && c.Identity != "okta":
 		errs = append(errs, fmt.Errorf("identity %q: only okta can be the identity system", c.Identity))
@@ -266,5 +311,5 @@ func absolute(raw string) bool {
 
 // Empty reports whether no vendor system is configured.
 func (c *Config) Empty() bool {
-	return c.Okta == nil && c.GitHub == nil && c.Slack == nil && c.Google == nil
+	return c.Okta == nil && c.GitHub == nil && c.Slack == nil && c.AWS == nil && c.Google == nil
 }

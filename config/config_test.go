@@ -49,6 +49,9 @@ func TestLoad(t *testing.T) {
 		{name: "slack relative url", file: "slack:\n  teamId: T1\n  adminToken: xoxp-1\n  scimUrl: /scim\n", wantErr: "slack.scimUrl must be an absolute URL"},
 		{name: "google without credentials", file: "google:\n  customer: C1\n", wantErr: "google credentials are missing"},
 		{name: "google file without subject", file: "google:\n  credentialsFile: /x.json\n", wantErr: "google.adminSubject is missing"},
+		{name: "aws without accounts", file: "aws:\n  region: us-east-1\n", wantErr: "aws.accounts lists no account"},
+		{name: "aws half credentials", file: "aws:\n  accounts: [{id: \"111111111111\"}]\n  accessKeyId: AKIA1\n", wantErr: "need both accessKeyId and the secret"},
+		{name: "aws half identity center", file: "aws:\n  accounts: [{id: \"111111111111\"}]\n  identityStoreId: d-1\n", wantErr: "needs both identityStoreId and instanceArn"},
 		{name: "identity not configured", file: "identity: okta\nslack:\n  teamId: T1\n  adminToken: xoxp-1\n", wantErr: "identity okta is not configured"},
 	}
 	for _, c := range cases {

@@ -23,6 +23,7 @@ import (
 	"github.com/offboard/offboard/activities"
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/aws"
 	"github.com/offboard/offboard/connectors/github"
 	"github.com/offboard/offboard/connectors/google"
 	"github.com/offboard/offboard/connectors/okta"
@@ -57,6 +58,22 @@ func Connectors(ctx context.Context, cfg *config.Config) ([]connectors.Connector
 		})
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
+		}
+		out = append(out, c)
+	}
+	if a := cfg.AWS; a != nil {
+		accts := make([]aws.Account, len(a.Accounts))
+		for i, ac := range a.Accounts {
+			accts[i] = aws.Account{ID: ac.ID, RoleARN: ac.RoleARN}
+		}
+		c, err := aws.New(ctx, aws.Config{
+			Accounts: accts, Region: a.Region, Endpoint: a.Endpoint,
+			AccessKeyID: a.AccessKeyID, SecretAccessKey: a.SecretAccessKey,
+			IdentityStoreID: a.IdentityStoreID, InstanceARN: a.InstanceARN, IdentityCenterRegion: a.IdentityCenterRegion,
+			KillSwitchPermissionSets: a.KillSwitchPermissionSets,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("aws: %w", err)
 		}
 		out = append(out, c)
 	}

@@ -80,7 +80,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 			return nil, err
 		}
 	}
-	ports := map[string]int{"okta": o.OktaPort, "github": o.GitHubPort, "slack": o.SlackPort, "google": o.GooglePort}
+	ports := map[string]int{"okta": o.OktaPort, "github": o.GitHubPort, "slack": o.SlackPort, "aws": o.AWSPort, "google": o.GooglePort}
 	s.URLs = map[string]string{}
 	for _, e := range s.Emu.All() {
 		addr, err := s.serve(e.Name+" emulator", ports[e.Name], e.Emulator)

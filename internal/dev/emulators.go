@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	awsemu "github.com/offboard/offboard/emulators/aws"
 	"github.com/offboard/offboard/emulators/emu"
 	githubemu "github.com/offboard/offboard/emulators/github"
 	googleemu "github.com/offboard/offboard/emulators/google"
@@ -36,6 +37,7 @@ type Emulators struct {
 	Okta   *oktaemu.Server
 	GitHub *githubemu.Server
 	Slack  *slackemu.Server
+	AWS    *awsemu.Server
 	Google *googleemu.Server
 	org    *seed.Org
 }
@@ -46,6 +48,7 @@ func NewEmulators(org *seed.Org) *Emulators {
 		Okta:   oktaemu.New(org, oktaemu.Options{Token: EmulatorToken}),
 		GitHub: githubemu.New(org, githubemu.Options{Token: EmulatorToken}),
 		Slack:  slackemu.New(org, slackemu.Options{AdminToken: SlackAdminToken, BotToken: SlackBotToken}),
+		AWS:    awsemu.New(org, awsemu.Options{}),
 		Google: googleemu.New(org, googleemu.Options{Token: EmulatorToken}),
 		org:    org,
 	}
@@ -60,7 +63,7 @@ type Named struct {
 
 // All lists the emulators in a fixed order.
 func (e *Emulators) All() []Named {
-	return []Named{{"okta", e.Okta}, {"github", e.GitHub}, {"slack", e.Slack}, {"google", e.Google}}
+	return []Named{{"okta", e.Okta}, {"github", e.GitHub}, {"slack", e.Slack}, {"aws", e.AWS}, {"google", e.Google}}
 }
 
 // configYAML is the offboard config that points every connector at its
@@ -68,8 +71,9 @@ func (e *Emulators) All() []Named {
 func (e *Emulators) configYAML(urls map[string]string) string {
 	team, customer, domain := slackTeamIDDefault, "", ""
 	var orgs []string
+	var aws seed.AWSOrg
 	if e.org != nil {
-		orgs = e.org.GitHub.Orgs
+		orgs, aws = e.org.GitHub.Orgs, e.org.AWS
 		if e.org.Slack.TeamID != "" {
 			team = e.org.Slack.TeamID
 		}
@@ -90,7 +94,14 @@ slack:
   teamId: %s
   adminToken: %s
   botToken: %s
-google:
+aws:
+  endpoint: %s
+  accessKeyId: %s
+  secretAccessKey: %s
+  identityStoreId: %q
+  instanceArn: %q
+  accounts:
+%sgoogle:
   baseUrl: %s/
   customer: %q
   domain: %q
@@ -98,5 +109,20 @@ google:
 `, urls["okta"], EmulatorToken,
 		urls["github"], strings.Join(orgs, ", "), EmulatorToken,
 		urls["slack"], urls["slack"], urls["slack"], team, SlackAdminToken, SlackBotToken,
+		urls["aws"], awsemu.DefaultAccessKeyID, awsemu.DefaultSecretAccessKey, aws.IdentityStoreID, aws.InstanceARN, awsAccounts(aws),
 		urls["google"], customer, domain, EmulatorToken)
+}
+
+// awsAccounts lists the demo's AWS accounts for the dev config: the first is
+// reached with the emulator's keys, the others by assuming a role in them,
+// as a real multi-account setup would.
+func awsAccounts(o seed.AWSOrg) string {
+	var b strings.Builder
+	for i, a := range o.Accounts {
+		fmt.Fprintf(&b, "    - id: %q\n", a.ID)
+		if i > 0 {
+			fmt.Fprintf(&b, "      roleArn: arn:aws:iam::%s:role/OffboardingRole\n", a.ID)
+		}
+	}
+	return b.String()
 }

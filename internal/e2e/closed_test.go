@@ -40,6 +40,37 @@ func assertClosed(t *testing.T, emus *dev.Emulators, employee string) {
 			t.Errorf("slack: %s still has access: %+v", employee, u)
 		}
 	}
+	if p.AWS != nil {
+		for _, iu := range p.AWS.IAMUsers {
+			u, ok := emus.AWS.IAMUser(iu.Account, iu.UserName)
+			if !ok {
+				t.Errorf("aws: IAM user of %s is gone: offboard must not delete users", employee)
+				continue
+			}
+			for _, k := range u.AccessKeys {
+				t.Errorf("aws: %s still has access key %s (%s)", employee, k.ID, k.Status)
+			}
+			if u.LoginProfile || len(u.MFADevices)+len(u.SSHKeys)+len(u.ServiceCredentials)+len(u.SigningCertificates)+len(u.Groups)+len(u.ManagedPolicies) != 0 {
+				t.Errorf("aws: %s still has IAM access: %+v", employee, u)
+			}
+			// Only the deny on older sessions may remain inline.
+			if len(u.InlinePolicies) != 1 {
+				t.Errorf("aws: %s inline policies %v, want only the session deny", employee, u.InlinePolicies)
+			}
+		}
+		if ic := p.AWS.IdentityCenter; ic != nil {
+			u, ok := emus.AWS.SSOUser(ic.UserID)
+			if !ok || len(u.Groups) != 0 || len(u.Assignments) != 0 {
+				t.Errorf("aws: %s still has Identity Center access: %+v", employee, u)
+			}
+			for _, ps := range []string{"AdministratorAccess", "ReadOnlyAccess"} {
+				st, _ := emus.AWS.PermissionSet(ps)
+				if !strings.Contains(st.InlinePolicy, ic.UserID) || len(st.NotProvisioned) != 0 {
+					t.Errorf("aws: permission set %s does not deny %s's sessions (or is not provisioned): %+v", ps, employee, st)
+				}
+			}
+		}
+	}
 	if p.Google != nil {
 		u, ok := emus.Google.User(p.Google.ID)
 		if !ok || !u.Suspended || len(u.Tokens) != 0 || len(u.AppPasswords) != 0 || u.BackupCodes != 0 || u.Sessions != 0 || len(u.Groups) != 0 {
@@ -65,6 +96,9 @@ var vendorPaths = map[string][]string{
 	"github": {"/orgs/", "/users/", "/user", "/organizations/", "/rate_limit"},
 	"slack":  {"/api/", "/scim/v2/", "/audit/v1/"},
 	"google": {"/admin/directory/v1/", "/admin/reports/v1/"},
+	// Every AWS call is POST / on the wire; the emulator logs it as
+	// /<service>/<Action>.
+	"aws": {"/iam/", "/sts/", "/identitystore/", "/sso/", "/cloudtrail/"},
 }
 
 // assertVendorPaths checks that offboard asked each emulator only for the

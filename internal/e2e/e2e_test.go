@@ -209,7 +209,7 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 
 	assertClosed(t, h.stack.Emu, "E1001")
 	assertVendorPaths(t, h.stack.Emu)
-	assertPlanned(t, st, map[string]bool{"okta": true, "github": true, "slack": true, "google": true})
+	assertPlanned(t, st, map[string]bool{"okta": true, "github": true, "slack": true, "aws": true, "google": true})
 	for _, id := range []string{
 		"github.revoke-credential-authorizations/acme", "github.remove-membership/acme", "github.remove-membership/acme-labs",
 		"slack.deactivate", "slack.reset-sessions", "google.invalidate-backup-codes", "google.suspend",
@@ -268,6 +268,21 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 	}
 
 	h.record("E1001", "offboarding-all-systems.json")
+}
+
+// TestPersonWithoutIdentity offboards someone the identity system does not
+// know: HR gives the work email, and the systems that know that email close.
+func TestPersonWithoutIdentity(t *testing.T) {
+	h := start(t, dev.Options{})
+	p := person(t, "E1011")
+	if _, errs, code := h.cli("terminate", "E1011"); code == 0 || !strings.Contains(errs, "unknown employee E1011") {
+		t.Fatalf("without an email: exit %d %q", code, errs)
+	}
+	h.mustCLI("terminate", "E1011", "--email", p.Email)
+	st := h.waitFor("E1011", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	assertAllVerified(t, st)
+	assertPlanned(t, st, map[string]bool{"okta": false, "github": false, "slack": false, "aws": true, "google": true})
+	assertClosed(t, h.stack.Emu, "E1011")
 }
 
 func TestParkRetrySkip(t *testing.T) {
