@@ -591,23 +591,7 @@ func (s *Server) listSSHPublicKeys(w http.ResponseWriter, c *call, p *principal,
 }
 
 func (s *Server) deleteSSHPublicKey(w http.ResponseWriter, c *call, p *principal, now time.Time) {
-	u := s.userOrError(w, c, p)
-	if u == nil {
-		return
-	}
-	id, e := required(c, "SSHPublicKeyId")
-	if e != nil {
-		writeError(w, c, e)
-		return
-	}
-	i := slices.IndexFunc(u.SSHKeys, func(k *sshKey) bool { return k.ID == id })
-	if i < 0 {
-		writeError(w, c, errf(404, "NoSuchEntity", "The Public Key with id %s cannot be found.", id))
-		return
-	}
-	u.SSHKeys = slices.Delete(u.SSHKeys, i, i+1)
-	s.audit(c, p, now, map[string]any{"userName": u.UserName, "sSHPublicKeyId": id}, userRes(u))
-	writeResult(w, c, nil)
+	deleteCredential(s, w, c, p, now, "SSHPublicKeyId", "sSHPublicKeyId", "The Public Key with id %s cannot be found.", func(u *iamUser) *[]*sshKey { return &u.SSHKeys })
 }
 
 func (s *Server) listServiceCredentials(w http.ResponseWriter, c *call, p *principal, _ time.Time) {
@@ -640,23 +624,7 @@ func (s *Server) listServiceCredentials(w http.ResponseWriter, c *call, p *princ
 }
 
 func (s *Server) deleteServiceCredential(w http.ResponseWriter, c *call, p *principal, now time.Time) {
-	u := s.userOrError(w, c, p)
-	if u == nil {
-		return
-	}
-	id, e := required(c, "ServiceSpecificCredentialId")
-	if e != nil {
-		writeError(w, c, e)
-		return
-	}
-	i := slices.IndexFunc(u.ServiceCreds, func(k *serviceCred) bool { return k.ID == id })
-	if i < 0 {
-		writeError(w, c, errf(404, "NoSuchEntity", "No such credential %s exists.", id))
-		return
-	}
-	u.ServiceCreds = slices.Delete(u.ServiceCreds, i, i+1)
-	s.audit(c, p, now, map[string]any{"userName": u.UserName, "serviceSpecificCredentialId": id}, userRes(u))
-	writeResult(w, c, nil)
+	deleteCredential(s, w, c, p, now, "ServiceSpecificCredentialId", "serviceSpecificCredentialId", "No such credential %s exists.", func(u *iamUser) *[]*serviceCred { return &u.ServiceCreds })
 }
 
 func (s *Server) listSigningCertificates(w http.ResponseWriter, c *call, p *principal, _ time.Time) {
@@ -679,23 +647,7 @@ func (s *Server) listSigningCertificates(w http.ResponseWriter, c *call, p *prin
 }
 
 func (s *Server) deleteSigningCertificate(w http.ResponseWriter, c *call, p *principal, now time.Time) {
-	u := s.userOrError(w, c, p)
-	if u == nil {
-		return
-	}
-	id, e := required(c, "CertificateId")
-	if e != nil {
-		writeError(w, c, e)
-		return
-	}
-	i := slices.IndexFunc(u.Certs, func(k *signingCert) bool { return k.ID == id })
-	if i < 0 {
-		writeError(w, c, errf(404, "NoSuchEntity", "The Certificate with id %s cannot be found.", id))
-		return
-	}
-	u.Certs = slices.Delete(u.Certs, i, i+1)
-	s.audit(c, p, now, map[string]any{"userName": u.UserName, "certificateId": id}, userRes(u))
-	writeResult(w, c, nil)
+	deleteCredential(s, w, c, p, now, "CertificateId", "certificateId", "The Certificate with id %s cannot be found.", func(u *iamUser) *[]*signingCert { return &u.Certs })
 }
 
 func (s *Server) listGroupsForUser(w http.ResponseWriter, c *call, p *principal, _ time.Time) {
@@ -789,5 +741,36 @@ func (s *Server) detachUserPolicy(w http.ResponseWriter, c *call, p *principal, 
 	}
 	u.Managed = slices.Delete(u.Managed, i, i+1)
 	s.audit(c, p, now, map[string]any{"userName": u.UserName, "policyArn": arn}, userRes(u), resource{Type: "AWS::IAM::Policy", Name: arn})
+	writeResult(w, c, nil)
+}
+
+// identified is a per-user credential removed by its ID.
+type identified interface{ credentialID() string }
+
+func (k *sshKey) credentialID() string      { return k.ID }
+func (k *serviceCred) credentialID() string { return k.ID }
+func (k *signingCert) credentialID() string { return k.ID }
+
+// deleteCredential removes the credential named by the request parameter
+// param from the list that field picks on the calling user, answering
+// NoSuchEntity (with notFound, formatted with the ID) when there is none.
+func deleteCredential[T identified](s *Server, w http.ResponseWriter, c *call, p *principal, now time.Time, param, auditKey, notFound string, field func(*iamUser) *[]T) {
+	u := s.userOrError(w, c, p)
+	if u == nil {
+		return
+	}
+	id, e := required(c, param)
+	if e != nil {
+		writeError(w, c, e)
+		return
+	}
+	list := field(u)
+	i := slices.IndexFunc(*list, func(k T) bool { return k.credentialID() == id })
+	if i < 0 {
+		writeError(w, c, errf(404, "NoSuchEntity", notFound, id))
+		return
+	}
+	*list = slices.Delete(*list, i, i+1)
+	s.audit(c, p, now, map[string]any{"userName": u.UserName, auditKey: id}, userRes(u))
 	writeResult(w, c, nil)
 }
