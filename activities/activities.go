@@ -85,6 +85,9 @@ type VerifyResult struct {
 type ErrorDetails struct {
 	Kind    connectors.Kind `json:"kind"`
 	Attempt int32           `json:"attempt"`
+	// Records are what a step recorded before it failed part-way (the
+	// credentials it listed before removing any), so they are not lost.
+	Records []string `json:"records,omitempty"`
 }
 
 // Systems lists the configured systems.
@@ -135,7 +138,7 @@ func (a *Activities) RunStep(ctx context.Context, in StepInput) (RunResult, erro
 	}
 	out, err := r.Run(ctx, in.Account, in.Step)
 	if err != nil {
-		return RunResult{}, ToTemporal(ctx, err)
+		return RunResult{}, ToTemporal(ctx, err, out.Records...)
 	}
 	return RunResult{Outcome: out, Attempt: attempt(ctx)}, nil
 }
@@ -181,8 +184,8 @@ func Retryable(k connectors.Kind) bool {
 // Unauthenticated, PermissionDenied, InvalidInput and NotFound need a person
 // and fail at once. Errors that are not connector errors (a bug, a cancelled
 // context) retry as Unavailable. The message carries no PII because
-// connector errors carry none.
-func ToTemporal(ctx context.Context, err error) error {
+// connector errors carry none. records are kept in the error's details.
+func ToTemporal(ctx context.Context, err error, records ...string) error {
 	if err == nil {
 		return nil
 	}
@@ -194,7 +197,7 @@ func ToTemporal(ctx context.Context, err error) error {
 	return temporal.NewApplicationErrorWithOptions(err.Error(), string(kind), temporal.ApplicationErrorOptions{
 		NonRetryable:   !Retryable(kind),
 		NextRetryDelay: retryAfter,
-		Details:        []any{ErrorDetails{Kind: kind, Attempt: attempt(ctx)}},
+		Details:        []any{ErrorDetails{Kind: kind, Attempt: attempt(ctx), Records: records}},
 	})
 }
 

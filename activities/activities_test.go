@@ -69,6 +69,13 @@ type fake struct {
 	resolveErr error
 }
 
+// runner fails part-way, after recording what it listed.
+type runner struct{ fake }
+
+func (runner) Run(context.Context, connectors.Account, connectors.Step) (connectors.Outcome, error) {
+	return connectors.Outcome{Records: []string{"key AKIA1"}}, &connectors.Error{Kind: connectors.Unavailable, System: "aws", Op: "delete key"}
+}
+
 func (f fake) Name() string { return f.name }
 func (f fake) Resolve(context.Context, connectors.Subject) (connectors.Account, error) {
 	if f.resolveErr != nil {
@@ -99,6 +106,16 @@ func TestActivities(t *testing.T) {
 	res, err = acts.Resolve(t.Context(), ResolveInput{System: "okta"})
 	if err != nil || !res.Found || res.Account.ID != "u1" {
 		t.Fatalf("resolve: %+v %v", res, err)
+	}
+	part, err := New("", runner{fake{name: "aws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = part.RunStep(t.Context(), StepInput{Step: connectors.Step{System: "aws"}})
+	var appErr *temporal.ApplicationError
+	var d ErrorDetails
+	if !errors.As(err, &appErr) || appErr.Details(&d) != nil || fmt.Sprint(d.Records) != "[key AKIA1]" {
+		t.Fatalf("records of a failed run were lost: %v %+v", err, d)
 	}
 	// A missing capability or system is a configuration error: park, don't retry.
 	for _, err := range []error{

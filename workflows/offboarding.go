@@ -342,6 +342,13 @@ func (w *offboarding) attempt(ctx workflow.Context, id string, subject connector
 	in := w.stepInput(st)
 	var run activities.RunResult
 	if err := workflow.ExecuteActivity(ctx, a.RunStep, in).Get(ctx, &run); err != nil {
+		d := details(err)
+		st, _ = w.status.Step(id)
+		for _, r := range d.Records {
+			if !slices.Contains(st.Records, r) {
+				st.Records = append(st.Records, r)
+			}
+		}
 		return attemptsOf(err, w.policy.StepAttempts), err
 	}
 	var v activities.VerifyResult
@@ -354,7 +361,11 @@ func (w *offboarding) attempt(ctx workflow.Context, id string, subject connector
 	if run.Outcome.Result == connectors.ResultAlready {
 		st.Result = ResultAlready
 	}
-	st.Records = run.Outcome.Records
+	for _, r := range run.Outcome.Records {
+		if !slices.Contains(st.Records, r) {
+			st.Records = append(st.Records, r)
+		}
+	}
 	st.VerifiedAt = v.VerifiedAt
 	return atLeastOne(run.Attempt), nil
 }
@@ -525,14 +536,20 @@ func describe(err error) (string, string) {
 
 func atLeastOne(n int32) int { return int(max(n, 1)) }
 
-// attemptsOf reads how many attempts an activity made before failing.
-func attemptsOf(err error, max int32) int {
+// details reads what an activity attached to its failure.
+func details(err error) activities.ErrorDetails {
+	var d activities.ErrorDetails
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.HasDetails() {
-		var d activities.ErrorDetails
-		if appErr.Details(&d) == nil && d.Attempt > 0 {
-			return int(d.Attempt)
-		}
+		_ = appErr.Details(&d)
+	}
+	return d
+}
+
+// attemptsOf reads how many attempts an activity made before failing.
+func attemptsOf(err error, max int32) int {
+	if d := details(err); d.Attempt > 0 {
+		return int(d.Attempt)
 	}
 	return int(max)
 }

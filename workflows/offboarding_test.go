@@ -157,7 +157,8 @@ func (f *fakeVendors) runStep(ctx context.Context, in activities.StepInput) (act
 
 	if f.runErr != nil {
 		if err := f.runErr(in.Step.ID, n); err != nil {
-			return activities.RunResult{}, activities.ToTemporal(ctx, err)
+			// Like a connector that listed credentials before failing.
+			return activities.RunResult{}, activities.ToTemporal(ctx, err, "listed:"+in.Step.ID)
 		}
 	}
 	res := connectors.ResultDone

@@ -110,3 +110,21 @@ func TestOffboarding_CancelledCaseIsNotDone(t *testing.T) {
 		assert.Equal(t, StepDone, step(t, st, "github.revoke-tokens").State)
 	}
 }
+
+func TestOffboarding_RecordsSurviveAFailedRun(t *testing.T) {
+	f := &fakeVendors{}
+	h := newHarness(t, f)
+	f.runErr = func(step string, n int) error {
+		if step == "okta.suspend" && n == 1 {
+			return &connectors.Error{Kind: connectors.PermissionDenied, System: "okta", Op: "suspend"}
+		}
+		return nil
+	}
+	parked := h.queryAt(time.Minute)
+	h.resolveAt(time.Hour, ResolveStepRequest{Step: "okta.suspend", Action: ActionRetry, By: "ops"})
+	st, err := h.run(testInput())
+	require.NoError(t, err)
+	during := h.requireSnapshot(parked)
+	assert.Equal(t, []string{"listed:okta.suspend"}, step(t, during, "okta.suspend").Records, "records of the failed run were lost")
+	assert.Equal(t, []string{"listed:okta.suspend", "record:okta.suspend"}, step(t, st, "okta.suspend").Records)
+}
