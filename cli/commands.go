@@ -279,8 +279,9 @@ func (p Plan) systemNames() []string {
 
 // DryRun resolves and plans every system with the same activities the
 // workflow runs, in the same order (identity first), without writing
-// anything. With resolveOnly it stops after resolving.
-func DryRun(ctx context.Context, acts *activities.Activities, subject connectors.Subject, resolveOnly bool) (Plan, error) {
+// anything. With existsOnly it only resolves, and stops at the first system
+// that knows the person.
+func DryRun(ctx context.Context, acts *activities.Activities, subject connectors.Subject, existsOnly bool) (Plan, error) {
 	p := Plan{EmployeeID: subject.EmployeeID}
 	systems, _ := acts.Systems(ctx)
 	for _, sys := range systems.Systems {
@@ -292,16 +293,18 @@ func DryRun(ctx context.Context, acts *activities.Activities, subject connectors
 		if res.Found {
 			acc := res.Account
 			sp.Account = &acc
+			if existsOnly {
+				p.Systems = append(p.Systems, sp)
+				return p, nil
+			}
 			if sys == systems.Identity {
 				subject = subject.WithAccount(acc)
 			}
-			if !resolveOnly {
-				steps, err := acts.Plan(ctx, activities.PlanInput{Account: acc})
-				if err != nil {
-					return p, fmt.Errorf("plan %s: %s", sys, activityMessage(err))
-				}
-				sp.Steps = steps
+			steps, err := acts.Plan(ctx, activities.PlanInput{Account: acc})
+			if err != nil {
+				return p, fmt.Errorf("plan %s: %s", sys, activityMessage(err))
 			}
+			sp.Steps = steps
 		}
 		p.Systems = append(p.Systems, sp)
 	}
