@@ -103,19 +103,16 @@ func (w *offboarding) wait(ctx workflow.Context, in Input) error {
 	}
 	w.status.State = CaseScheduled
 	w.status.EffectiveAt = in.EffectiveAt.UTC()
-	w.scheduled = true
 	if err := workflow.UpsertTypedSearchAttributes(ctx, SAEffectiveAt.ValueSet(in.EffectiveAt)); err != nil {
 		return err
 	}
 	w.publish(ctx)
 	_, err := workflow.AwaitWithTimeout(ctx, in.EffectiveAt.Sub(now), func() bool { return w.cutNow || w.rescinded })
-	w.scheduled = false
 	return err
 }
 
 type offboarding struct {
 	policy    Policy
-	scheduled bool // waiting for the effective time
 	cutNow    bool
 	rescinded bool
 	status    Status
@@ -145,7 +142,7 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 			},
 			workflow.UpdateHandlerOptions{Validator: func(req ScheduleRequest) error {
 				var errs []error
-				if !w.scheduled || w.cutNow || w.rescinded {
+				if w.status.State != CaseScheduled || w.cutNow || w.rescinded {
 					errs = append(errs, fmt.Errorf("the case is %s; %s applies only while it waits for its effective time", w.status.State, name))
 				}
 				if req.By == "" {
