@@ -85,6 +85,8 @@ type VerifyResult struct {
 type ErrorDetails struct {
 	Kind    connectors.Kind `json:"kind"`
 	Attempt int32           `json:"attempt"`
+	// RetryAfter is the wait the vendor asked for (RateLimited).
+	RetryAfter time.Duration `json:"retryAfter,omitempty"`
 	// Records are what a step recorded before it failed part-way (the
 	// credentials it listed before removing any), so they are not lost.
 	Records []string `json:"records,omitempty"`
@@ -197,7 +199,7 @@ func ToTemporal(ctx context.Context, err error, records ...string) error {
 	return temporal.NewApplicationErrorWithOptions(err.Error(), string(kind), temporal.ApplicationErrorOptions{
 		NonRetryable:   !Retryable(kind),
 		NextRetryDelay: retryAfter,
-		Details:        []any{ErrorDetails{Kind: kind, Attempt: attempt(ctx), Records: records}},
+		Details:        []any{ErrorDetails{Kind: kind, Attempt: attempt(ctx), RetryAfter: retryAfter, Records: records}},
 	})
 }
 

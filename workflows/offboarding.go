@@ -19,11 +19,16 @@ type Policy struct {
 	StepAttempts int32 `json:"stepAttempts,omitempty"`
 	// Reminder is how often a parked step is reported again.
 	Reminder time.Duration `json:"reminder,omitempty"`
+	// RateLimitRounds is how many times a step that used up its attempts on
+	// vendor rate limits waits and starts again before it parks: during a
+	// mass offboarding, being throttled is not a reason to need a person.
+	RateLimitRounds int `json:"rateLimitRounds,omitempty"`
 }
 
 const (
-	defaultStepAttempts = 5
-	defaultReminder     = 4 * time.Hour
+	defaultStepAttempts    = 5
+	defaultReminder        = 4 * time.Hour
+	defaultRateLimitRounds = 10
 )
 
 // a is used only for its method values; activities run on the worker.
@@ -50,6 +55,9 @@ func Offboarding(ctx workflow.Context, in Input) (Status, error) {
 	}
 	if p.Reminder <= 0 {
 		p.Reminder = defaultReminder
+	}
+	if p.RateLimitRounds <= 0 {
+		p.RateLimitRounds = defaultRateLimitRounds
 	}
 	w := &offboarding{
 		policy:   p,
@@ -289,6 +297,7 @@ func (w *offboarding) stepIDs(sys string) []string {
 // runStep drives one step to done or skipped: run it, verify it, and on
 // failure park it until an operator decides.
 func (w *offboarding) runStep(ctx workflow.Context, id string, subject connectors.Subject) {
+	throttled := 0
 	for {
 		st, _ := w.status.Step(id)
 		st.State = StepRunning
@@ -302,6 +311,15 @@ func (w *offboarding) runStep(ctx workflow.Context, id string, subject connector
 		if err == nil {
 			w.publish(ctx)
 			return
+		}
+		if d := details(err); d.Kind == connectors.RateLimited && throttled < w.policy.RateLimitRounds && ctx.Err() == nil {
+			// Still running: wait as long as the vendor asked, then again.
+			throttled++
+			st.ErrorKind, st.LastError = describe(err)
+			workflow.GetLogger(ctx).Info("step rate limited; waiting", "step", id, "round", throttled)
+			if workflow.Sleep(ctx, max(d.RetryAfter, time.Second)) == nil {
+				continue
+			}
 		}
 		st.State = StepParked
 		st.ParkedAt = workflow.Now(ctx).UTC()

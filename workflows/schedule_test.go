@@ -128,3 +128,50 @@ func TestOffboarding_RecordsSurviveAFailedRun(t *testing.T) {
 	assert.Equal(t, []string{"listed:okta.suspend"}, step(t, during, "okta.suspend").Records, "records of the failed run were lost")
 	assert.Equal(t, []string{"listed:okta.suspend", "record:okta.suspend"}, step(t, st, "okta.suspend").Records)
 }
+
+func TestOffboarding_RateLimitsWaitInsteadOfParking(t *testing.T) {
+	limited := &connectors.Error{Kind: connectors.RateLimited, System: "okta", Op: "suspend", Status: 429, RetryAfter: 10 * time.Minute}
+	t.Run("throttled, then through", func(t *testing.T) {
+		f := &fakeVendors{}
+		h := newHarness(t, f)
+		f.runErr = func(step string, n int) error {
+			if step == "okta.suspend" && n <= 4 {
+				return limited
+			}
+			return nil
+		}
+		in := testInput()
+		in.Policy = Policy{StepAttempts: 2, RateLimitRounds: 3}
+		mid := h.queryAt(15 * time.Minute)
+		st, err := h.run(in)
+		require.NoError(t, err)
+		during := step(t, h.requireSnapshot(mid), "okta.suspend")
+		assert.Equal(t, StepRunning, during.State, "a throttled step must not park")
+		assert.Equal(t, "RateLimited", during.ErrorKind)
+		s := step(t, st, "okta.suspend")
+		assert.Equal(t, StepDone, s.State)
+		assert.Equal(t, 5, s.Attempts)
+		assert.Equal(t, 5, f.runs("okta.suspend"))
+		assert.Empty(t, st.Decisions)
+	})
+	t.Run("throttled for good parks", func(t *testing.T) {
+		f := &fakeVendors{}
+		h := newHarness(t, f)
+		f.runErr = func(step string, _ int) error {
+			if step == "okta.suspend" {
+				return limited
+			}
+			return nil
+		}
+		in := testInput()
+		in.Policy = Policy{StepAttempts: 2, RateLimitRounds: 2}
+		parked := h.queryAt(3 * time.Hour)
+		h.resolveAt(4*time.Hour, ResolveStepRequest{Step: "okta.suspend", Action: ActionSkip, By: "ops", Reason: "vendor outage"})
+		_, err := h.run(in)
+		require.NoError(t, err)
+		s := step(t, h.requireSnapshot(parked), "okta.suspend")
+		assert.Equal(t, StepParked, s.State)
+		assert.Equal(t, 6, s.Attempts, "two attempts in each of three rounds")
+		assert.Equal(t, "RateLimited", s.ErrorKind)
+	})
+}
