@@ -180,3 +180,29 @@ func TestDevNeedsAnEmbeddedServer(t *testing.T) {
 		t.Fatalf("exit %d stderr %q", code, errs)
 	}
 }
+
+// TestTemporalThatNeverAnswers is a server that accepts connections and says
+// nothing: the CLI must give up after its dial timeout, not hang.
+func TestTemporalThatNeverAnswers(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	_, env := setup(t)
+	env["TEMPORAL_ADDRESS"] = ln.Addr().String()
+	_, errs, code := run(t, env, "status", "E1001")
+	if code == 0 || !strings.Contains(errs, "cannot reach Temporal at "+ln.Addr().String()) {
+		t.Fatalf("exit %d stderr %q", code, errs)
+	}
+}
