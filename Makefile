@@ -24,9 +24,11 @@ test-fast:
 test-e2e:
 	$(GO) test -count=1 -timeout 8m -v ./internal/e2e/
 
-# gofmt from the pinned toolchain, not whatever is on PATH.
+# gofmt from the pinned toolchain, not whatever is on PATH; workflowcheck
+# finds non-deterministic code in workflows (replay tests are the backstop).
 lint:
 	$(GO) vet ./...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0 ./workflows/...
 	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"time"
 )
@@ -188,15 +189,14 @@ func Scrub(msg string) string {
 }
 
 // WithAccount returns the subject enriched with what an identity system
-// reported: its attributes, and its email when none was given.
+// reported: its attributes, and its email when none was given. Workflows
+// call it; copying maps is deterministic whatever the iteration order.
+//
+//workflowcheck:ignore
 func (s Subject) WithAccount(a Account) Subject {
 	attrs := make(map[string]string, len(s.Attributes)+len(a.Attributes))
-	for k, v := range s.Attributes {
-		attrs[k] = v
-	}
-	for k, v := range a.Attributes {
-		attrs[k] = v
-	}
+	maps.Copy(attrs, s.Attributes)
+	maps.Copy(attrs, a.Attributes)
 	s.Attributes = attrs
 	if s.Email == "" {
 		s.Email = a.Attributes["email"]
