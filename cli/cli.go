@@ -20,6 +20,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/offboard/offboard/config"
+	"github.com/offboard/offboard/workflows"
 )
 
 // Env is the environment the CLI reads (the same shape envconfig uses).
@@ -151,14 +152,14 @@ func (a *app) dialWithLogger(ctx context.Context, log *slog.Logger) (client.Clie
 }
 
 // clientOptions reads the standard TEMPORAL_* settings; the namespace
-// defaults to "offboarding".
+// defaults to workflows.Namespace.
 func (a *app) clientOptions() (client.Options, error) {
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: a.opts.Env})
 	if err != nil {
 		return opts, fmt.Errorf("temporal client settings: %w", err)
 	}
 	if opts.Namespace == "" {
-		opts.Namespace = "offboarding"
+		opts.Namespace = workflows.Namespace
 	}
 	return opts, nil
 }

@@ -19,6 +19,8 @@ import (
 const (
 	// TaskQueue is where offboard workers poll.
 	TaskQueue = "offboarding"
+	// Namespace is the default Temporal namespace for offboarding cases.
+	Namespace = "offboarding"
 	// OffboardingName is the workflow type name.
 	OffboardingName = "Offboarding"
 	// QueryStatus returns the whole case as a Status.

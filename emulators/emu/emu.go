@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -237,15 +236,6 @@ func RetryAfterSeconds(d time.Duration) string {
 		s = 1
 	}
 	return strconv.Itoa(s)
-}
-
-// Listen binds addr, with a one-line error when the port is taken.
-func Listen(name, addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("%s: cannot listen on %s: %w", name, addr, err)
-	}
-	return ln, nil
 }
 
 // EncodeState writes an emulator's state (for SaveState) as indented JSON.

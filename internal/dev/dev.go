@@ -96,20 +96,20 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	s.Server, err = devserver.Start(devserver.Options{
 		DBPath: o.DB, Port: o.Port, UIPort: o.UIPort,
-		Namespace: "offboarding", SearchAttributes: workflows.SearchAttributes(), LogPath: logPath,
+		Namespace: workflows.Namespace, SearchAttributes: workflows.SearchAttributes(), LogPath: logPath,
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.Client, err = client.DialContext(ctx, client.Options{
 		HostPort:  s.Server.FrontendAddr(),
-		Namespace: "offboarding",
+		Namespace: workflows.Namespace,
 		Logger:    sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to the embedded server: %w", err)
 	}
-	if err := worker.Bootstrap(ctx, s.Client, "offboarding", slog.New(slog.DiscardHandler)); err != nil {
+	if err := worker.Bootstrap(ctx, s.Client, workflows.Namespace, slog.New(slog.DiscardHandler)); err != nil {
 		return nil, err
 	}
 

@@ -41,7 +41,7 @@ type Options struct {
 	Port int
 	// UIPort of the Web UI; 0 means no UI, -1 picks a free port.
 	UIPort int
-	// Namespace to create; default "offboarding".
+	// Namespace to create; required.
 	Namespace string
 	// SearchAttributes to register when the namespace is created.
 	SearchAttributes map[string]enumspb.IndexedValueType
@@ -69,7 +69,7 @@ func Start(o Options) (*Server, error) {
 		o.Port = 7233
 	}
 	if o.Namespace == "" {
-		o.Namespace = "offboarding"
+		return nil, errors.New("devserver: no namespace to create")
 	}
 	var err error
 	if o.Port, err = claimPort(o.IP, o.Port, "Temporal frontend"); err != nil {

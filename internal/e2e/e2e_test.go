@@ -441,7 +441,7 @@ func TestPortInUseIsOneLine(t *testing.T) {
 	}
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
-	_, err = devserver.Start(devserver.Options{Port: port})
+	_, err = devserver.Start(devserver.Options{Port: port, Namespace: workflows.Namespace})
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("port 127.0.0.1:%d is already in use", port)) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("error = %v", err)
 	}
