@@ -22,6 +22,7 @@ import (
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
 	"github.com/offboard/offboard/connectors/aws"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	awsemu "github.com/offboard/offboard/emulators/aws"
 	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/emulators/seed"
@@ -195,28 +196,11 @@ func (f *fixture) paths() []string {
 	return out
 }
 
-var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+var emailRE = connectorstest.EmailRE
 
-// connErr checks err is a *connectors.Error of the kind, from aws, with no
-// email anywhere in it or what it wraps.
 func connErr(t *testing.T, err error, kind connectors.Kind) *connectors.Error {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s", kind)
-	}
-	var ce *connectors.Error
-	if !errors.As(err, &ce) {
-		t.Fatalf("%T %v is not a *connectors.Error", err, err)
-	}
-	if ce.Kind != kind || ce.System != "aws" || ce.Op == "" {
-		t.Errorf("error %q: kind %s system %q op %q, want kind %s", err, ce.Kind, ce.System, ce.Op, kind)
-	}
-	for e := error(ce); e != nil; e = errors.Unwrap(e) {
-		if emailRE.MatchString(e.Error()) {
-			t.Errorf("error string carries an email: %q", e.Error())
-		}
-	}
-	return ce
+	return connectorstest.ConnErr(t, err, "aws", kind)
 }
 
 // iamNames are the demo's IAM user names (of E1001, E1007 and E1011), which

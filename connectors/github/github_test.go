@@ -1,11 +1,9 @@
 package github_test
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/github"
 	"github.com/offboard/offboard/emulators/emu"
 	ghemu "github.com/offboard/offboard/emulators/github"
@@ -145,37 +144,16 @@ func (f *fixture) user(t *testing.T, login string) ghemu.UserState {
 	return u
 }
 
-var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+var emailRE = connectorstest.EmailRE
 
-// connErr checks err is a *connectors.Error of the kind, from github, with
-// no email anywhere in it or in what it wraps.
 func connErr(t *testing.T, err error, kind connectors.Kind) *connectors.Error {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s", kind)
-	}
-	var ce *connectors.Error
-	if !errors.As(err, &ce) {
-		t.Fatalf("%T %v is not a *connectors.Error", err, err)
-	}
-	if ce.Kind != kind || ce.System != "github" || ce.Op == "" {
-		t.Errorf("error %q: kind %s system %q op %q, want kind %s", err, ce.Kind, ce.System, ce.Op, kind)
-	}
-	for e := error(ce); e != nil; e = errors.Unwrap(e) {
-		if emailRE.MatchString(e.Error()) {
-			t.Errorf("error string carries an email: %q", e.Error())
-		}
-	}
-	return ce
+	return connectorstest.ConnErr(t, err, "github", kind)
 }
 
 func noEmails(t *testing.T, what string, ss ...string) {
 	t.Helper()
-	for _, s := range ss {
-		if emailRE.MatchString(s) {
-			t.Errorf("%s carries an email: %q", what, s)
-		}
-	}
+	connectorstest.NoEmails(t, what, ss...)
 }
 
 func TestNewValidatesConfig(t *testing.T) {

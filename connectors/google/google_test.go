@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/google"
 	"github.com/offboard/offboard/emulators/emu"
 	googleemu "github.com/offboard/offboard/emulators/google"
@@ -202,28 +202,11 @@ func stepOf(id string) connectors.Step {
 	return connectors.Step{ID: id, System: "google", Action: action}
 }
 
-var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+var emailRE = connectorstest.EmailRE
 
-// connErr checks err is a *connectors.Error of the kind, from google, with
-// no email anywhere in it or in what it wraps.
 func connErr(t *testing.T, err error, kind connectors.Kind) *connectors.Error {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s", kind)
-	}
-	ce, ok := errors.AsType[*connectors.Error](err)
-	if !ok {
-		t.Fatalf("%T %v is not a *connectors.Error", err, err)
-	}
-	if ce.Kind != kind || ce.System != "google" || ce.Op == "" {
-		t.Errorf("error %q: kind %s system %q op %q, want kind %s", err, ce.Kind, ce.System, ce.Op, kind)
-	}
-	for e := error(ce); e != nil; e = errors.Unwrap(e) {
-		if emailRE.MatchString(e.Error()) {
-			t.Errorf("error string carries an email: %q", e.Error())
-		}
-	}
-	return ce
+	return connectorstest.ConnErr(t, err, "google", kind)
 }
 
 // paths lists the method and path of every logged request.

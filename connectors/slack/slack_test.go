@@ -1,7 +1,6 @@
 package slack_test
 
 import (
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/slack"
 	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/emulators/seed"
@@ -96,28 +96,11 @@ func (f *fixture) requests(method, pathRE string) int {
 	return n
 }
 
-var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+var emailRE = connectorstest.EmailRE
 
-// connErr checks err is a *connectors.Error of the kind, from slack, with
-// no email anywhere in it or in what it wraps.
 func connErr(t *testing.T, err error, kind connectors.Kind) *connectors.Error {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s", kind)
-	}
-	var ce *connectors.Error
-	if !errors.As(err, &ce) {
-		t.Fatalf("%T %v is not a *connectors.Error", err, err)
-	}
-	if ce.Kind != kind || ce.System != "slack" || ce.Op == "" {
-		t.Errorf("error %q: kind %s system %q op %q, want kind %s", err, ce.Kind, ce.System, ce.Op, kind)
-	}
-	for e := error(ce); e != nil; e = errors.Unwrap(e) {
-		if emailRE.MatchString(e.Error()) {
-			t.Errorf("error string carries an email: %q", e.Error())
-		}
-	}
-	return ce
+	return connectorstest.ConnErr(t, err, "slack", kind)
 }
 
 const (

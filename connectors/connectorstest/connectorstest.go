@@ -1,0 +1,46 @@
+// Package connectorstest holds the checks every connector's tests share.
+// It is imported only by tests.
+package connectorstest
+
+import (
+	"errors"
+	"regexp"
+	"testing"
+
+	"github.com/offboard/offboard/connectors"
+)
+
+// EmailRE matches an email address, plain or URL-encoded.
+var EmailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+
+// ConnErr checks that err is a *connectors.Error of the kind, from system,
+// naming its operation, with no email anywhere in it or in what it wraps.
+func ConnErr(t testing.TB, err error, system string, kind connectors.Kind) *connectors.Error {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %s", kind)
+	}
+	ce, ok := errors.AsType[*connectors.Error](err)
+	if !ok {
+		t.Fatalf("%T %v is not a *connectors.Error", err, err)
+	}
+	if ce.Kind != kind || ce.System != system || ce.Op == "" {
+		t.Errorf("error %q: kind %s system %q op %q, want kind %s", err, ce.Kind, ce.System, ce.Op, kind)
+	}
+	for e := error(ce); e != nil; e = errors.Unwrap(e) {
+		if EmailRE.MatchString(e.Error()) {
+			t.Errorf("error string carries an email: %q", e.Error())
+		}
+	}
+	return ce
+}
+
+// NoEmails checks that none of ss carries an email address.
+func NoEmails(t testing.TB, what string, ss ...string) {
+	t.Helper()
+	for _, s := range ss {
+		if EmailRE.MatchString(s) {
+			t.Errorf("%s carries an email: %q", what, s)
+		}
+	}
+}
