@@ -4,7 +4,9 @@ package connectorstest
 
 import (
 	"errors"
+	"net/http"
 	"regexp"
+	"sync"
 	"testing"
 
 	"github.com/offboard/offboard/connectors"
@@ -43,4 +45,43 @@ func NoEmails(t testing.TB, what string, ss ...string) {
 			t.Errorf("%s carries an email: %q", what, s)
 		}
 	}
+}
+
+// Recorder is an http.RoundTripper that keeps the headers of the last
+// response each path got (the test's own view of what the vendor said) and
+// can act just before a request is sent (to make races happen).
+type Recorder struct {
+	Base   http.RoundTripper
+	Before func(*http.Request)
+
+	mu   sync.Mutex
+	last map[string]http.Header
+}
+
+// RoundTrip implements http.RoundTripper.
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if r.Before != nil {
+		r.Before(req)
+	}
+	base := r.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
+	if err == nil {
+		r.mu.Lock()
+		if r.last == nil {
+			r.last = map[string]http.Header{}
+		}
+		r.last[req.URL.Path] = resp.Header.Clone()
+		r.mu.Unlock()
+	}
+	return resp, err
+}
+
+// Header returns the headers of the last response to path.
+func (r *Recorder) Header(path string) http.Header {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last[path]
 }

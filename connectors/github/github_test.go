@@ -20,36 +20,11 @@ import (
 	"github.com/offboard/offboard/emulators/seed"
 )
 
-// recorder keeps the headers of the last response each path got, as the
-// test's own view of what GitHub said.
-type recorder struct {
-	base http.RoundTripper
-
-	mu   sync.Mutex
-	last map[string]http.Header
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := r.base.RoundTrip(req)
-	if err == nil {
-		r.mu.Lock()
-		r.last[req.URL.Path] = resp.Header.Clone()
-		r.mu.Unlock()
-	}
-	return resp, err
-}
-
-func (r *recorder) header(path string) http.Header {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.last[path]
-}
-
 type fixture struct {
 	emu *ghemu.Server
 	ts  *httptest.Server
 	c   *github.Client
-	rec *recorder
+	rec *connectorstest.Recorder
 	org *seed.Org
 }
 
@@ -87,7 +62,7 @@ func setup(t *testing.T, o options) *fixture {
 	if o.orgs == nil {
 		o.orgs = o.org.GitHub.Orgs
 	}
-	rec := &recorder{base: http.DefaultTransport, last: map[string]http.Header{}}
+	rec := &connectorstest.Recorder{}
 	c, err := github.New(t.Context(), github.Config{
 		Orgs:       o.orgs,
 		BaseURL:    ts.URL + o.base,
@@ -556,7 +531,7 @@ func TestErrors(t *testing.T) {
 			fault: &emu.Fault{Method: "GET", Path: `/memberships/`, Status: 429},
 			kind:  connectors.RateLimited, status: 429, msg: "API rate limit exceeded for installation ID 4200001.",
 			wait: func(t *testing.T, f *fixture) time.Duration {
-				return resetWait(t, f.rec.header("/orgs/acme/memberships/alovelace"))
+				return resetWait(t, f.rec.Header("/orgs/acme/memberships/alovelace"))
 			},
 		},
 		"secondary 429": {
@@ -642,7 +617,7 @@ func TestSDKRefusesWhileExhausted(t *testing.T) {
 	if _, err := f.c.Resolve(t.Context(), connectors.Subject{EmployeeID: "E1001", Overrides: map[string]string{"github": "no-such-user"}}); err == nil {
 		t.Fatal("unknown override resolved")
 	}
-	h := f.rec.header("/users/no-such-user")
+	h := f.rec.Header("/users/no-such-user")
 	if h.Get("X-RateLimit-Remaining") != "0" {
 		t.Fatalf("limit not exhausted: %v", h)
 	}

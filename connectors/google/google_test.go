@@ -64,40 +64,11 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// recorder keeps the headers of the last response to each path and lets a
-// test act just before a request is sent.
-type recorder struct {
-	base   http.RoundTripper
-	before func(*http.Request)
-
-	mu   sync.Mutex
-	last map[string]http.Header
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	if r.before != nil {
-		r.before(req)
-	}
-	resp, err := r.base.RoundTrip(req)
-	if err == nil {
-		r.mu.Lock()
-		r.last[req.URL.Path] = resp.Header.Clone()
-		r.mu.Unlock()
-	}
-	return resp, err
-}
-
-func (r *recorder) header(path string) http.Header {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.last[path]
-}
-
 type fixture struct {
 	emu   *googleemu.Server
 	ts    *httptest.Server
 	c     *google.Client
-	rec   *recorder
+	rec   *connectorstest.Recorder
 	clock *clock
 }
 
@@ -135,7 +106,7 @@ func setup(t *testing.T, o options) *fixture {
 	if o.token == "" {
 		o.token = googleemu.DefaultToken
 	}
-	rec := &recorder{base: http.DefaultTransport, before: o.before, last: map[string]http.Header{}}
+	rec := &connectorstest.Recorder{Before: o.before}
 	cfg := o.cfg
 	cfg.BaseURL = ts.URL
 	cfg.Token = config.Secret(o.token)
@@ -884,7 +855,7 @@ func TestErrors(t *testing.T) {
 				t.Errorf("message %q, want %q", ce.Msg, c.msg)
 			}
 			if c.header != "" {
-				h := f.rec.header(c.header)
+				h := f.rec.Header(c.header)
 				if got := h.Get("Retry-After"); got == "" || got != fmt.Sprint(int(c.wait/time.Second)) {
 					t.Errorf("Retry-After %q, wait %s", got, ce.RetryAfter)
 				}

@@ -22,41 +22,11 @@ import (
 	"github.com/offboard/offboard/emulators/seed"
 )
 
-// recorder keeps the headers of the last response each path got, as the
-// test's own view of what Okta said.
-type recorder struct {
-	base http.RoundTripper
-	// before runs before a request is sent (to make races happen).
-	before func(*http.Request)
-
-	mu   sync.Mutex
-	last map[string]http.Header
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	if r.before != nil {
-		r.before(req)
-	}
-	resp, err := r.base.RoundTrip(req)
-	if err == nil {
-		r.mu.Lock()
-		r.last[req.URL.Path] = resp.Header.Clone()
-		r.mu.Unlock()
-	}
-	return resp, err
-}
-
-func (r *recorder) header(path string) http.Header {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.last[path]
-}
-
 type fixture struct {
 	emu *oktaemu.Server
 	ts  *httptest.Server
 	c   *okta.Client
-	rec *recorder
+	rec *connectorstest.Recorder
 }
 
 type options struct {
@@ -88,7 +58,7 @@ func setup(t *testing.T, o options) *fixture {
 	if o.token == "" {
 		o.token = oktaemu.DefaultToken
 	}
-	rec := &recorder{base: http.DefaultTransport, before: o.before, last: map[string]http.Header{}}
+	rec := &connectorstest.Recorder{Before: o.before}
 	c, err := okta.New(t.Context(), okta.Config{
 		OrgURL:     ts.URL,
 		Token:      config.Secret(o.token),
@@ -678,7 +648,7 @@ func TestErrors(t *testing.T) {
 			fault: &emu.Fault{Path: `/groups$`, Status: 429, RetryAfter: 7}, call: plan,
 			kind: connectors.RateLimited, status: 429, msg: "E0000047",
 			check: func(t *testing.T, f *fixture, ce *connectors.Error) {
-				if ce.RetryAfter != 7*time.Second || ce.RetryAfter != headerWait(t, f.rec.header("/api/v1/users/"+ada+"/groups")) {
+				if ce.RetryAfter != 7*time.Second || ce.RetryAfter != headerWait(t, f.rec.Header("/api/v1/users/"+ada+"/groups")) {
 					t.Errorf("RetryAfter %s", ce.RetryAfter)
 				}
 			},
@@ -690,7 +660,7 @@ func TestErrors(t *testing.T) {
 			kind: connectors.RateLimited, status: 429, msg: "E0000047",
 			check: func(t *testing.T, f *fixture, ce *connectors.Error) {
 				// roles and user took the users bucket; grants hit the limit.
-				want := headerWait(t, f.rec.header("/api/v1/users/"+ada+"/grants"))
+				want := headerWait(t, f.rec.Header("/api/v1/users/"+ada+"/grants"))
 				if ce.RetryAfter != 30*time.Second || ce.RetryAfter != want {
 					t.Errorf("RetryAfter %s, headers say %s", ce.RetryAfter, want)
 				}
