@@ -63,13 +63,18 @@ type Account struct {
 	ID string `json:"id"`
 	// Status is the vendor's account status at resolution (ACTIVE, SUSPENDED, ...).
 	Status string `json:"status,omitempty"`
+	// EmployeeID is the person's employee ID as an identity system holds
+	// it (Okta's profile.employeeNumber). Identity systems compare IDs their
+	// own way (Okta: case-insensitively), so this is the form a case is
+	// named by. Other systems leave it empty.
+	EmployeeID string `json:"employeeId,omitempty"`
 	// Attributes carries what later systems may need to resolve the person
 	// (email, githubUsername, ...).
 	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
-// Step is one action in one system. IDs are "<system>.<action>", with a
-// "/<scope>" suffix where a system acts on several scopes (GitHub orgs).
+// Step is one action in one system. Its ID is made by StepID from
+// (system, action, scope) and never parsed.
 type Step struct {
 	ID          string `json:"id"`
 	System      string `json:"system"`

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/offboard/offboard/connectors"
 )
 
 // Request is one logged vendor request, as served by GET /_emulator/requests.
@@ -258,3 +260,63 @@ func DecodeState(r io.Reader, name string, state any) error {
 	}
 	return nil
 }
+
+// Store holds an emulator's state under one lock and saves and loads it
+// (SaveState/LoadState, for `offboard dev` restarts). Embed it: handlers
+// Lock, read and change St, and Unlock.
+type Store[S any] struct {
+	sync.Mutex
+	St *S
+
+	name  string
+	check func(*S) error
+}
+
+// NewStore holds st. check (may be nil) fixes up and validates a loaded
+// state before it replaces the current one.
+func NewStore[S any](name string, st *S, check func(*S) error) *Store[S] {
+	return &Store[S]{St: st, name: name, check: check}
+}
+
+// SaveState writes the whole state as indented JSON.
+func (s *Store[S]) SaveState(w io.Writer) error {
+	s.Lock()
+	defer s.Unlock()
+	return EncodeState(w, s.name, s.St)
+}
+
+// LoadState replaces the state with one written by SaveState. On error the
+// state is left as it was.
+func (s *Store[S]) LoadState(r io.Reader) error {
+	st := new(S)
+	if err := DecodeState(r, s.name, st); err != nil {
+		return err
+	}
+	if s.check != nil {
+		if err := s.check(st); err != nil {
+			return err
+		}
+	}
+	s.Lock()
+	s.St = st
+	s.Unlock()
+	return nil
+}
+
+// Dev is what `offboard dev` needs of a vendor's emulator.
+type Dev interface {
+	http.Handler
+	// Emulator is the shared part: request log, latency, faults.
+	Emulator() *Emulator
+	SaveState(w io.Writer) error
+	LoadState(r io.Reader) error
+	// DevSection is the vendor's config section (a value of its connector's
+	// Section type) that points offboard at this emulator, served at
+	// baseURL. Secrets go through secret, which writes each to a private
+	// file and returns the file's path for the section's *File key.
+	DevSection(baseURL string, secret SecretFile) (connectors.Section, error)
+}
+
+// SecretFile writes a dev secret (a token the emulator accepts) to a private
+// file named for name and returns its path.
+type SecretFile func(name, value string) (path string, err error)

@@ -1,0 +1,116 @@
+package connectors
+
+import (
+	"context"
+	"fmt"
+)
+
+// StepID is the one place a step ID is made: "<system>.<action>", with
+// "/<scope>" where a system acts on several scopes (GitHub orgs, AWS
+// users). Step IDs are never parsed: a step carries its system, action and
+// scope as fields.
+func StepID(system, action, scope string) string {
+	id := system + "." + action
+	if scope != "" {
+		id += "/" + scope
+	}
+	return id
+}
+
+// NewStep returns a step with its ID made by StepID.
+func NewStep(system, action, scope, description string, targets []string) Step {
+	return Step{ID: StepID(system, action, scope), System: system, Action: action, Scope: scope, Description: description, Targets: targets}
+}
+
+// Planned is what planning one step found: what it would do, and to what.
+type Planned struct {
+	Description string
+	Targets     []string
+}
+
+// StepKind is one kind of step a connector runs, with its plan, run and
+// verify code together. T is what one step of the kind acts on (an Okta
+// user ID, a GitHub org and login, an IAM user): the connector builds it
+// from the account and the step's scope.
+type StepKind[T any] struct {
+	Action string
+	// Plan says what the step would do for t. It only reads.
+	Plan func(ctx context.Context, t T) (Planned, error)
+	// Run brings t to the step's desired state; ResultAlready when it held.
+	Run func(ctx context.Context, t T) (Outcome, error)
+	// Verify re-reads vendor state: nil when the desired state holds, else
+	// a Conflict error.
+	Verify func(ctx context.Context, t T) error
+}
+
+// Steps is a connector's table of step kinds, in plan order.
+type Steps[T any] struct {
+	System string
+	Kinds  []StepKind[T]
+}
+
+// Actions lists the table's actions in plan order.
+func (s Steps[T]) Actions() []string {
+	out := make([]string, len(s.Kinds))
+	for i, k := range s.Kinds {
+		out[i] = k.Action
+	}
+	return out
+}
+
+// Kind finds the kind of an action, or an InvalidInput error naming op.
+func (s Steps[T]) Kind(op, action string) (StepKind[T], error) {
+	for _, k := range s.Kinds {
+		if k.Action == action {
+			return k, nil
+		}
+	}
+	return StepKind[T]{}, InvalidInputf(s.System, op, "unknown step action %q", action)
+}
+
+// Plan plans every kind, in order, for one scope's target.
+func (s Steps[T]) Plan(ctx context.Context, scope string, t T) ([]Step, error) {
+	steps := make([]Step, 0, len(s.Kinds))
+	for _, k := range s.Kinds {
+		p, err := k.Plan(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, NewStep(s.System, k.Action, scope, p.Description, p.Targets))
+	}
+	return steps, nil
+}
+
+// Run runs step st on t.
+func (s Steps[T]) Run(ctx context.Context, st Step, t T) (Outcome, error) {
+	k, err := s.Kind("run "+st.ID, st.Action)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return k.Run(ctx, t)
+}
+
+// Verify verifies step st on t.
+func (s Steps[T]) Verify(ctx context.Context, st Step, t T) error {
+	k, err := s.Kind("verify "+st.ID, st.Action)
+	if err != nil {
+		return err
+	}
+	return k.Verify(ctx, t)
+}
+
+// InvalidInputf is an InvalidInput error of system.
+func InvalidInputf(system, op, format string, args ...any) error {
+	return &Error{Kind: InvalidInput, System: system, Op: op, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Conflictf is the error Verify returns when a step's desired state does
+// not hold; its message starts "verify: ".
+func Conflictf(system, op, format string, args ...any) error {
+	return &Error{Kind: Conflict, System: system, Op: op, Msg: "verify: " + fmt.Sprintf(format, args...)}
+}
+
+// Unavailablef is an Unavailable error of system.
+func Unavailablef(system, op, format string, args ...any) error {
+	return &Error{Kind: Unavailable, System: system, Op: op, Msg: fmt.Sprintf(format, args...)}
+}
