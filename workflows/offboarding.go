@@ -31,25 +31,8 @@ const (
 	defaultRateLimitRounds = 10
 )
 
-// a is used only for its method values; activities run on the worker.
-var a *activities.Activities
-
-// Offboarding closes every account of one person: resolve and plan each
-// system (the identity system first, because others resolve from it), cut
-// all systems in parallel with each system's steps in order, verify every
-// step once more, and report. A step that keeps failing parks until an
-// operator retries or skips it through the resolve-step Update. A parked
-// step never holds up other systems, except the identity system's plan step:
-// the others find the person through what it reports, so they wait for it.
-//
-// With an effective time in the future the case first waits, durably, until
-// then; the cut-now Update starts the cut at once and rescind ends the case
-// with nothing cut.
-func Offboarding(ctx workflow.Context, in Input) (Status, error) {
-	p := in.Policy
-	if err := in.Validate(); err != nil {
-		return Status{}, temporal.NewNonRetryableApplicationError("invalid input: "+err.Error(), "InvalidInput", nil)
-	}
+// withDefaults fills the zero fields.
+func (p Policy) withDefaults() Policy {
 	if p.StepAttempts <= 0 {
 		p.StepAttempts = defaultStepAttempts
 	}
@@ -59,11 +42,47 @@ func Offboarding(ctx workflow.Context, in Input) (Status, error) {
 	if p.RateLimitRounds <= 0 {
 		p.RateLimitRounds = defaultRateLimitRounds
 	}
+	return p
+}
+
+// activityOptions are the options of every step activity, in cases and dry
+// runs alike: bounded retries with backoff (and the vendor's Retry-After
+// through NextRetryDelay).
+func (p Policy) activityOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    p.StepAttempts,
+		},
+	})
+}
+
+// a is used only for its method values; activities run on the worker.
+var a *activities.Activities
+
+// Offboarding closes every account of one person: resolve and plan each
+// system (the identity system first, because others resolve from it), cut
+// all systems in parallel with each system's steps in order, verify every
+// step once more, and report. A step that keeps failing parks until an
+// operator retries or skips it through the decide-step Update. A parked
+// step never holds up other systems, except the identity system's plan step:
+// the others find the person through what it reports, so they wait for it.
+//
+// With an effective time in the future the case first waits, durably, until
+// then; the cut-now Update starts the cut at once and rescind ends the case
+// with nothing cut.
+//
+// The workflow ID must be WorkflowID(in.EmployeeID): a case started under
+// another ID (by any Temporal client) fails at once, with nothing cut.
+func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 	w := &offboarding{
-		policy:   p,
+		policy:   in.Policy.withDefaults(),
 		pending:  map[string]Decision{},
 		accounts: map[string]connectors.Account{},
-		status: Status{
+		c: Case{
 			CaseID:      workflow.GetInfo(ctx).WorkflowExecution.ID,
 			EmployeeID:  in.EmployeeID,
 			Mode:        in.Mode,
@@ -74,33 +93,59 @@ func Offboarding(ctx workflow.Context, in Input) (Status, error) {
 		},
 	}
 	if err := w.registerHandlers(ctx); err != nil {
-		return Status{}, err
+		return w.c, err
 	}
-	err := w.wait(ctx, in)
+	err := w.checkInput(in)
+	if err == nil {
+		err = w.wait(ctx, in)
+	}
 	if err == nil && !w.rescinded {
-		w.status.State = CaseRunning
+		w.c.State = CaseRunning
 		w.publish(ctx)
 		err = w.run(ctx, in)
 	}
 	// Record the end even when cancelled, on a context that still works.
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	w.status.FinishedAt = workflow.Now(dctx).UTC()
+	w.c.FinishedAt = workflow.Now(dctx).UTC()
 	switch {
 	case ctx.Err() != nil:
-		w.status.State = CaseCancelled
+		w.c.State = CaseCancelled
 		err = temporal.NewCanceledError()
 	case w.rescinded:
-		w.status.State = CaseRescinded
+		w.c.State = CaseRescinded
 	case err != nil:
-		w.status.State = CaseFailed
+		w.c.State = CaseFailed
+		w.c.Error = failureMessage(err)
 	default:
-		w.status.State = CaseDone
+		w.c.State = CaseDone
 	}
 	w.publish(dctx)
 	if werr := workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) }); werr != nil {
-		return w.status, werr
+		return w.c, werr
 	}
-	return w.status, err
+	return w.c, err
+}
+
+// checkInput refuses a case that cannot be run: invalid input, or a
+// workflow ID that is not the employee's (another client could otherwise
+// open a second case for the same person under another name).
+func (w *offboarding) checkInput(in Input) error {
+	if err := in.Validate(); err != nil {
+		return temporal.NewNonRetryableApplicationError("invalid input: "+err.Error(), "InvalidInput", nil)
+	}
+	if want := WorkflowID(in.EmployeeID); w.c.CaseID != want {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("workflow ID %s does not name employee %s: a case must be started as %s", w.c.CaseID, in.EmployeeID, want), "InvalidInput", nil)
+	}
+	return nil
+}
+
+// failureMessage is the message of a workflow failure, for Case.Error.
+func failureMessage(err error) string {
+	if appErr, ok := errors.AsType[*temporal.ApplicationError](err); ok {
+		return appErr.Message()
+	}
+	return err.Error()
 }
 
 // wait holds the case until its effective time, a cut-now or a rescind.
@@ -109,8 +154,8 @@ func (w *offboarding) wait(ctx workflow.Context, in Input) error {
 	if in.EffectiveAt.IsZero() || !in.EffectiveAt.After(now) {
 		return nil
 	}
-	w.status.State = CaseScheduled
-	w.status.EffectiveAt = in.EffectiveAt.UTC()
+	w.c.State = CaseScheduled
+	w.c.EffectiveAt = in.EffectiveAt.UTC()
 	if err := workflow.UpsertTypedSearchAttributes(ctx, SAEffectiveAt.ValueSet(in.EffectiveAt)); err != nil {
 		return err
 	}
@@ -123,7 +168,7 @@ type offboarding struct {
 	policy    Policy
 	cutNow    bool
 	rescinded bool
-	status    Status
+	c         Case
 	accounts  map[string]connectors.Account
 	pending   map[string]Decision // step ID → decision not yet acted on
 	published struct {
@@ -133,25 +178,25 @@ type offboarding struct {
 }
 
 func (w *offboarding) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return w.view(), nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Case, error) { return w.view(), nil }); err != nil {
 		return err
 	}
 	for _, name := range []string{UpdateCutNow, UpdateRescind} {
 		err := workflow.SetUpdateHandlerWithOptions(ctx, name,
-			func(ctx workflow.Context, req ScheduleRequest) (ResolveStepResult, error) {
+			func(ctx workflow.Context, req ScheduleRequest) (DecisionResult, error) {
 				d := Decision{Action: name, By: req.By, Reason: req.Reason, RequestID: req.RequestID, At: workflow.Now(ctx).UTC()}
-				w.status.Decisions = append(w.status.Decisions, d)
+				w.c.Decisions = append(w.c.Decisions, d)
 				if name == UpdateCutNow {
 					w.cutNow = true
 				} else {
 					w.rescinded = true
 				}
-				return ResolveStepResult{Action: name, At: d.At}, nil
+				return DecisionResult{Action: name, At: d.At}, nil
 			},
 			workflow.UpdateHandlerOptions{Validator: func(req ScheduleRequest) error {
 				var errs []error
-				if w.status.State != CaseScheduled || w.cutNow || w.rescinded {
-					errs = append(errs, fmt.Errorf("the case is %s; %s applies only while it waits for its effective time", w.status.State, name))
+				if w.c.State != CaseScheduled || w.cutNow || w.rescinded {
+					errs = append(errs, fmt.Errorf("the case is %s; %s applies only while it waits for its effective time", w.c.State, name))
 				}
 				if req.By == "" {
 					errs = append(errs, errors.New("who decided (by) is required"))
@@ -166,20 +211,28 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 			return err
 		}
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateResolveStep,
-		func(ctx workflow.Context, req ResolveStepRequest) (ResolveStepResult, error) {
-			d := Decision{Step: req.Step, Action: req.Action, By: req.By, Reason: req.Reason, RequestID: req.RequestID, At: workflow.Now(ctx).UTC()}
-			w.status.Decisions = append(w.status.Decisions, d)
-			w.pending[req.Step] = d
-			return ResolveStepResult{Step: d.Step, Action: d.Action, At: d.At}, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: w.validateResolve},
-	)
+	// decide-step, and resolve-step, its name before, for cases started
+	// before the rename.
+	for _, name := range []string{UpdateDecideStep, UpdateResolveStep} {
+		err := workflow.SetUpdateHandlerWithOptions(ctx, name,
+			func(ctx workflow.Context, req DecideStepRequest) (DecisionResult, error) {
+				d := Decision{Step: req.Step, Action: req.Action, By: req.By, Reason: req.Reason, RequestID: req.RequestID, At: workflow.Now(ctx).UTC()}
+				w.c.Decisions = append(w.c.Decisions, d)
+				w.pending[req.Step] = d
+				return DecisionResult{Step: d.Step, Action: d.Action, At: d.At}, nil
+			},
+			workflow.UpdateHandlerOptions{Validator: w.validateDecision},
+		)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// validateResolve rejects a decision that cannot apply. A rejected Update
+// validateDecision rejects a decision that cannot apply. A rejected Update
 // leaves no trace in history, so a bad request changes nothing.
-func (w *offboarding) validateResolve(_ workflow.Context, req ResolveStepRequest) error {
+func (w *offboarding) validateDecision(_ workflow.Context, req DecideStepRequest) error {
 	var errs []error
 	if req.Action != ActionRetry && req.Action != ActionSkip {
 		errs = append(errs, fmt.Errorf("action %q: want %s or %s", req.Action, ActionRetry, ActionSkip))
@@ -190,7 +243,7 @@ func (w *offboarding) validateResolve(_ workflow.Context, req ResolveStepRequest
 	if req.Action == ActionSkip && req.Reason == "" {
 		errs = append(errs, errors.New("a skip needs a reason"))
 	}
-	st, ok := w.status.Step(req.Step)
+	st, ok := w.c.Step(req.Step)
 	switch {
 	case !ok:
 		errs = append(errs, fmt.Errorf("step %q is not in this case", req.Step))
@@ -205,55 +258,35 @@ func (w *offboarding) validateResolve(_ workflow.Context, req ResolveStepRequest
 }
 
 func (w *offboarding) run(ctx workflow.Context, in Input) error {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    w.policy.StepAttempts,
-		},
-	})
-	var systems activities.SystemsResult
-	if err := workflow.ExecuteActivity(ctx, a.Systems).Get(ctx, &systems); err != nil {
-		return fmt.Errorf("list systems: %w", err)
-	}
-	if len(systems.Systems) == 0 {
-		return temporal.NewNonRetryableApplicationError("no systems are configured on the worker", "InvalidInput", nil)
+	ctx = w.policy.activityOptions(ctx)
+	systems, err := listSystems(ctx)
+	if err != nil {
+		return err
 	}
 	subject := connectors.Subject{EmployeeID: in.EmployeeID, Email: in.Email, Overrides: in.Overrides}
 	for _, sys := range systems.Systems {
-		w.status.Systems = append(w.status.Systems, SystemState{System: sys})
-		w.status.Steps = append(w.status.Steps, StepState{
-			ID: sys + "." + ActionPlan, System: sys, Action: ActionPlan,
-			Description: "Find the account and plan its steps", State: StepPending,
+		w.c.Systems = append(w.c.Systems, SystemState{System: sys})
+		w.c.Steps = append(w.c.Steps, &Step{
+			Step: connectors.Step{
+				ID: connectors.StepID(sys, ActionPlan, ""), System: sys, Action: ActionPlan,
+				Description: "Find the account and plan its steps",
+			},
+			State: StepPending,
 		})
 	}
-
-	// The identity system resolves first: its attributes (work email,
-	// GitHub username, ...) are how the other systems find the person.
-	cutDone := workflow.NewWaitGroup(ctx)
-	startSystem := func(sys string, subject connectors.Subject) {
-		cutDone.Add(1)
-		workflow.Go(ctx, func(ctx workflow.Context) {
-			defer cutDone.Done()
-			w.runSystem(ctx, sys, subject)
-		})
+	err = identityFirst(ctx, systems, subject,
+		func(ctx workflow.Context, sys string, s connectors.Subject) (*connectors.Account, error) {
+			w.runStep(ctx, w.planStep(sys), s)
+			acc, ok := w.accounts[sys]
+			if !ok {
+				return nil, nil
+			}
+			return &acc, checkCanonical(sys, in.EmployeeID, &acc)
+		},
+		w.runSystem)
+	if err != nil {
+		return err
 	}
-	rest := systems.Systems
-	if systems.Identity != "" {
-		w.runStep(ctx, systems.Identity+"."+ActionPlan, subject)
-		if acc, ok := w.accounts[systems.Identity]; ok {
-			subject = subject.WithAccount(acc)
-		}
-		startSystem(systems.Identity, subject)
-		rest = slices.DeleteFunc(slices.Clone(rest), func(s string) bool { return s == systems.Identity })
-	}
-	for _, sys := range rest {
-		startSystem(sys, subject)
-	}
-	cutDone.Wait(ctx)
-
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -269,44 +302,60 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 	return nil
 }
 
+// listSystems asks a worker which systems it is configured for.
+func listSystems(ctx workflow.Context) (activities.SystemsResult, error) {
+	var systems activities.SystemsResult
+	ctx = withSummary(ctx, "list the configured systems")
+	if err := workflow.ExecuteActivity(ctx, a.Systems).Get(ctx, &systems); err != nil {
+		return systems, fmt.Errorf("list systems: %w", err)
+	}
+	if len(systems.Systems) == 0 {
+		return systems, temporal.NewNonRetryableApplicationError("no systems are configured on the worker", "InvalidInput", nil)
+	}
+	return systems, nil
+}
+
+func (w *offboarding) planStep(sys string) *Step {
+	st, _ := w.c.Step(connectors.StepID(sys, ActionPlan, ""))
+	return st
+}
+
 // runSystem runs one system's plan step (unless already run) and then its
 // steps in order.
 func (w *offboarding) runSystem(ctx workflow.Context, sys string, subject connectors.Subject) {
-	planID := sys + "." + ActionPlan
-	if st, _ := w.status.Step(planID); st.State == StepPending {
-		w.runStep(ctx, planID, subject)
+	if st := w.planStep(sys); st.State == StepPending {
+		w.runStep(ctx, st, subject)
 	}
-	for _, id := range w.stepIDs(sys) {
+	for _, st := range w.systemSteps(sys) {
 		if ctx.Err() != nil {
 			return
 		}
-		w.runStep(ctx, id, subject)
+		w.runStep(ctx, st, subject)
 	}
 }
 
-func (w *offboarding) stepIDs(sys string) []string {
-	var ids []string
-	for _, st := range w.status.Steps {
+// systemSteps are a system's planned steps, in order.
+func (w *offboarding) systemSteps(sys string) []*Step {
+	var out []*Step
+	for _, st := range w.c.Steps {
 		if st.System == sys && st.Action != ActionPlan {
-			ids = append(ids, st.ID)
+			out = append(out, st)
 		}
 	}
-	return ids
+	return out
 }
 
 // runStep drives one step to done or skipped: run it, verify it, and on
 // failure park it until an operator decides.
-func (w *offboarding) runStep(ctx workflow.Context, id string, subject connectors.Subject) {
+func (w *offboarding) runStep(ctx workflow.Context, st *Step, subject connectors.Subject) {
 	throttled := 0
 	for {
-		st, _ := w.status.Step(id)
 		st.State = StepRunning
 		st.StartedAt = workflow.Now(ctx).UTC()
 		st.ErrorKind, st.LastError = "", ""
 		w.publish(ctx)
 
-		attempts, err := w.attempt(ctx, id, subject)
-		st, _ = w.status.Step(id) // attempt may have grown Steps
+		attempts, err := w.attempt(ctx, st, subject)
 		st.Attempts += attempts
 		if err == nil {
 			w.publish(ctx)
@@ -316,7 +365,7 @@ func (w *offboarding) runStep(ctx workflow.Context, id string, subject connector
 			// Still running: wait as long as the vendor asked, then again.
 			throttled++
 			st.ErrorKind, st.LastError = describe(err)
-			workflow.GetLogger(ctx).Info("step rate limited; waiting", "step", id, "round", throttled)
+			workflow.GetLogger(ctx).Info("step rate limited; waiting", "step", st.ID, "round", throttled)
 			if workflow.Sleep(ctx, max(d.RetryAfter, time.Second)) == nil {
 				continue
 			}
@@ -329,13 +378,12 @@ func (w *offboarding) runStep(ctx workflow.Context, id string, subject connector
 			return
 		}
 		w.publish(ctx)
-		workflow.GetLogger(ctx).Warn("step parked", "step", id, "kind", st.ErrorKind)
+		workflow.GetLogger(ctx).Warn("step parked", "step", st.ID, "kind", st.ErrorKind)
 
-		d, ok := w.awaitDecision(ctx, id)
+		d, ok := w.awaitDecision(ctx, st)
 		if !ok {
 			return // cancelled: the step stays parked
 		}
-		st, _ = w.status.Step(id)
 		if d.Action == ActionSkip {
 			st.State = StepSkipped
 			st.SkippedBy, st.SkipReason = d.By, d.Reason
@@ -348,108 +396,103 @@ func (w *offboarding) runStep(ctx workflow.Context, id string, subject connector
 // attempt runs a step's activities once (each with its own bounded
 // retries) and records the outcome on success. It returns how many activity
 // attempts were made.
-func (w *offboarding) attempt(ctx workflow.Context, id string, subject connectors.Subject) (int, error) {
-	st, _ := w.status.Step(id)
-	sys := st.System
+func (w *offboarding) attempt(ctx workflow.Context, st *Step, subject connectors.Subject) (int, error) {
 	if st.Action == ActionPlan {
-		return w.plan(ctx, sys, subject)
+		return w.plan(ctx, st, subject)
 	}
-	in := w.stepInput(st)
+	in := activities.StepInput{Account: w.accounts[st.System], Step: st.Step}
 	var run activities.RunResult
-	if err := workflow.ExecuteActivity(ctx, a.RunStep, in).Get(ctx, &run); err != nil {
-		d := details(err)
-		st, _ = w.status.Step(id)
-		for _, r := range d.Records {
-			if !slices.Contains(st.Records, r) {
-				st.Records = append(st.Records, r)
-			}
-		}
+	if err := workflow.ExecuteActivity(stepSummary(ctx, st.Step, "run"), a.RunStep, in).Get(ctx, &run); err != nil {
+		st.record(details(err).Records)
 		return attemptsOf(err, w.policy.StepAttempts), err
 	}
 	var v activities.VerifyResult
-	if err := workflow.ExecuteActivity(ctx, a.VerifyStep, in).Get(ctx, &v); err != nil {
+	if err := workflow.ExecuteActivity(stepSummary(ctx, st.Step, "verify"), a.VerifyStep, in).Get(ctx, &v); err != nil {
 		return atLeastOne(run.Attempt), err
 	}
-	st, _ = w.status.Step(id)
 	st.State = StepDone
 	st.Result = ResultVerified
 	if run.Outcome.Result == connectors.ResultAlready {
 		st.Result = ResultAlready
 	}
-	for _, r := range run.Outcome.Records {
-		if !slices.Contains(st.Records, r) {
-			st.Records = append(st.Records, r)
-		}
-	}
+	st.record(run.Outcome.Records)
 	st.VerifiedAt = v.VerifiedAt
 	return atLeastOne(run.Attempt), nil
 }
 
-// stepInput is what a step's activities are given.
-func (w *offboarding) stepInput(st *StepState) activities.StepInput {
-	return activities.StepInput{Account: w.accounts[st.System], Step: connectors.Step{
-		ID: st.ID, System: st.System, Action: st.Action, Scope: st.Scope, Description: st.Description, Targets: st.Targets,
-	}}
-}
-
-func (w *offboarding) plan(ctx workflow.Context, sys string, subject connectors.Subject) (int, error) {
-	var res activities.ResolveResult
-	if err := workflow.ExecuteActivity(ctx, a.Resolve, activities.ResolveInput{System: sys, Subject: subject}).Get(ctx, &res); err != nil {
+// plan is a plan step's attempt: resolve the account, plan its steps and
+// put them right after the plan step, replacing any from an earlier attempt.
+func (w *offboarding) plan(ctx workflow.Context, st *Step, subject connectors.Subject) (int, error) {
+	sys := st.System
+	res, err := resolve(ctx, sys, subject)
+	if err != nil {
 		return attemptsOf(err, w.policy.StepAttempts), err
 	}
-	planID := sys + "." + ActionPlan
 	attempts := atLeastOne(res.Attempt)
 	if !res.Found {
-		st, _ := w.status.Step(planID)
 		st.State, st.Result = StepDone, ResultNoAccount
 		return attempts, nil
 	}
-	var steps []connectors.Step
-	if err := workflow.ExecuteActivity(ctx, a.Plan, activities.PlanInput{Account: res.Account}).Get(ctx, &steps); err != nil {
+	steps, err := planSteps(ctx, res.Account)
+	if err != nil {
 		return attempts, err
 	}
 	w.accounts[sys] = res.Account
 	acc := res.Account
-	for i := range w.status.Systems {
-		if w.status.Systems[i].System == sys {
-			w.status.Systems[i].Found = true
-			w.status.Systems[i].Account = &acc
+	for i := range w.c.Systems {
+		if w.c.Systems[i].System == sys {
+			w.c.Systems[i].Found = true
+			w.c.Systems[i].Account = &acc
 		}
 	}
-	// Insert the planned steps right after the plan step, replacing any from
-	// an earlier attempt.
-	steps = slices.DeleteFunc(steps, func(s connectors.Step) bool { return s.System != sys })
-	w.status.Steps = slices.DeleteFunc(w.status.Steps, func(s StepState) bool { return s.System == sys && s.Action != ActionPlan })
-	at := slices.IndexFunc(w.status.Steps, func(s StepState) bool { return s.ID == planID })
-	var add []StepState
+	w.c.Steps = slices.DeleteFunc(w.c.Steps, func(s *Step) bool { return s.System == sys && s.Action != ActionPlan })
+	at := slices.Index(w.c.Steps, st)
+	add := make([]*Step, 0, len(steps))
 	for _, s := range steps {
-		add = append(add, StepState{ID: s.ID, System: s.System, Action: s.Action, Scope: s.Scope, Description: s.Description, Targets: s.Targets, State: StepPending})
+		add = append(add, &Step{Step: s, State: StepPending})
 	}
-	w.status.Steps = slices.Insert(w.status.Steps, at+1, add...)
-	st, _ := w.status.Step(planID)
+	w.c.Steps = slices.Insert(w.c.Steps, at+1, add...)
 	st.State, st.Result = StepDone, ResultPlanned
 	return attempts, nil
 }
 
+// resolve runs the Resolve activity for one system.
+func resolve(ctx workflow.Context, sys string, subject connectors.Subject) (activities.ResolveResult, error) {
+	var res activities.ResolveResult
+	ctx = withSummary(ctx, connectors.StepID(sys, ActionPlan, "")+" — resolve: find the person's account")
+	err := workflow.ExecuteActivity(ctx, a.Resolve, activities.ResolveInput{System: sys, Subject: subject}).Get(ctx, &res)
+	return res, err
+}
+
+// planSteps runs the Plan activity for one account, keeping only the
+// account's system's steps.
+func planSteps(ctx workflow.Context, acc connectors.Account) ([]connectors.Step, error) {
+	var steps []connectors.Step
+	ctx = withSummary(ctx, connectors.StepID(acc.System, ActionPlan, "")+" — plan: list the steps that close the account")
+	if err := workflow.ExecuteActivity(ctx, a.Plan, activities.PlanInput{Account: acc}).Get(ctx, &steps); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(steps, func(s connectors.Step) bool { return s.System != acc.System }), nil
+}
+
 // awaitDecision waits for an operator's decision on a parked step, reminding
 // every Policy.Reminder. It returns false when the case is cancelled.
-func (w *offboarding) awaitDecision(ctx workflow.Context, id string) (Decision, bool) {
+func (w *offboarding) awaitDecision(ctx workflow.Context, st *Step) (Decision, bool) {
 	for {
 		ok, err := workflow.AwaitWithTimeout(ctx, w.policy.Reminder, func() bool {
-			_, ok := w.pending[id]
+			_, ok := w.pending[st.ID]
 			return ok
 		})
 		if err != nil {
 			return Decision{}, false
 		}
 		if ok {
-			d := w.pending[id]
-			delete(w.pending, id)
+			d := w.pending[st.ID]
+			delete(w.pending, st.ID)
 			return d, true
 		}
-		st, _ := w.status.Step(id)
 		st.Reminders++
-		workflow.GetLogger(ctx).Warn("step still parked, waiting for retry or skip", "step", id, "reminders", st.Reminders)
+		workflow.GetLogger(ctx).Warn("step still parked, waiting for retry or skip", "step", st.ID, "reminders", st.Reminders)
 	}
 }
 
@@ -457,48 +500,45 @@ func (w *offboarding) verifySweep(ctx workflow.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	type failed struct{ sys, id string }
-	var failures []failed
-	var futures []workflow.Future
-	var ids []string
-	for _, st := range w.status.Steps {
+	type check struct {
+		st *Step
+		f  workflow.Future
+	}
+	var checks []check
+	for _, st := range w.c.Steps {
 		if st.State != StepDone || st.Action == ActionPlan {
 			continue
 		}
-		futures = append(futures, workflow.ExecuteActivity(ctx, a.VerifyStep, w.stepInput(&st)))
-		ids = append(ids, st.ID)
+		in := activities.StepInput{Account: w.accounts[st.System], Step: st.Step}
+		checks = append(checks, check{st, workflow.ExecuteActivity(stepSummary(ctx, st.Step, "verify again"), a.VerifyStep, in)})
 	}
-	for i, f := range futures {
+	var order []string
+	bySystem := map[string][]*Step{}
+	for _, c := range checks {
 		var v activities.VerifyResult
-		st, _ := w.status.Step(ids[i])
-		if err := f.Get(ctx, &v); err != nil {
+		if err := c.f.Get(ctx, &v); err != nil {
 			if ctx.Err() != nil || temporal.IsCanceledError(err) {
 				return
 			}
-			failures = append(failures, failed{st.System, st.ID})
+			if _, ok := bySystem[c.st.System]; !ok {
+				order = append(order, c.st.System)
+			}
+			bySystem[c.st.System] = append(bySystem[c.st.System], c.st)
 			continue
 		}
-		st.VerifiedAt = v.VerifiedAt
+		c.st.VerifiedAt = v.VerifiedAt
 	}
-	if len(failures) == 0 {
+	if len(order) == 0 {
 		return
 	}
 	wg := workflow.NewWaitGroup(ctx)
-	bySystem := map[string][]string{}
-	var order []string
-	for _, f := range failures {
-		if _, ok := bySystem[f.sys]; !ok {
-			order = append(order, f.sys)
-		}
-		bySystem[f.sys] = append(bySystem[f.sys], f.id)
-	}
 	for _, sys := range order {
 		wg.Add(1)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer wg.Done()
-			for _, id := range bySystem[sys] {
-				workflow.GetLogger(ctx).Warn("step no longer verified; running it again", "step", id)
-				w.runStep(ctx, id, connectors.Subject{})
+			for _, st := range bySystem[sys] {
+				workflow.GetLogger(ctx).Warn("step no longer verified; running it again", "step", st.ID)
+				w.runStep(ctx, st, connectors.Subject{})
 			}
 		})
 	}
@@ -506,21 +546,31 @@ func (w *offboarding) verifySweep(ctx workflow.Context) {
 }
 
 // view is the case as people see it: a running case with a parked step is
-// "parked".
-func (w *offboarding) view() Status {
-	v := w.status
+// "parked". Steps are copied, so the view does not change under a reader.
+func (w *offboarding) view() Case {
+	v := w.c
+	v.Steps = make([]*Step, len(w.c.Steps))
+	for i, st := range w.c.Steps {
+		cp := *st
+		v.Steps[i] = &cp
+	}
 	if v.State == CaseRunning && len(v.ParkedSteps()) > 0 {
 		v.State = CaseParked
 	}
 	return v
 }
 
-// publish keeps the search attributes in step with the case.
+// publish keeps the search attributes and the Web UI's current details in
+// step with the case.
 func (w *offboarding) publish(ctx workflow.Context) {
-	state := w.view().State
-	var parked []string
-	if state == CaseParked {
-		parked = w.status.ParkedSteps()
+	state := w.c.State
+	parked := w.c.ParkedSteps()
+	if state == CaseRunning && len(parked) > 0 {
+		state = CaseParked
+	}
+	workflow.SetCurrentDetails(ctx, currentDetails(&w.c, state))
+	if state != CaseParked {
+		parked = nil
 	}
 	if state == w.published.state && slices.Equal(parked, w.published.parked) {
 		return

@@ -255,15 +255,15 @@ func testInput() Input {
 }
 
 // run executes the workflow to the end and returns its result.
-func (h *harness) run(in Input) (Status, error) {
+func (h *harness) run(in Input) (Case, error) {
 	h.t.Helper()
 	h.env.ExecuteWorkflow(Offboarding, in)
 	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
 	err := h.env.GetWorkflowError()
 	if err != nil {
-		return Status{}, err
+		return Case{}, err
 	}
-	var st Status
+	var st Case
 	require.NoError(h.t, h.env.GetWorkflowResult(&st))
 	return st, nil
 }
@@ -272,7 +272,7 @@ func (h *harness) run(in Input) (Status, error) {
 // run on the test goroutine, so they record and the test asserts afterwards.
 type snapshot struct {
 	taken  bool
-	status Status
+	status Case
 	sa     saSnapshot
 	err    error
 }
@@ -292,7 +292,7 @@ func (h *harness) queryAt(d time.Duration) *snapshot {
 	return s
 }
 
-func (h *harness) requireSnapshot(s *snapshot) Status {
+func (h *harness) requireSnapshot(s *snapshot) Case {
 	h.t.Helper()
 	require.True(h.t, s.taken, "delayed query never ran")
 	require.NoError(h.t, s.err)
@@ -309,8 +309,8 @@ type update struct {
 	err       error
 }
 
-func (h *harness) resolveAt(d time.Duration, req ResolveStepRequest) *update {
-	return h.updateAt(d, UpdateResolveStep, req)
+func (h *harness) resolveAt(d time.Duration, req DecideStepRequest) *update {
+	return h.updateAt(d, UpdateDecideStep, req)
 }
 
 func (h *harness) updateAt(d time.Duration, name string, req any) *update {
@@ -336,14 +336,14 @@ func (h *harness) requireAccepted(u *update) {
 	require.NoError(h.t, u.err)
 }
 
-func step(t *testing.T, st Status, id string) StepState {
+func step(t *testing.T, st Case, id string) Step {
 	t.Helper()
 	s, ok := st.Step(id)
 	require.True(t, ok, "step %s missing; steps: %v", id, stepIDs(st))
 	return *s
 }
 
-func stepIDs(st Status) []string {
+func stepIDs(st Case) []string {
 	var ids []string
 	for _, s := range st.Steps {
 		ids = append(ids, s.ID)
@@ -420,7 +420,7 @@ func TestOffboarding_SystemsParallelStepsInOrder(t *testing.T) {
 	}}
 	h := newHarness(t, f)
 	mid := h.queryAt(10 * time.Minute)
-	retry := h.resolveAt(11*time.Minute, ResolveStepRequest{Step: oktaClearSessions, Action: ActionRetry, By: "alice", Reason: "granted scope"})
+	retry := h.resolveAt(11*time.Minute, DecideStepRequest{Step: oktaClearSessions, Action: ActionRetry, By: "alice", Reason: "granted scope"})
 
 	st, err := h.run(testInput())
 	require.NoError(t, err)
@@ -474,7 +474,7 @@ func TestOffboarding_ParksAfterRetries(t *testing.T) {
 			in := testInput()
 			in.Policy.StepAttempts = 3
 			parked := h.queryAt(10 * time.Minute)
-			skip := h.resolveAt(11*time.Minute, ResolveStepRequest{Step: oktaClearSessions, Action: ActionSkip, By: "alice", Reason: "vendor outage; done by hand"})
+			skip := h.resolveAt(11*time.Minute, DecideStepRequest{Step: oktaClearSessions, Action: ActionSkip, By: "alice", Reason: "vendor outage; done by hand"})
 
 			st, err := h.run(in)
 			require.NoError(t, err)
@@ -517,14 +517,14 @@ func TestOffboarding_RetryViaUpdate(t *testing.T) {
 		return nil
 	}}
 	h := newHarness(t, f)
-	retry := h.resolveAt(30*time.Minute, ResolveStepRequest{Step: oktaSuspend, Action: ActionRetry, By: "alice", Reason: "fixed perms", RequestID: "req-1"})
+	retry := h.resolveAt(30*time.Minute, DecideStepRequest{Step: oktaSuspend, Action: ActionRetry, By: "alice", Reason: "fixed perms", RequestID: "req-1"})
 
 	st, err := h.run(testInput())
 	require.NoError(t, err)
 	h.requireAccepted(retry)
-	res, ok := retry.result.(ResolveStepResult)
+	res, ok := retry.result.(DecisionResult)
 	require.True(t, ok, "update result is %T", retry.result)
-	assert.Equal(t, ResolveStepResult{Step: oktaSuspend, Action: ActionRetry, At: retry.sentAt}, res)
+	assert.Equal(t, DecisionResult{Step: oktaSuspend, Action: ActionRetry, At: retry.sentAt}, res)
 
 	s := step(t, st, oktaSuspend)
 	assert.Equal(t, StepDone, s.State)
@@ -549,7 +549,7 @@ func TestOffboarding_SkipViaUpdate(t *testing.T) {
 		return nil
 	}}
 	h := newHarness(t, f)
-	skip := h.resolveAt(30*time.Minute, ResolveStepRequest{Step: oktaSuspend, Action: ActionSkip, By: "bob", Reason: "suspended by hand in the admin console"})
+	skip := h.resolveAt(30*time.Minute, DecideStepRequest{Step: oktaSuspend, Action: ActionSkip, By: "bob", Reason: "suspended by hand in the admin console"})
 
 	st, err := h.run(testInput())
 	require.NoError(t, err)
@@ -577,32 +577,32 @@ func TestOffboarding_SkipViaUpdate(t *testing.T) {
 func TestOffboarding_ResolveStepValidator(t *testing.T) {
 	tests := []struct {
 		name    string
-		req     ResolveStepRequest
+		req     DecideStepRequest
 		wantErr string
 	}{
 		{
 			name:    "unknown step",
-			req:     ResolveStepRequest{Step: "okta.delete-everything", Action: ActionRetry, By: "alice"},
+			req:     DecideStepRequest{Step: "okta.delete-everything", Action: ActionRetry, By: "alice"},
 			wantErr: `step "okta.delete-everything" is not in this case`,
 		},
 		{
 			name:    "step not parked",
-			req:     ResolveStepRequest{Step: githubRevokeToken, Action: ActionRetry, By: "alice"},
+			req:     DecideStepRequest{Step: githubRevokeToken, Action: ActionRetry, By: "alice"},
 			wantErr: `step "github.revoke-tokens" is done, not parked`,
 		},
 		{
 			name:    "bad action",
-			req:     ResolveStepRequest{Step: oktaSuspend, Action: "delete", By: "alice", Reason: "why not"},
+			req:     DecideStepRequest{Step: oktaSuspend, Action: "delete", By: "alice", Reason: "why not"},
 			wantErr: `action "delete": want retry or skip`,
 		},
 		{
 			name:    "skip without reason",
-			req:     ResolveStepRequest{Step: oktaSuspend, Action: ActionSkip, By: "alice"},
+			req:     DecideStepRequest{Step: oktaSuspend, Action: ActionSkip, By: "alice"},
 			wantErr: "a skip needs a reason",
 		},
 		{
 			name:    "missing by",
-			req:     ResolveStepRequest{Step: oktaSuspend, Action: ActionRetry, Reason: "fixed"},
+			req:     DecideStepRequest{Step: oktaSuspend, Action: ActionRetry, Reason: "fixed"},
 			wantErr: "who decided (by) is required",
 		},
 	}
@@ -618,7 +618,7 @@ func TestOffboarding_ResolveStepValidator(t *testing.T) {
 			bad := h.resolveAt(10*time.Minute, tc.req)
 			after := h.queryAt(11 * time.Minute)
 			// A valid decision afterwards lets the case close.
-			good := h.resolveAt(12*time.Minute, ResolveStepRequest{Step: oktaSuspend, Action: ActionSkip, By: "carol", Reason: "done by hand"})
+			good := h.resolveAt(12*time.Minute, DecideStepRequest{Step: oktaSuspend, Action: ActionSkip, By: "carol", Reason: "done by hand"})
 
 			st, err := h.run(testInput())
 			require.NoError(t, err)
@@ -648,8 +648,8 @@ func TestOffboarding_SecondDecisionForSameStepRejected(t *testing.T) {
 		return nil
 	}}
 	h := newHarness(t, f)
-	first := h.resolveAt(10*time.Minute, ResolveStepRequest{Step: oktaSuspend, Action: ActionRetry, By: "alice"})
-	second := h.resolveAt(10*time.Minute, ResolveStepRequest{Step: oktaSuspend, Action: ActionSkip, By: "bob", Reason: "racing alice"})
+	first := h.resolveAt(10*time.Minute, DecideStepRequest{Step: oktaSuspend, Action: ActionRetry, By: "alice"})
+	second := h.resolveAt(10*time.Minute, DecideStepRequest{Step: oktaSuspend, Action: ActionSkip, By: "bob", Reason: "racing alice"})
 
 	st, err := h.run(testInput())
 	require.NoError(t, err)
@@ -678,7 +678,7 @@ func TestOffboarding_ReminderWhileParked(t *testing.T) {
 	in.Policy.Reminder = time.Hour
 	early := h.queryAt(30 * time.Minute)
 	late := h.queryAt(2*time.Hour + 30*time.Minute)
-	skip := h.resolveAt(2*time.Hour+31*time.Minute, ResolveStepRequest{Step: githubRevokeToken, Action: ActionSkip, By: "alice", Reason: "tokens revoked by org owner"})
+	skip := h.resolveAt(2*time.Hour+31*time.Minute, DecideStepRequest{Step: githubRevokeToken, Action: ActionSkip, By: "alice", Reason: "tokens revoked by org owner"})
 
 	st, err := h.run(in)
 	require.NoError(t, err)

@@ -1,9 +1,12 @@
 package workflows_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -13,6 +16,8 @@ import (
 // TestReplay replays recorded histories against today's workflow code, so a
 // change that would break running cases fails here first. Record a new one
 // with `go test ./internal/e2e -run TestTerminateClosesEverySystem -update`.
+// Each history replays under the workflow ID its case really had
+// (offboard/<employee ID>), since the workflow checks its own ID.
 func TestReplay(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
@@ -23,9 +28,26 @@ func TestReplay(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingName})
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+			r, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			hist, err := client.HistoryFromJSON(r, client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatalf("read %s: %v", f, err)
+			}
+			started := hist.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
+			var in workflows.Input
+			if err := converter.GetDefaultDataConverter().FromPayloads(started.GetInput(), &in); err != nil {
+				t.Fatalf("input of %s: %v", f, err)
+			}
+			rp := worker.NewWorkflowReplayer()
+			rp.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingName})
+			err = rp.ReplayWorkflowHistoryWithOptions(nil, hist, worker.ReplayWorkflowHistoryOptions{
+				OriginalExecution: workflow.Execution{ID: workflows.WorkflowID(in.EmployeeID), RunID: started.GetOriginalExecutionRunId()},
+			})
+			if err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
 		})

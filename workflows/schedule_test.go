@@ -74,7 +74,7 @@ func TestOffboarding_CutNowRejectedWhenNotScheduled(t *testing.T) {
 		return nil
 	}
 	u := h.updateAt(time.Minute, UpdateCutNow, ScheduleRequest{By: "hr"})
-	h.resolveAt(time.Hour, ResolveStepRequest{Step: "okta.suspend", Action: ActionSkip, By: "ops", Reason: "done by hand"})
+	h.resolveAt(time.Hour, DecideStepRequest{Step: "okta.suspend", Action: ActionSkip, By: "ops", Reason: "done by hand"})
 	st, err := h.run(testInput())
 	require.NoError(t, err)
 	require.ErrorContains(t, u.rejected, "applies only while it waits for its effective time")
@@ -102,7 +102,7 @@ func TestOffboarding_CancelledCaseIsNotDone(t *testing.T) {
 	// Steps already verified stay done; nothing is marked skipped by "system".
 	v, qerr := h.env.QueryWorkflow(QueryStatus)
 	if qerr == nil {
-		var st Status
+		var st Case
 		require.NoError(t, v.Get(&st))
 		for _, s := range st.Steps {
 			assert.NotEqual(t, StepSkipped, s.State, "step %s skipped by cancellation", s.ID)
@@ -121,7 +121,7 @@ func TestOffboarding_RecordsSurviveAFailedRun(t *testing.T) {
 		return nil
 	}
 	parked := h.queryAt(time.Minute)
-	h.resolveAt(time.Hour, ResolveStepRequest{Step: "okta.suspend", Action: ActionRetry, By: "ops"})
+	h.resolveAt(time.Hour, DecideStepRequest{Step: "okta.suspend", Action: ActionRetry, By: "ops"})
 	st, err := h.run(testInput())
 	require.NoError(t, err)
 	during := h.requireSnapshot(parked)
@@ -166,7 +166,7 @@ func TestOffboarding_RateLimitsWaitInsteadOfParking(t *testing.T) {
 		in := testInput()
 		in.Policy = Policy{StepAttempts: 2, RateLimitRounds: 2}
 		parked := h.queryAt(3 * time.Hour)
-		h.resolveAt(4*time.Hour, ResolveStepRequest{Step: "okta.suspend", Action: ActionSkip, By: "ops", Reason: "vendor outage"})
+		h.resolveAt(4*time.Hour, DecideStepRequest{Step: "okta.suspend", Action: ActionSkip, By: "ops", Reason: "vendor outage"})
 		_, err := h.run(in)
 		require.NoError(t, err)
 		s := step(t, h.requireSnapshot(parked), "okta.suspend")

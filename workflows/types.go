@@ -23,9 +23,14 @@ const (
 	Namespace = "offboarding"
 	// OffboardingName is the workflow type name.
 	OffboardingName = "Offboarding"
-	// QueryStatus returns the whole case as a Status.
+	// PlanName is the dry-run workflow's type name.
+	PlanName = "Plan"
+	// QueryStatus returns the whole case as a Case.
 	QueryStatus = "status"
-	// UpdateResolveStep retries or skips a parked step.
+	// UpdateDecideStep retries or skips a parked step.
+	UpdateDecideStep = "decide-step"
+	// UpdateResolveStep is decide-step's name before it was renamed, still
+	// accepted while cases started before then are open.
 	UpdateResolveStep = "resolve-step"
 	// UpdateCutNow starts a scheduled case's cut at once.
 	UpdateCutNow = "cut-now"
@@ -33,6 +38,8 @@ const (
 	UpdateRescind = "rescind"
 	// WorkflowIDPrefix starts every offboarding's workflow ID.
 	WorkflowIDPrefix = "offboard/"
+	// PlanIDPrefix starts every dry run's workflow ID.
+	PlanIDPrefix = "plan/"
 )
 
 // Search attributes. Their values are plaintext everywhere, so they carry
@@ -135,16 +142,16 @@ const (
 // CaseStates lists the states `offboard list --state` accepts.
 var CaseStates = []CaseState{CaseScheduled, CaseRunning, CaseParked, CaseDone, CaseFailed, CaseRescinded, CaseCancelled}
 
-// StepStatus is where a step is in its life.
-type StepStatus string
+// StepState is where a step is in its life.
+type StepState string
 
 // Step states: pending → running → done, or parked → (retry) running, or skipped.
 const (
-	StepPending StepStatus = "pending"
-	StepRunning StepStatus = "running"
-	StepDone    StepStatus = "done"
-	StepParked  StepStatus = "parked"
-	StepSkipped StepStatus = "skipped"
+	StepPending StepState = "pending"
+	StepRunning StepState = "running"
+	StepDone    StepState = "done"
+	StepParked  StepState = "parked"
+	StepSkipped StepState = "skipped"
 )
 
 // Results of a done step.
@@ -159,16 +166,11 @@ const (
 // person's account and plan its steps.
 const ActionPlan = "plan"
 
-// StepState is one step of a case.
-type StepState struct {
-	ID          string     `json:"id"`
-	System      string     `json:"system"`
-	Action      string     `json:"action"`
-	Scope       string     `json:"scope,omitempty"`
-	Description string     `json:"description,omitempty"`
-	Targets     []string   `json:"targets,omitempty"`
-	State       StepStatus `json:"state"`
-	Result      string     `json:"result,omitempty"`
+// Step is one step of a case: the connector's step and where it is.
+type Step struct {
+	connectors.Step
+	State  StepState `json:"state"`
+	Result string    `json:"result,omitempty"`
 	// Attempts counts the tries of the step's action (its run, or for a
 	// plan step its resolve), across retries and operator retries.
 	Attempts   int       `json:"attempts"`
@@ -181,6 +183,15 @@ type StepState struct {
 	SkippedBy  string    `json:"skippedBy,omitempty"`
 	SkipReason string    `json:"skipReason,omitempty"`
 	Reminders  int       `json:"reminders,omitempty"`
+}
+
+// record adds records a step's activity reported, once each.
+func (st *Step) record(recs []string) {
+	for _, r := range recs {
+		if !slices.Contains(st.Records, r) {
+			st.Records = append(st.Records, r)
+		}
+	}
 }
 
 // SystemState is what a case knows of one system.
@@ -200,8 +211,8 @@ type Decision struct {
 	At        time.Time `json:"at"`
 }
 
-// Status is the whole case, as the status query returns it.
-type Status struct {
+// Case is the whole case, as the status query returns it.
+type Case struct {
 	CaseID      string        `json:"caseId"`
 	EmployeeID  string        `json:"employeeId"`
 	Mode        Mode          `json:"mode"`
@@ -212,23 +223,25 @@ type Status struct {
 	EffectiveAt time.Time     `json:"effectiveAt,omitzero"`
 	FinishedAt  time.Time     `json:"finishedAt,omitzero"`
 	Systems     []SystemState `json:"systems"`
-	Steps       []StepState   `json:"steps"`
+	Steps       []*Step       `json:"steps"`
 	Decisions   []Decision    `json:"decisions,omitempty"`
+	// Error says why a failed case failed.
+	Error string `json:"error,omitempty"`
 }
 
 // Step returns the step with the given ID.
-func (s *Status) Step(id string) (*StepState, bool) {
-	i := slices.IndexFunc(s.Steps, func(st StepState) bool { return st.ID == id })
+func (c *Case) Step(id string) (*Step, bool) {
+	i := slices.IndexFunc(c.Steps, func(st *Step) bool { return st.ID == id })
 	if i < 0 {
 		return nil, false
 	}
-	return &s.Steps[i], true
+	return c.Steps[i], true
 }
 
 // ParkedSteps lists the IDs of parked steps, sorted.
-func (s *Status) ParkedSteps() []string {
+func (c *Case) ParkedSteps() []string {
 	var ids []string
-	for _, st := range s.Steps {
+	for _, st := range c.Steps {
 		if st.State == StepParked {
 			ids = append(ids, st.ID)
 		}
@@ -243,8 +256,9 @@ const (
 	ActionSkip  = "skip"
 )
 
-// ResolveStepRequest is the resolve-step Update's input.
-type ResolveStepRequest struct {
+// DecideStepRequest is the decide-step Update's input: an operator's retry
+// or skip of a parked step.
+type DecideStepRequest struct {
 	Step      string `json:"step"`
 	Action    string `json:"action"`
 	Reason    string `json:"reason,omitempty"`
@@ -259,10 +273,10 @@ type ScheduleRequest struct {
 	RequestID string `json:"requestId,omitempty"`
 }
 
-// ResolveStepResult is the answer of the resolve-step, cut-now and rescind
-// Updates.
-type ResolveStepResult struct {
-	Step   string    `json:"step"`
+// DecisionResult is what the decide-step, cut-now and rescind Updates
+// answer: the decision as recorded.
+type DecisionResult struct {
+	Step   string    `json:"step,omitempty"`
 	Action string    `json:"action"`
 	At     time.Time `json:"at"`
 }
