@@ -1,5 +1,3 @@
-// Package config loads offboard's configuration: one struct, defaults, a YAML
-// file and the environment, with secrets that redact themselves.
 package config
 
 import "log/slog"
