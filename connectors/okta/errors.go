@@ -3,10 +3,8 @@ package okta
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,7 +101,7 @@ func apiError(op string, c *capture, resp *sdk.Response, err error) error {
 	if err == nil {
 		return nil
 	}
-	ce := &connectors.Error{System: "okta", Op: op, Kind: connectors.Unavailable}
+	ce := &connectors.Error{System: System, Op: op, Kind: connectors.Unavailable}
 	status, h := c.get()
 	if resp != nil && resp.Response != nil {
 		status, h = resp.StatusCode, resp.Header
@@ -127,14 +125,24 @@ func apiError(op string, c *capture, resp *sdk.Response, err error) error {
 		ce.Msg = connectors.Scrub(err.Error())
 		ce.Err = errors.New(ce.Msg)
 	default:
-		ce.Msg, ce.Err = transportMessage(err)
+		// A *url.Error names the URL, and a URL can hold a login, so
+		// only the message of its cause is kept.
+		ce.Msg = connectors.TransportMessage(err)
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			ce.Err = context.DeadlineExceeded
+		case errors.Is(err, context.Canceled):
+			ce.Err = context.Canceled
+		default:
+			ce.Err = errors.New(ce.Msg)
+		}
 	}
 
 	switch ce.Status {
 	case http.StatusTooManyRequests:
 		ce.RetryAfter = rateLimitWait(h)
 	case http.StatusServiceUnavailable:
-		ce.RetryAfter = retryAfter(h)
+		ce.RetryAfter = connectors.RetryAfter(h, time.Now())
 	}
 	return ce
 }
@@ -184,29 +192,13 @@ func scrubbed(e *sdk.Error) *sdk.Error {
 	return c
 }
 
-// transportMessage describes a failure to get any response. A *url.Error
-// names the URL, and a URL can hold a login, so only its cause is kept.
-func transportMessage(err error) (string, error) {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return "request timed out", err
-	case errors.Is(err, context.Canceled):
-		return "request canceled", err
-	}
-	msg := connectors.Scrub(err.Error())
-	return msg, errors.New(msg)
-}
-
 // rateLimitWait is how long Okta asked to wait: X-Rate-Limit-Reset (epoch
 // seconds) minus the response's Date, or minus now when Date is missing.
+// Without X-Rate-Limit-Reset it is the Retry-After header, in either form.
 func rateLimitWait(h http.Header) time.Duration {
 	reset, err := strconv.ParseInt(h.Get("X-Rate-Limit-Reset"), 10, 64)
 	if err != nil {
-		return retryAfter(h)
+		return connectors.RetryAfter(h, time.Now())
 	}
 	now := time.Now()
 	if d, err := http.ParseTime(h.Get("Date")); err == nil {
@@ -217,30 +209,4 @@ func rateLimitWait(h http.Header) time.Duration {
 		wait = time.Second
 	}
 	return wait
-}
-
-// retryAfter reads a Retry-After header given in seconds.
-func retryAfter(h http.Header) time.Duration {
-	s, err := strconv.Atoi(h.Get("Retry-After"))
-	if err != nil || s <= 0 {
-		return 0
-	}
-	return time.Duration(s) * time.Second
-}
-
-// statusOf is the HTTP status of a connector error, or 0.
-func statusOf(err error) int {
-	var ce *connectors.Error
-	if errors.As(err, &ce) {
-		return ce.Status
-	}
-	return 0
-}
-
-func invalid(op, format string, args ...any) error {
-	return &connectors.Error{Kind: connectors.InvalidInput, System: "okta", Op: op, Msg: fmt.Sprintf(format, args...)}
-}
-
-func conflict(op, format string, args ...any) error {
-	return &connectors.Error{Kind: connectors.Conflict, System: "okta", Op: op, Msg: "verify: " + fmt.Sprintf(format, args...)}
 }

@@ -41,15 +41,27 @@ const (
 	LifecycleDeactivate = "deactivate"
 )
 
-// Step IDs, in plan order.
+// Step actions, in plan order. Plan lists one of ActionSuspend and
+// ActionDeactivate, by Config.Lifecycle; Run and Verify take either.
 const (
-	StepRemoveAdminRoles = "okta.remove-admin-roles"
-	StepSuspend          = "okta.suspend"
-	StepDeactivate       = "okta.deactivate"
-	StepClearSessions    = "okta.clear-sessions"
-	StepRevokeGrants     = "okta.revoke-grants"
-	StepRemoveGroups     = "okta.remove-groups"
-	StepResetFactors     = "okta.reset-factors"
+	ActionRemoveAdminRoles = "remove-admin-roles"
+	ActionSuspend          = "suspend"
+	ActionDeactivate       = "deactivate"
+	ActionClearSessions    = "clear-sessions"
+	ActionRevokeGrants     = "revoke-grants"
+	ActionRemoveGroups     = "remove-groups"
+	ActionResetFactors     = "reset-factors"
+)
+
+// Step IDs of the actions ("okta.<action>"), made by connectors.StepID.
+var (
+	StepRemoveAdminRoles = connectors.StepID(System, ActionRemoveAdminRoles, "")
+	StepSuspend          = connectors.StepID(System, ActionSuspend, "")
+	StepDeactivate       = connectors.StepID(System, ActionDeactivate, "")
+	StepClearSessions    = connectors.StepID(System, ActionClearSessions, "")
+	StepRevokeGrants     = connectors.StepID(System, ActionRevokeGrants, "")
+	StepRemoveGroups     = connectors.StepID(System, ActionRemoveGroups, "")
+	StepResetFactors     = connectors.StepID(System, ActionResetFactors, "")
 )
 
 // Okta user statuses the connector acts on.
@@ -79,6 +91,9 @@ type Client struct {
 	api       *sdk.Client
 	lifecycle string
 	now       func() time.Time
+	// steps has every step kind, for Run and Verify; planned has the
+	// configured lifecycle's, for Plan.
+	steps, planned connectors.Steps[string]
 }
 
 var (
@@ -93,14 +108,14 @@ var (
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	orgURL, plainHTTP, err := checkOrgURL(cfg.OrgURL)
 	if err != nil {
-		return nil, invalid("configure", "%v", err)
+		return nil, connectors.InvalidInputf(System, "configure", "%v", err)
 	}
 	token := strings.TrimSpace(cfg.Token.Reveal())
 	if token == "" {
-		return nil, invalid("configure", "an API token is required")
+		return nil, connectors.InvalidInputf(System, "configure", "an API token is required")
 	}
 	if strings.ContainsAny(token, " \t\r\n") {
-		return nil, invalid("configure", "the API token contains whitespace")
+		return nil, connectors.InvalidInputf(System, "configure", "the API token contains whitespace")
 	}
 	lifecycle := cfg.Lifecycle
 	switch lifecycle {
@@ -108,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		lifecycle = LifecycleSuspend
 	case LifecycleSuspend, LifecycleDeactivate:
 	default:
-		return nil, invalid("configure", "lifecycle %q: want %q or %q", cfg.Lifecycle, LifecycleSuspend, LifecycleDeactivate)
+		return nil, connectors.InvalidInputf(System, "configure", "lifecycle %q: want %q or %q", cfg.Lifecycle, LifecycleSuspend, LifecycleDeactivate)
 	}
 	opts := []sdk.ConfigSetter{
 		sdk.WithOrgUrl(orgURL),
@@ -124,9 +139,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	_, api, err := sdk.NewClient(ctx, opts...)
 	if err != nil {
-		return nil, invalid("configure", "%s", connectors.Scrub(err.Error()))
+		return nil, connectors.InvalidInputf(System, "configure", "%s", connectors.Scrub(err.Error()))
 	}
-	return &Client{api: api, lifecycle: lifecycle, now: time.Now}, nil
+	c := &Client{api: api, lifecycle: lifecycle, now: time.Now}
+	c.tables()
+	return c, nil
 }
 
 // checkOrgURL returns the org URL's origin and whether it is plain http to
@@ -171,10 +188,10 @@ var userIDRE = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
 
 func accountID(op string, a connectors.Account) (string, error) {
 	if a.System != "" && a.System != System {
-		return "", invalid(op, "account belongs to system %q, not okta", a.System)
+		return "", connectors.InvalidInputf(System, op, "account belongs to system %q, not okta", a.System)
 	}
 	if !userIDRE.MatchString(a.ID) {
-		return "", invalid(op, "account ID %q is not an Okta user ID", a.ID)
+		return "", connectors.InvalidInputf(System, op, "account ID %q is not an Okta user ID", a.ID)
 	}
 	return a.ID, nil
 }
@@ -187,7 +204,7 @@ func collect[T any](ctx context.Context, op string, c *capture, items []T, resp 
 	seen := map[string]bool{}
 	for resp != nil && resp.HasNextPage() {
 		if seen[resp.NextPage] || len(seen) >= 1000 {
-			return nil, &connectors.Error{Kind: connectors.Unavailable, System: System, Op: op, Msg: "pagination did not end"}
+			return nil, connectors.Unavailablef(System, op, "pagination did not end")
 		}
 		seen[resp.NextPage] = true
 		var page []T

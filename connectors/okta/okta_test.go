@@ -224,6 +224,19 @@ func TestResolve(t *testing.T) {
 		})
 	}
 
+	t.Run("employee ID as Okta holds it", func(t *testing.T) {
+		t.Parallel()
+		// Okta's search compares employeeNumber case-insensitively; the
+		// account reports the number as Okta holds it.
+		a := f.resolve(t, "e1001")
+		if a.ID != ada || a.EmployeeID != "E1001" {
+			t.Errorf("resolve e1001: ID %s EmployeeID %q, want %s E1001", a.ID, a.EmployeeID, ada)
+		}
+		if b := f.resolve(t, "E1003"); b.EmployeeID != "E1003" {
+			t.Errorf("resolve E1003: EmployeeID %q", b.EmployeeID)
+		}
+	})
+
 	t.Run("attributes", func(t *testing.T) {
 		t.Parallel()
 		a := f.resolve(t, "E1001")
@@ -399,11 +412,14 @@ func TestRunVerifyAndRepeat(t *testing.T) {
 	}
 }
 
-func runStep(t *testing.T, f *fixture, a connectors.Account, id string) connectors.Outcome {
+// stepOf is the Okta step of action, as Plan would make it.
+func stepOf(action string) connectors.Step { return connectors.NewStep("okta", action, "", "", nil) }
+
+func runStep(t *testing.T, f *fixture, a connectors.Account, action string) connectors.Outcome {
 	t.Helper()
-	out, err := f.c.Run(t.Context(), a, connectors.Step{ID: id, System: "okta"})
+	out, err := f.c.Run(t.Context(), a, stepOf(action))
 	if err != nil {
-		t.Fatalf("run %s: %v", id, err)
+		t.Fatalf("run %s: %v", action, err)
 	}
 	return out
 }
@@ -416,7 +432,7 @@ func TestManyGroupsArePaged(t *testing.T) {
 	if got := step(t, f.plan(t, a), okta.StepRemoveGroups).Targets; len(got) != len(p.Okta.Groups)-1 {
 		t.Errorf("plan targets %d groups, want %d (all but Everyone)", len(got), len(p.Okta.Groups)-1)
 	}
-	out := runStep(t, f, a, okta.StepRemoveGroups)
+	out := runStep(t, f, a, okta.ActionRemoveGroups)
 	removed := 0
 	for _, r := range out.Records {
 		if strings.HasPrefix(r, "removed group ") {
@@ -444,17 +460,17 @@ func TestAlreadySuspended(t *testing.T) {
 	t.Parallel()
 	f := setup(t, options{})
 	a := f.resolve(t, "E1003")
-	out := runStep(t, f, a, okta.StepSuspend)
+	out := runStep(t, f, a, okta.ActionSuspend)
 	if out.Result != connectors.ResultAlready || !slices.Equal(out.Records, []string{"status SUSPENDED"}) {
 		t.Errorf("suspend: %+v", out)
 	}
-	if err := f.c.Verify(t.Context(), a, connectors.Step{ID: okta.StepSuspend}); err != nil {
+	if err := f.c.Verify(t.Context(), a, stepOf(okta.ActionSuspend)); err != nil {
 		t.Error(err)
 	}
-	if err := f.c.Verify(t.Context(), a, connectors.Step{ID: okta.StepDeactivate}); connectors.KindOf(err) != connectors.Conflict {
+	if err := f.c.Verify(t.Context(), a, stepOf(okta.ActionDeactivate)); connectors.KindOf(err) != connectors.Conflict {
 		t.Errorf("verify deactivate of a SUSPENDED user: %v", err)
 	}
-	if out := runStep(t, f, a, okta.StepDeactivate); out.Result != connectors.ResultDone || f.user(t, alan).Status != "DEPROVISIONED" {
+	if out := runStep(t, f, a, okta.ActionDeactivate); out.Result != connectors.ResultDone || f.user(t, alan).Status != "DEPROVISIONED" {
 		t.Errorf("deactivate: %+v", out)
 	}
 }
@@ -463,23 +479,23 @@ func TestDeprovisioned(t *testing.T) {
 	t.Parallel()
 	f := setup(t, options{})
 	a := f.resolve(t, "E1013")
-	for _, id := range []string{okta.StepRemoveAdminRoles, okta.StepSuspend, okta.StepDeactivate, okta.StepRevokeGrants, okta.StepRemoveGroups, okta.StepResetFactors} {
-		if out := runStep(t, f, a, id); out.Result != connectors.ResultAlready {
-			t.Errorf("%s: %+v", id, out)
+	for _, action := range []string{okta.ActionRemoveAdminRoles, okta.ActionSuspend, okta.ActionDeactivate, okta.ActionRevokeGrants, okta.ActionRemoveGroups, okta.ActionResetFactors} {
+		if out := runStep(t, f, a, action); out.Result != connectors.ResultAlready {
+			t.Errorf("%s: %+v", action, out)
 		}
-		if err := f.c.Verify(t.Context(), a, connectors.Step{ID: id}); err != nil {
-			t.Errorf("verify %s: %v", id, err)
+		if err := f.c.Verify(t.Context(), a, stepOf(action)); err != nil {
+			t.Errorf("verify %s: %v", action, err)
 		}
 	}
 	// Nothing can be read about sessions: the first clear is done, the
 	// next is already, by the System Log.
-	if out := runStep(t, f, a, okta.StepClearSessions); out.Result != connectors.ResultDone {
+	if out := runStep(t, f, a, okta.ActionClearSessions); out.Result != connectors.ResultDone {
 		t.Errorf("first clear: %+v", out)
 	}
-	if out := runStep(t, f, a, okta.StepClearSessions); out.Result != connectors.ResultAlready {
+	if out := runStep(t, f, a, okta.ActionClearSessions); out.Result != connectors.ResultAlready {
 		t.Errorf("second clear: %+v", out)
 	}
-	if err := f.c.Verify(t.Context(), a, connectors.Step{ID: okta.StepClearSessions}); err != nil {
+	if err := f.c.Verify(t.Context(), a, stepOf(okta.ActionClearSessions)); err != nil {
 		t.Error(err)
 	}
 }
@@ -492,7 +508,7 @@ func TestAppGroupsOnly(t *testing.T) {
 		t.Errorf("plan targets %v", got)
 	}
 	before := f.user(t, ken).Groups
-	out := runStep(t, f, a, okta.StepRemoveGroups)
+	out := runStep(t, f, a, okta.ActionRemoveGroups)
 	want := []string{"skipped group 00gAPPSALESFORCE0001 (APP_GROUP)", "skipped group 00gAPPWORKDAY0000001 (APP_GROUP)", "skipped group 00gEVERYONE0000000001 (BUILT_IN)"}
 	if out.Result != connectors.ResultAlready || !slices.Equal(out.Records, want) {
 		t.Errorf("remove-groups: %s %q", out.Result, out.Records)
@@ -500,7 +516,7 @@ func TestAppGroupsOnly(t *testing.T) {
 	if after := f.user(t, ken).Groups; !slices.Equal(before, after) {
 		t.Errorf("groups changed: %v -> %v", before, after)
 	}
-	if err := f.c.Verify(t.Context(), a, connectors.Step{ID: okta.StepRemoveGroups}); err != nil {
+	if err := f.c.Verify(t.Context(), a, stepOf(okta.ActionRemoveGroups)); err != nil {
 		t.Error(err)
 	}
 	for _, r := range f.emu.Emulator().Requests() {
@@ -515,10 +531,10 @@ func TestRemovalNotFoundIsAlready(t *testing.T) {
 	cases := map[string]struct {
 		emp, step, method, path string
 	}{
-		"role":    {"E1005", okta.StepRemoveAdminRoles, "DELETE", `^/api/v1/users/[^/]+/roles/`},
-		"group":   {"E1005", okta.StepRemoveGroups, "DELETE", `^/api/v1/groups/[^/]+/users/`},
-		"grants":  {"E1001", okta.StepRevokeGrants, "DELETE", `^/api/v1/users/[^/]+/grants$`},
-		"factors": {"E1001", okta.StepResetFactors, "POST", `/lifecycle/reset_factors$`},
+		"role":    {"E1005", okta.ActionRemoveAdminRoles, "DELETE", `^/api/v1/users/[^/]+/roles/`},
+		"group":   {"E1005", okta.ActionRemoveGroups, "DELETE", `^/api/v1/groups/[^/]+/users/`},
+		"grants":  {"E1001", okta.ActionRevokeGrants, "DELETE", `^/api/v1/users/[^/]+/grants$`},
+		"factors": {"E1001", okta.ActionResetFactors, "POST", `/lifecycle/reset_factors$`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -558,8 +574,8 @@ func TestLifecycleRaces(t *testing.T) {
 		lifecycle, step, op string
 		refused             int // what Okta answered the connector's call
 	}{
-		"suspended meanwhile":   {"", okta.StepSuspend, "suspend", 400},
-		"deactivated meanwhile": {okta.LifecycleDeactivate, okta.StepDeactivate, "deactivate", 404},
+		"suspended meanwhile":   {"", okta.ActionSuspend, "suspend", 400},
+		"deactivated meanwhile": {okta.LifecycleDeactivate, okta.ActionDeactivate, "deactivate", 404},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -596,7 +612,7 @@ func TestSuspendRefusedExplains(t *testing.T) {
 	if err := f.emu.Emulator().AddFault(emu.Fault{Path: `/lifecycle/suspend$`, Status: 400}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.c.Run(t.Context(), f.resolve(t, "E1001"), connectors.Step{ID: okta.StepSuspend})
+	_, err := f.c.Run(t.Context(), f.resolve(t, "E1001"), stepOf(okta.ActionSuspend))
 	ce := connErr(t, err, connectors.InvalidInput)
 	if ce.Status != 400 || !strings.Contains(ce.Msg, "E0000001") || !strings.Contains(ce.Msg, "user is ACTIVE") {
 		t.Errorf("%+v", ce)
@@ -639,7 +655,7 @@ func TestErrors(t *testing.T) {
 		},
 		"404 on run": {
 			call: func(f *fixture, t *testing.T) error {
-				_, err := f.c.Run(t.Context(), connectors.Account{System: "okta", ID: "00uGONE"}, connectors.Step{ID: okta.StepSuspend})
+				_, err := f.c.Run(t.Context(), connectors.Account{System: "okta", ID: "00uGONE"}, stepOf(okta.ActionSuspend))
 				return err
 			},
 			kind: connectors.NotFound, status: 404, msg: "E0000007: Not found: Resource not found: 00uGONE (User)",
@@ -690,7 +706,7 @@ func TestErrors(t *testing.T) {
 		"5xx on a removal": {
 			fault: &emu.Fault{Method: "DELETE", Path: `^/api/v1/groups/`, Status: 500},
 			call: func(f *fixture, t *testing.T) error {
-				_, err := f.c.Run(t.Context(), connectors.Account{System: "okta", ID: ada}, connectors.Step{ID: okta.StepRemoveGroups})
+				_, err := f.c.Run(t.Context(), connectors.Account{System: "okta", ID: ada}, stepOf(okta.ActionRemoveGroups))
 				return err
 			},
 			kind: connectors.Unavailable, status: 500,
@@ -727,6 +743,32 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestRetryAfterHTTPDate checks a 429 whose wait is a Retry-After in
+// HTTP-date form, without X-Rate-Limit-Reset: the wait is measured from the
+// response's Date. The emulator always sends X-Rate-Limit-Reset, so a plain
+// handler answers.
+func TestRetryAfterHTTPDate(t *testing.T) {
+	t.Parallel()
+	date := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", date.Format(http.TimeFormat))
+		w.Header().Set("Retry-After", date.Add(42*time.Second).Format(http.TimeFormat))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests.","errorCauses":[]}`))
+	}))
+	t.Cleanup(ts.Close)
+	c, err := okta.New(t.Context(), okta.Config{OrgURL: ts.URL, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Plan(t.Context(), connectors.Account{System: "okta", ID: ada})
+	ce := connErr(t, err, connectors.RateLimited)
+	if ce.Status != 429 || ce.RetryAfter != 42*time.Second {
+		t.Errorf("status %d RetryAfter %s, want 429 42s", ce.Status, ce.RetryAfter)
+	}
+}
+
 // headerWait is X-Rate-Limit-Reset minus Date, from a recorded response.
 func headerWait(t *testing.T, h http.Header) time.Duration {
 	t.Helper()
@@ -751,17 +793,17 @@ func TestBadInput(t *testing.T) {
 		a  connectors.Account
 		st string
 	}{
-		"unknown step":       {connectors.Account{System: "okta", ID: ada}, "okta.delete-user"},
-		"path in account ID": {connectors.Account{System: "okta", ID: "../groups"}, okta.StepSuspend},
-		"empty account ID":   {connectors.Account{System: "okta"}, okta.StepSuspend},
-		"another system":     {connectors.Account{System: "github", ID: ada}, okta.StepSuspend},
+		"unknown step":       {connectors.Account{System: "okta", ID: ada}, "delete-user"},
+		"path in account ID": {connectors.Account{System: "okta", ID: "../groups"}, okta.ActionSuspend},
+		"empty account ID":   {connectors.Account{System: "okta"}, okta.ActionSuspend},
+		"another system":     {connectors.Account{System: "github", ID: ada}, okta.ActionSuspend},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := f.c.Run(t.Context(), c.a, connectors.Step{ID: c.st})
+			_, err := f.c.Run(t.Context(), c.a, stepOf(c.st))
 			connErr(t, err, connectors.InvalidInput)
-			connErr(t, f.c.Verify(t.Context(), c.a, connectors.Step{ID: c.st}), connectors.InvalidInput)
+			connErr(t, f.c.Verify(t.Context(), c.a, stepOf(c.st)), connectors.InvalidInput)
 		})
 	}
 	if n := len(f.emu.Emulator().Requests()); n != 0 {

@@ -42,7 +42,7 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 		if connectors.IsNotFound(err) {
 			// Not NotFound: that would read as "no Okta account" and leave
 			// the real one open. A wrong override needs a person.
-			return connectors.Account{}, &connectors.Error{Kind: connectors.InvalidInput, System: System, Op: op, Status: statusOf(err),
+			return connectors.Account{}, &connectors.Error{Kind: connectors.InvalidInput, System: System, Op: op, Status: connectors.StatusOf(err),
 				Msg: fmt.Sprintf("the okta override for employee %s matches no Okta user", emp)}
 		}
 		if err != nil {
@@ -51,7 +51,7 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 		return account(u), nil
 	}
 	if emp == "" && s.Email == "" {
-		return connectors.Account{}, invalid(op, "the subject has no employee ID, email or okta override")
+		return connectors.Account{}, connectors.InvalidInputf(System, op, "the subject has no employee ID, email or okta override")
 	}
 	if emp != "" {
 		users, err := c.searchUsers(ctx, fmt.Sprintf(`profile.employeeNumber eq "%s"`, quoter.Replace(emp)))
@@ -63,7 +63,7 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 			return account(users[0]), nil
 		case 0:
 		default:
-			return connectors.Account{}, invalid(op, "several Okta users have employeeNumber %s (%d found); set an okta override", emp, len(users))
+			return connectors.Account{}, connectors.InvalidInputf(System, op, "several Okta users have employeeNumber %s (%d found); set an okta override", emp, len(users))
 		}
 	}
 	if s.Email != "" {
@@ -77,12 +77,12 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 			// Falling back to the email must not pick someone else: an
 			// account that carries a different employee number is refused.
 			if got := profileString(users[0], "employeeNumber"); got != "" && emp != "" && got != emp {
-				return connectors.Account{}, invalid(op, "the Okta user %s found by the subject's email has employeeNumber %s, not %s; set an okta override if it is the same person", users[0].Id, got, emp)
+				return connectors.Account{}, connectors.InvalidInputf(System, op, "the Okta user %s found by the subject's email has employeeNumber %s, not %s; set an okta override if it is the same person", users[0].Id, got, emp)
 			}
 			return account(users[0]), nil
 		case 0:
 		default:
-			return connectors.Account{}, invalid(op, "several Okta users have the subject's email as login or email (%d found, employee %s); set an okta override", len(users), emp)
+			return connectors.Account{}, connectors.InvalidInputf(System, op, "several Okta users have the subject's email as login or email (%d found, employee %s); set an okta override", len(users), emp)
 		}
 	}
 	msg := fmt.Sprintf("no Okta user has employeeNumber %s", emp)
@@ -114,5 +114,5 @@ func account(u *sdk.User) connectors.Account {
 			attrs[k] = s
 		}
 	}
-	return connectors.Account{System: System, ID: u.Id, Status: u.Status, Attributes: attrs}
+	return connectors.Account{System: System, ID: u.Id, Status: u.Status, EmployeeID: profileString(u, "employeeNumber"), Attributes: attrs}
 }

@@ -15,9 +15,79 @@ import (
 	"github.com/offboard/offboard/connectors"
 )
 
-func newStep(id, desc string, targets []string) connectors.Step {
-	_, action, _ := strings.Cut(id, ".")
-	return connectors.Step{ID: id, System: System, Action: action, Description: desc, Targets: targets}
+// stepKinds lists every kind of Okta step in plan order. Both lifecycle
+// kinds (suspend and deactivate) are here, so that Run and Verify accept
+// either; Plan lists only the configured one.
+func (c *Client) stepKinds() []connectors.StepKind[string] {
+	return []connectors.StepKind[string]{
+		c.removeAdminRolesKind(),
+		c.suspendKind(),
+		c.deactivateKind(),
+		c.clearSessionsKind(),
+		c.revokeGrantsKind(),
+		c.removeGroupsKind(),
+		c.resetFactorsKind(),
+	}
+}
+
+// tables builds the table Run and Verify dispatch through (every kind) and
+// the one Plan plans (the configured lifecycle kind only).
+func (c *Client) tables() {
+	all := c.stepKinds()
+	skip := ActionDeactivate
+	if c.lifecycle == LifecycleDeactivate {
+		skip = ActionSuspend
+	}
+	c.steps = connectors.Steps[string]{System: System, Kinds: all}
+	c.planned = connectors.Steps[string]{System: System, Kinds: slices.DeleteFunc(slices.Clone(all), func(k connectors.StepKind[string]) bool { return k.Action == skip })}
+}
+
+// Plan lists the steps that close the Okta account, in the order they must
+// run, with what each would act on. It only reads. A step with nothing to
+// do is still listed; Run reports it as already done.
+func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.Step, error) {
+	id, err := accountID("plan", a)
+	if err != nil {
+		return nil, err
+	}
+	return c.planned.Plan(ctx, "", id)
+}
+
+// Run runs one step. Every step is idempotent: when the desired state
+// already holds it returns ResultAlready and changes nothing.
+func (c *Client) Run(ctx context.Context, a connectors.Account, st connectors.Step) (connectors.Outcome, error) {
+	id, err := accountID("run "+st.ID, a)
+	if err != nil {
+		return connectors.Outcome{}, err
+	}
+	return c.steps.Run(ctx, st, id)
+}
+
+// Verify re-reads Okta and returns a Conflict error ("verify: ...") when the
+// step's desired state does not hold.
+func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors.Step) error {
+	id, err := accountID("verify "+st.ID, a)
+	if err != nil {
+		return err
+	}
+	return c.steps.Verify(ctx, st, id)
+}
+
+// verifyOp is the Op of a kind's Verify errors: "verify <step ID>".
+func verifyOp(action string) string { return "verify " + connectors.StepID(System, action, "") }
+
+// removal runs one removal call; a 404 means it was already gone.
+func removal(ctx context.Context, op string, call func(ctx context.Context) (*sdk.Response, error)) (gone bool, err error) {
+	ctx, cp := withCapture(ctx)
+	resp, err := call(ctx)
+	if err == nil {
+		return false, nil
+	}
+	err = apiError(op, cp, resp, err)
+	if connectors.StatusOf(err) == http.StatusNotFound {
+		return true, nil
+	}
+	return false, err
 }
 
 // editable reports whether offboard may remove members from a group. Only
@@ -36,151 +106,100 @@ func grantClients(grants []*sdk.OAuth2ScopeConsentGrant) []string {
 	return ids
 }
 
-// Plan lists the steps that close the Okta account, in the order they must
-// run, with what each would act on. It only reads. A step with nothing to
-// do is still listed; Run reports it as already done.
-func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.Step, error) {
-	id, err := accountID("plan", a)
-	if err != nil {
-		return nil, err
-	}
-	roles, err := c.listRoles(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	u, err := c.getUser(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	grants, err := c.listGrants(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := c.listGroups(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	factors, err := c.listFactors(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-
-	var roleTypes []string
-	for _, r := range roles {
-		roleTypes = append(roleTypes, r.Type)
-	}
-	var groupIDs []string
-	skipped := 0
-	for _, g := range groups {
-		if editable(g) {
-			groupIDs = append(groupIDs, g.Id)
-		} else {
-			skipped++
-		}
-	}
-	var factorTypes []string
-	for _, f := range factors {
-		factorTypes = append(factorTypes, f.FactorType)
-	}
-	clients := grantClients(grants)
-
-	var lifecycle connectors.Step
-	switch {
-	case c.lifecycle == LifecycleDeactivate && u.Status == statusDeprovisioned:
-		lifecycle = newStep(StepDeactivate, "The Okta user is already DEPROVISIONED", nil)
-	case c.lifecycle == LifecycleDeactivate:
-		lifecycle = newStep(StepDeactivate, fmt.Sprintf("Deactivate the Okta user (now %s) without emailing them; app assignments are removed", u.Status), nil)
-	case u.Status == statusSuspended || u.Status == statusDeprovisioned:
-		lifecycle = newStep(StepSuspend, fmt.Sprintf("The Okta user is already %s", u.Status), nil)
-	default:
-		lifecycle = newStep(StepSuspend, fmt.Sprintf("Suspend the Okta user (now %s); group and app assignments stay, so it can be undone", u.Status), nil)
-	}
-	groupDesc := "Remove the user from " + connectors.Plural(len(groupIDs), "Okta group", "Okta groups")
-	if skipped > 0 {
-		groupDesc += fmt.Sprintf(" (%s that Okta does not let the API change: app-managed or Everyone)", connectors.Plural(skipped, "other is skipped", "others are skipped"))
-	}
-	return []connectors.Step{
-		newStep(StepRemoveAdminRoles, "Remove "+connectors.Plural(len(roleTypes), "admin role", "admin roles")+" from the Okta user", roleTypes),
-		lifecycle,
-		newStep(StepClearSessions, "End every Okta session of the user and revoke the OAuth access and refresh tokens issued to them", nil),
-		newStep(StepRevokeGrants, "Revoke "+connectors.Plural(len(grants), "OAuth consent grant", "OAuth consent grants")+" the user gave to "+connectors.Plural(len(clients), "app", "apps"), clients),
-		newStep(StepRemoveGroups, groupDesc, groupIDs),
-		newStep(StepResetFactors, "Reset "+connectors.Plural(len(factorTypes), "enrolled MFA factor", "enrolled MFA factors"), factorTypes),
-	}, nil
-}
-
-// Run runs one step. Every step is idempotent: when the desired state
-// already holds it returns ResultAlready and changes nothing.
-func (c *Client) Run(ctx context.Context, a connectors.Account, st connectors.Step) (connectors.Outcome, error) {
-	id, err := accountID("run "+st.ID, a)
-	if err != nil {
-		return connectors.Outcome{}, err
-	}
-	switch st.ID {
-	case StepRemoveAdminRoles:
-		return c.removeRoles(ctx, id)
-	case StepSuspend:
-		return c.suspend(ctx, id)
-	case StepDeactivate:
-		return c.deactivate(ctx, id)
-	case StepClearSessions:
-		return c.clearSessions(ctx, id)
-	case StepRevokeGrants:
-		return c.revokeGrants(ctx, id)
-	case StepRemoveGroups:
-		return c.removeGroups(ctx, id)
-	case StepResetFactors:
-		return c.resetFactors(ctx, id)
-	}
-	return connectors.Outcome{}, invalid("run", "unknown step %q", st.ID)
-}
-
-// removal runs one removal call; a 404 means it was already gone.
-func removal(ctx context.Context, op string, call func(ctx context.Context) (*sdk.Response, error)) (gone bool, err error) {
-	ctx, cp := withCapture(ctx)
-	resp, err := call(ctx)
-	if err == nil {
-		return false, nil
-	}
-	err = apiError(op, cp, resp, err)
-	if statusOf(err) == http.StatusNotFound {
-		return true, nil
-	}
-	return false, err
-}
-
+// okta.remove-admin-roles: unassign every admin role.
+//
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/RoleAssignmentAUser/
-func (c *Client) removeRoles(ctx context.Context, id string) (connectors.Outcome, error) {
-	roles, err := c.listRoles(ctx, id)
-	if err != nil {
-		return connectors.Outcome{}, err
+func (c *Client) removeAdminRolesKind() connectors.StepKind[string] {
+	return connectors.StepKind[string]{
+		Action: ActionRemoveAdminRoles,
+		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
+			roles, err := c.listRoles(ctx, id)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var roleTypes []string
+			for _, r := range roles {
+				roleTypes = append(roleTypes, r.Type)
+			}
+			return connectors.Planned{Description: "Remove " + connectors.Plural(len(roleTypes), "admin role", "admin roles") + " from the Okta user", Targets: roleTypes}, nil
+		},
+		Run: func(ctx context.Context, id string) (connectors.Outcome, error) {
+			roles, err := c.listRoles(ctx, id)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if len(roles) == 0 {
+				return connectors.Already()
+			}
+			var recs []string
+			removed := 0
+			for _, r := range roles {
+				gone, err := removal(ctx, "remove admin role", func(ctx context.Context) (*sdk.Response, error) {
+					return c.api.User.RemoveRoleFromUser(ctx, id, r.Id)
+				})
+				if err != nil {
+					return connectors.Outcome{}, err
+				}
+				if gone {
+					recs = append(recs, "role "+r.Type+" was already removed")
+					continue
+				}
+				removed++
+				recs = append(recs, "removed role "+r.Type)
+			}
+			if removed == 0 {
+				return connectors.Already(recs...)
+			}
+			return connectors.Done(recs...)
+		},
+		Verify: func(ctx context.Context, id string) error {
+			roles, err := c.listRoles(ctx, id)
+			if err != nil {
+				return err
+			}
+			if len(roles) > 0 {
+				var types []string
+				for _, r := range roles {
+					types = append(types, r.Type)
+				}
+				return connectors.Conflictf(System, verifyOp(ActionRemoveAdminRoles), "%s still assigned: %s", connectors.Plural(len(roles), "admin role", "admin roles"), strings.Join(types, ", "))
+			}
+			return nil
+		},
 	}
-	if len(roles) == 0 {
-		return connectors.Already()
-	}
-	var recs []string
-	removed := 0
-	for _, r := range roles {
-		gone, err := removal(ctx, "remove admin role", func(ctx context.Context) (*sdk.Response, error) {
-			return c.api.User.RemoveRoleFromUser(ctx, id, r.Id)
-		})
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		if gone {
-			recs = append(recs, "role "+r.Type+" was already removed")
-			continue
-		}
-		removed++
-		recs = append(recs, "removed role "+r.Type)
-	}
-	if removed == 0 {
-		return connectors.Already(recs...)
-	}
-	return connectors.Done(recs...)
 }
 
+// okta.suspend: the default lifecycle. Sign-in stops; group and app
+// assignments stay, so it can be undone.
+//
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/suspendUser
+func (c *Client) suspendKind() connectors.StepKind[string] {
+	return connectors.StepKind[string]{
+		Action: ActionSuspend,
+		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
+			u, err := c.getUser(ctx, id)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			if u.Status == statusSuspended || u.Status == statusDeprovisioned {
+				return connectors.Planned{Description: fmt.Sprintf("The Okta user is already %s", u.Status)}, nil
+			}
+			return connectors.Planned{Description: fmt.Sprintf("Suspend the Okta user (now %s); group and app assignments stay, so it can be undone", u.Status)}, nil
+		},
+		Run: c.suspend,
+		Verify: func(ctx context.Context, id string) error {
+			u, err := c.getUser(ctx, id)
+			if err != nil {
+				return err
+			}
+			if u.Status != statusSuspended && u.Status != statusDeprovisioned {
+				return connectors.Conflictf(System, verifyOp(ActionSuspend), "user status is %s", u.Status)
+			}
+			return nil
+		},
+	}
+}
+
 func (c *Client) suspend(ctx context.Context, id string) (connectors.Outcome, error) {
 	u, err := c.getUser(ctx, id)
 	if err != nil {
@@ -193,7 +212,7 @@ func (c *Client) suspend(ctx context.Context, id string) (connectors.Outcome, er
 	resp, err := c.api.User.SuspendUser(cctx, id)
 	if err != nil {
 		err = apiError("suspend user", cp, resp, err)
-		if statusOf(err) != http.StatusBadRequest {
+		if connectors.StatusOf(err) != http.StatusBadRequest {
 			return connectors.Outcome{}, err
 		}
 		// Okta answers 400 E0000001 "Cannot suspend a user that is not
@@ -214,7 +233,38 @@ func (c *Client) suspend(ctx context.Context, id string) (connectors.Outcome, er
 	return connectors.Done(fmt.Sprintf("status %s -> %s", u.Status, statusSuspended))
 }
 
+// okta.deactivate: the deactivate lifecycle (DEPROVISIONED). App
+// assignments are removed; the user is not emailed. Never
+// DeactivateOrDeleteUser.
+//
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/deactivateUser
+func (c *Client) deactivateKind() connectors.StepKind[string] {
+	return connectors.StepKind[string]{
+		Action: ActionDeactivate,
+		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
+			u, err := c.getUser(ctx, id)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			if u.Status == statusDeprovisioned {
+				return connectors.Planned{Description: "The Okta user is already DEPROVISIONED"}, nil
+			}
+			return connectors.Planned{Description: fmt.Sprintf("Deactivate the Okta user (now %s) without emailing them; app assignments are removed", u.Status)}, nil
+		},
+		Run: c.deactivate,
+		Verify: func(ctx context.Context, id string) error {
+			u, err := c.getUser(ctx, id)
+			if err != nil {
+				return err
+			}
+			if u.Status != statusDeprovisioned {
+				return connectors.Conflictf(System, verifyOp(ActionDeactivate), "user status is %s", u.Status)
+			}
+			return nil
+		},
+	}
+}
+
 func (c *Client) deactivate(ctx context.Context, id string) (connectors.Outcome, error) {
 	u, err := c.getUser(ctx, id)
 	if err != nil {
@@ -229,7 +279,7 @@ func (c *Client) deactivate(ctx context.Context, id string) (connectors.Outcome,
 		err = apiError("deactivate user", cp, resp, err)
 		// Okta answers a deactivate of a DEPROVISIONED user with 404
 		// E0000007; re-read before calling it an error.
-		if s := statusOf(err); s == http.StatusNotFound || s == http.StatusBadRequest {
+		if s := connectors.StatusOf(err); s == http.StatusNotFound || s == http.StatusBadRequest {
 			if now, rerr := c.getUser(ctx, id); rerr == nil && now.Status == statusDeprovisioned {
 				return connectors.Already("status " + now.Status)
 			}
@@ -237,6 +287,78 @@ func (c *Client) deactivate(ctx context.Context, id string) (connectors.Outcome,
 		return connectors.Outcome{}, err
 	}
 	return connectors.Done(fmt.Sprintf("status %s -> %s", u.Status, statusDeprovisioned))
+}
+
+// okta.clear-sessions: end every session and revoke the OAuth tokens
+// issued to the user.
+//
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions/
+func (c *Client) clearSessionsKind() connectors.StepKind[string] {
+	return connectors.StepKind[string]{
+		Action: ActionClearSessions,
+		Plan: func(context.Context, string) (connectors.Planned, error) {
+			return connectors.Planned{Description: "End every Okta session of the user and revoke the OAuth access and refresh tokens issued to them"}, nil
+		},
+		Run: c.clearSessions,
+		Verify: func(ctx context.Context, id string) error {
+			op := verifyOp(ActionClearSessions)
+			// What can be read: the System Log. The step holds when the
+			// user's newest session-relevant event is a clear (nothing
+			// signed in after it) and the user cannot sign in again
+			// (SUSPENDED or DEPROVISIONED), so no new session can have
+			// started since. The System Log is eventually consistent: right
+			// after Run the clear may not be visible yet, which shows as a
+			// Conflict to retry.
+			cleared, _, err := c.lastSessionEvent(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !cleared {
+				return connectors.Conflictf(System, op, "the System Log shows no session clear for the user after their last sign-in")
+			}
+			u, err := c.getUser(ctx, id)
+			if err != nil {
+				return err
+			}
+			if u.Status != statusSuspended && u.Status != statusDeprovisioned {
+				return connectors.Conflictf(System, op, "user status is %s, so new sessions can start; suspend or deactivate first", u.Status)
+			}
+			return nil
+		},
+	}
+}
+
+// clearSessions ends the user's sessions and revokes their OAuth tokens.
+//
+// Okta has no API that lists a user's sessions or access tokens, so
+// "already" needs evidence: the newest relevant System Log event is a
+// session clear for the user (no sign-in since), and no OAuth client holds
+// grants or tokens for them. Without both, the clear is issued; it is
+// idempotent and cheap.
+func (c *Client) clearSessions(ctx context.Context, id string) (connectors.Outcome, error) {
+	clients, err := c.listClients(ctx, id)
+	if err != nil {
+		return connectors.Outcome{}, err
+	}
+	if len(clients) == 0 {
+		cleared, at, err := c.lastSessionEvent(ctx, id)
+		if err != nil {
+			return connectors.Outcome{}, err
+		}
+		if cleared {
+			return connectors.Already("no sign-in since sessions were cleared at " + at.UTC().Format(time.RFC3339))
+		}
+	}
+	var recs []string
+	for _, cl := range clients {
+		recs = append(recs, "client "+cl.ClientId+" held grants or tokens")
+	}
+	cctx, cp := withCapture(ctx)
+	resp, err := c.api.User.ClearUserSessions(cctx, id, query.NewQueryParams(query.WithOauthTokens(true)))
+	if err != nil {
+		return connectors.Outcome{}, apiError("clear sessions", cp, resp, err)
+	}
+	return connectors.Done(append(recs, "cleared sessions and revoked OAuth tokens")...)
 }
 
 // logWindow is how far back the System Log is searched for sign-ins and
@@ -277,210 +399,187 @@ func (c *Client) lastSessionEvent(ctx context.Context, id string) (bool, time.Ti
 
 const logTime = "2006-01-02T15:04:05.000Z"
 
-// clearSessions ends the user's sessions and revokes their OAuth tokens.
+// okta.revoke-grants: revoke the OAuth consent grants the user gave.
 //
-// Okta has no API that lists a user's sessions or access tokens, so
-// "already" needs evidence: the newest relevant System Log event is a
-// session clear for the user (no sign-in since), and no OAuth client holds
-// grants or tokens for them. Without both, the clear is issued; it is
-// idempotent and cheap.
-//
-// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions/
-func (c *Client) clearSessions(ctx context.Context, id string) (connectors.Outcome, error) {
-	clients, err := c.listClients(ctx, id)
-	if err != nil {
-		return connectors.Outcome{}, err
-	}
-	if len(clients) == 0 {
-		cleared, at, err := c.lastSessionEvent(ctx, id)
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		if cleared {
-			return connectors.Already("no sign-in since sessions were cleared at " + at.UTC().Format(time.RFC3339))
-		}
-	}
-	var recs []string
-	for _, cl := range clients {
-		recs = append(recs, "client "+cl.ClientId+" held grants or tokens")
-	}
-	cctx, cp := withCapture(ctx)
-	resp, err := c.api.User.ClearUserSessions(cctx, id, query.NewQueryParams(query.WithOauthTokens(true)))
-	if err != nil {
-		return connectors.Outcome{}, apiError("clear sessions", cp, resp, err)
-	}
-	return connectors.Done(append(recs, "cleared sessions and revoked OAuth tokens")...)
-}
-
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserGrant/
-func (c *Client) revokeGrants(ctx context.Context, id string) (connectors.Outcome, error) {
-	grants, err := c.listGrants(ctx, id)
-	if err != nil {
-		return connectors.Outcome{}, err
+func (c *Client) revokeGrantsKind() connectors.StepKind[string] {
+	return connectors.StepKind[string]{
+		Action: ActionRevokeGrants,
+		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
+			grants, err := c.listGrants(ctx, id)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			clients := grantClients(grants)
+			return connectors.Planned{
+				Description: "Revoke " + connectors.Plural(len(grants), "OAuth consent grant", "OAuth consent grants") + " the user gave to " + connectors.Plural(len(clients), "app", "apps"),
+				Targets:     clients,
+			}, nil
+		},
+		Run: func(ctx context.Context, id string) (connectors.Outcome, error) {
+			grants, err := c.listGrants(ctx, id)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if len(grants) == 0 {
+				return connectors.Already()
+			}
+			var recs []string
+			for _, g := range grants {
+				recs = append(recs, fmt.Sprintf("revoked grant of %s to client %s", g.ScopeId, g.ClientId))
+			}
+			gone, err := removal(ctx, "revoke grants", func(ctx context.Context) (*sdk.Response, error) {
+				return c.api.User.RevokeUserGrants(ctx, id)
+			})
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if gone {
+				return connectors.Already("grants were already revoked")
+			}
+			return connectors.Done(recs...)
+		},
+		Verify: func(ctx context.Context, id string) error {
+			grants, err := c.listGrants(ctx, id)
+			if err != nil {
+				return err
+			}
+			if len(grants) > 0 {
+				return connectors.Conflictf(System, verifyOp(ActionRevokeGrants), "%s remain, for clients %s", connectors.Plural(len(grants), "consent grant", "consent grants"), strings.Join(grantClients(grants), ", "))
+			}
+			return nil
+		},
 	}
-	if len(grants) == 0 {
-		return connectors.Already()
-	}
-	var recs []string
-	for _, g := range grants {
-		recs = append(recs, fmt.Sprintf("revoked grant of %s to client %s", g.ScopeId, g.ClientId))
-	}
-	gone, err := removal(ctx, "revoke grants", func(ctx context.Context) (*sdk.Response, error) {
-		return c.api.User.RevokeUserGrants(ctx, id)
-	})
-	if err != nil {
-		return connectors.Outcome{}, err
-	}
-	if gone {
-		return connectors.Already("grants were already revoked")
-	}
-	return connectors.Done(recs...)
 }
 
+// okta.remove-groups: leave every group the API may change (OKTA_GROUP).
+//
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/unassignUserFromGroup
-func (c *Client) removeGroups(ctx context.Context, id string) (connectors.Outcome, error) {
-	groups, err := c.listGroups(ctx, id)
-	if err != nil {
-		return connectors.Outcome{}, err
+func (c *Client) removeGroupsKind() connectors.StepKind[string] {
+	return connectors.StepKind[string]{
+		Action: ActionRemoveGroups,
+		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
+			groups, err := c.listGroups(ctx, id)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var groupIDs []string
+			skipped := 0
+			for _, g := range groups {
+				if editable(g) {
+					groupIDs = append(groupIDs, g.Id)
+				} else {
+					skipped++
+				}
+			}
+			desc := "Remove the user from " + connectors.Plural(len(groupIDs), "Okta group", "Okta groups")
+			if skipped > 0 {
+				desc += fmt.Sprintf(" (%s that Okta does not let the API change: app-managed or Everyone)", connectors.Plural(skipped, "other is skipped", "others are skipped"))
+			}
+			return connectors.Planned{Description: desc, Targets: groupIDs}, nil
+		},
+		Run: func(ctx context.Context, id string) (connectors.Outcome, error) {
+			groups, err := c.listGroups(ctx, id)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			var recs []string
+			removed := 0
+			for _, g := range groups {
+				if !editable(g) {
+					recs = append(recs, fmt.Sprintf("skipped group %s (%s)", g.Id, g.Type))
+					continue
+				}
+				gone, err := removal(ctx, "remove group membership", func(ctx context.Context) (*sdk.Response, error) {
+					return c.api.Group.RemoveUserFromGroup(ctx, g.Id, id)
+				})
+				if err != nil {
+					return connectors.Outcome{}, err
+				}
+				if gone {
+					recs = append(recs, "group "+g.Id+" was already left")
+					continue
+				}
+				removed++
+				recs = append(recs, "removed group "+g.Id)
+			}
+			if removed == 0 {
+				return connectors.Already(recs...)
+			}
+			return connectors.Done(recs...)
+		},
+		Verify: func(ctx context.Context, id string) error {
+			groups, err := c.listGroups(ctx, id)
+			if err != nil {
+				return err
+			}
+			var left []string
+			for _, g := range groups {
+				if editable(g) {
+					left = append(left, g.Id)
+				}
+			}
+			if len(left) > 0 {
+				return connectors.Conflictf(System, verifyOp(ActionRemoveGroups), "still in %s: %s (a group rule may have added the user back)", connectors.Plural(len(left), "Okta group", "Okta groups"), strings.Join(left, ", "))
+			}
+			return nil
+		},
 	}
-	var recs []string
-	removed := 0
-	for _, g := range groups {
-		if !editable(g) {
-			recs = append(recs, fmt.Sprintf("skipped group %s (%s)", g.Id, g.Type))
-			continue
-		}
-		gone, err := removal(ctx, "remove group membership", func(ctx context.Context) (*sdk.Response, error) {
-			return c.api.Group.RemoveUserFromGroup(ctx, g.Id, id)
-		})
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		if gone {
-			recs = append(recs, "group "+g.Id+" was already left")
-			continue
-		}
-		removed++
-		recs = append(recs, "removed group "+g.Id)
-	}
-	if removed == 0 {
-		return connectors.Already(recs...)
-	}
-	return connectors.Done(recs...)
 }
 
+// okta.reset-factors: reset every enrolled MFA factor.
+//
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserLifecycle/#tag/UserLifecycle/operation/resetFactors
-func (c *Client) resetFactors(ctx context.Context, id string) (connectors.Outcome, error) {
-	factors, err := c.listFactors(ctx, id)
-	if err != nil {
-		return connectors.Outcome{}, err
-	}
-	if len(factors) == 0 {
-		return connectors.Already()
-	}
-	var recs []string
-	for _, f := range factors {
-		recs = append(recs, "reset factor "+f.FactorType)
-	}
-	gone, err := removal(ctx, "reset factors", func(ctx context.Context) (*sdk.Response, error) {
-		return c.api.User.ResetFactors(ctx, id)
-	})
-	if err != nil {
-		return connectors.Outcome{}, err
-	}
-	if gone {
-		return connectors.Already("factors were already reset")
-	}
-	return connectors.Done(recs...)
-}
-
-// Verify re-reads Okta and returns a Conflict error ("verify: ...") when the
-// step's desired state does not hold.
-func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors.Step) error {
-	op := "verify " + st.ID
-	id, err := accountID(op, a)
-	if err != nil {
-		return err
-	}
-	switch st.ID {
-	case StepRemoveAdminRoles:
-		roles, err := c.listRoles(ctx, id)
-		if err != nil {
-			return err
-		}
-		if len(roles) > 0 {
-			var types []string
-			for _, r := range roles {
-				types = append(types, r.Type)
+func (c *Client) resetFactorsKind() connectors.StepKind[string] {
+	return connectors.StepKind[string]{
+		Action: ActionResetFactors,
+		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
+			factors, err := c.listFactors(ctx, id)
+			if err != nil {
+				return connectors.Planned{}, err
 			}
-			return conflict(op, "%s still assigned: %s", connectors.Plural(len(roles), "admin role", "admin roles"), strings.Join(types, ", "))
-		}
-	case StepSuspend, StepDeactivate:
-		u, err := c.getUser(ctx, id)
-		if err != nil {
-			return err
-		}
-		ok := u.Status == statusDeprovisioned || (st.ID == StepSuspend && u.Status == statusSuspended)
-		if !ok {
-			return conflict(op, "user status is %s", u.Status)
-		}
-	case StepClearSessions:
-		// What can be read: the System Log. The step holds when the user's
-		// newest session-relevant event is a clear (nothing signed in after
-		// it) and the user cannot sign in again (SUSPENDED or
-		// DEPROVISIONED), so no new session can have started since. The
-		// System Log is eventually consistent: right after Run the clear
-		// may not be visible yet, which shows as a Conflict to retry.
-		cleared, _, err := c.lastSessionEvent(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !cleared {
-			return conflict(op, "the System Log shows no session clear for the user after their last sign-in")
-		}
-		u, err := c.getUser(ctx, id)
-		if err != nil {
-			return err
-		}
-		if u.Status != statusSuspended && u.Status != statusDeprovisioned {
-			return conflict(op, "user status is %s, so new sessions can start; suspend or deactivate first", u.Status)
-		}
-	case StepRevokeGrants:
-		grants, err := c.listGrants(ctx, id)
-		if err != nil {
-			return err
-		}
-		if len(grants) > 0 {
-			return conflict(op, "%s remain, for clients %s", connectors.Plural(len(grants), "consent grant", "consent grants"), strings.Join(grantClients(grants), ", "))
-		}
-	case StepRemoveGroups:
-		groups, err := c.listGroups(ctx, id)
-		if err != nil {
-			return err
-		}
-		var left []string
-		for _, g := range groups {
-			if editable(g) {
-				left = append(left, g.Id)
-			}
-		}
-		if len(left) > 0 {
-			return conflict(op, "still in %s: %s (a group rule may have added the user back)", connectors.Plural(len(left), "Okta group", "Okta groups"), strings.Join(left, ", "))
-		}
-	case StepResetFactors:
-		factors, err := c.listFactors(ctx, id)
-		if err != nil {
-			return err
-		}
-		if len(factors) > 0 {
-			var types []string
+			var factorTypes []string
 			for _, f := range factors {
-				types = append(types, f.FactorType)
+				factorTypes = append(factorTypes, f.FactorType)
 			}
-			return conflict(op, "%s still enrolled: %s", connectors.Plural(len(factors), "factor", "factors"), strings.Join(types, ", "))
-		}
-	default:
-		return invalid(op, "unknown step %q", st.ID)
+			return connectors.Planned{Description: "Reset " + connectors.Plural(len(factorTypes), "enrolled MFA factor", "enrolled MFA factors"), Targets: factorTypes}, nil
+		},
+		Run: func(ctx context.Context, id string) (connectors.Outcome, error) {
+			factors, err := c.listFactors(ctx, id)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if len(factors) == 0 {
+				return connectors.Already()
+			}
+			var recs []string
+			for _, f := range factors {
+				recs = append(recs, "reset factor "+f.FactorType)
+			}
+			gone, err := removal(ctx, "reset factors", func(ctx context.Context) (*sdk.Response, error) {
+				return c.api.User.ResetFactors(ctx, id)
+			})
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if gone {
+				return connectors.Already("factors were already reset")
+			}
+			return connectors.Done(recs...)
+		},
+		Verify: func(ctx context.Context, id string) error {
+			factors, err := c.listFactors(ctx, id)
+			if err != nil {
+				return err
+			}
+			if len(factors) > 0 {
+				var types []string
+				for _, f := range factors {
+					types = append(types, f.FactorType)
+				}
+				return connectors.Conflictf(System, verifyOp(ActionResetFactors), "%s still enrolled: %s", connectors.Plural(len(factors), "factor", "factors"), strings.Join(types, ", "))
+			}
+			return nil
+		},
 	}
-	return nil
 }

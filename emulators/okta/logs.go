@@ -202,7 +202,7 @@ const (
 
 // adminEvent appends an event caused by an API call made with the token.
 func (s *Server) adminEvent(r *http.Request, now time.Time, typ string, u *user, extra ...logTarget) *logEvent {
-	st := s.st
+	st := s.St
 	e := st.baseEvent(typ, now)
 	e.Actor = logActor{ID: adminID, Type: "User", AlternateID: "api-admin@" + st.Domain, DisplayName: adminDisplayName}
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -436,7 +436,7 @@ func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, now time.Time
 		pos logCursor
 	}
 	var hits []hit
-	for i, e := range s.st.Events {
+	for i, e := range s.St.Events {
 		t := e.Published.Time
 		if t.Before(since) || !t.Before(until) {
 			continue

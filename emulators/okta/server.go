@@ -14,14 +14,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/offboard/offboard/emulators/emu"
@@ -47,14 +45,16 @@ type Options struct {
 // DefaultToken is the API token a Server accepts when Options.Token is empty.
 const DefaultToken = "emulator-token"
 
-// Server is the Okta emulator. It implements http.Handler.
+// Server is the Okta emulator. It implements http.Handler. SaveState and
+// LoadState (from its emu.Store) save and restore the full state
+// (users with profiles, groups, clients, System Log) as JSON.
 type Server struct {
 	opts    Options
 	logPage int // default System Log page size
 	emu     *emu.Emulator
 
-	mu      sync.Mutex
-	st      *state
+	// Store holds the state; its lock also guards buckets.
+	*emu.Store[state]
 	buckets map[string]*bucket
 }
 
@@ -82,7 +82,7 @@ func New(org *seed.Org, opts Options) *Server {
 	if org == nil {
 		org = &seed.Org{}
 	}
-	s := &Server{opts: opts, logPage: logPage, st: fromSeed(org), buckets: map[string]*bucket{}}
+	s := &Server{opts: opts, logPage: logPage, Store: emu.NewStore("okta", fromSeed(org), (*state).normalize), buckets: map[string]*bucket{}}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	return s
 }
@@ -145,10 +145,10 @@ func snapshot(u *user) UserState {
 
 // State returns a snapshot of every user's state.
 func (s *Server) State() State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := State{Users: make([]UserState, 0, len(s.st.Users)), EventCount: len(s.st.Events)}
-	for _, u := range s.st.Users {
+	s.Lock()
+	defer s.Unlock()
+	out := State{Users: make([]UserState, 0, len(s.St.Users)), EventCount: len(s.St.Events)}
+	for _, u := range s.St.Users {
 		out.Users = append(out.Users, snapshot(u))
 	}
 	return out
@@ -156,37 +156,13 @@ func (s *Server) State() State {
 
 // User returns a snapshot of one user, by Okta user ID.
 func (s *Server) User(id string) (UserState, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.st.user(id)
+	s.Lock()
+	defer s.Unlock()
+	u := s.St.user(id)
 	if u == nil {
 		return UserState{}, false
 	}
 	return snapshot(u), true
-}
-
-// SaveState writes the full state (users with profiles, groups, clients,
-// System Log) as JSON.
-func (s *Server) SaveState(w io.Writer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return emu.EncodeState(w, "okta", s.st)
-}
-
-// LoadState replaces the state with one written by SaveState. On error the
-// state is left as it was.
-func (s *Server) LoadState(r io.Reader) error {
-	var st state
-	if err := emu.DecodeState(r, "okta", &st); err != nil {
-		return err
-	}
-	if err := st.normalize(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.st = &st
-	s.mu.Unlock()
-	return nil
 }
 
 type requestIDKey struct{}
@@ -259,10 +235,10 @@ const (
 
 // writeFault is the emu.ErrorWriter: an injected failure, written Okta's way.
 func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration) {
-	s.mu.Lock()
+	s.Lock()
 	now := s.opts.Now()
 	limit, remaining, reset, _ := s.rate(r.URL.Path, now, false)
-	s.mu.Unlock()
+	s.Unlock()
 	h := w.Header()
 	stampHeaders(h, now, randomID("", 27))
 	if status == http.StatusTooManyRequests {
@@ -370,8 +346,8 @@ func parseLimit(s string, def, max int) (int, bool) {
 
 // serveAPI serves the Okta API: rate limit, authentication, then routing.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	now := s.opts.Now()
 	rid := randomID("", 27)
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, rid))

@@ -83,7 +83,7 @@ func notFound(w http.ResponseWriter, key, kind string) {
 
 // userOr404 finds the user a sub-resource path names, by ID.
 func (s *Server) userOr404(w http.ResponseWriter, id string) *user {
-	u := s.st.user(id)
+	u := s.St.user(id)
 	if u == nil {
 		notFound(w, id, "User")
 	}
@@ -91,7 +91,7 @@ func (s *Server) userOr404(w http.ResponseWriter, id string) *user {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, _ time.Time, seg []string) {
-	u := s.st.userByIDOrLogin(seg[1])
+	u := s.St.userByIDOrLogin(seg[1])
 	if u == nil {
 		notFound(w, seg[1], "User")
 		return
@@ -215,7 +215,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ time.Time, 
 		}
 	}
 	var hits []*user
-	for _, u := range s.st.Users {
+	for _, u := range s.St.Users {
 		if match(u) {
 			hits = append(hits, u)
 		}
@@ -343,7 +343,7 @@ func (s *Server) revokeGrants(w http.ResponseWriter, r *http.Request, now time.T
 	}
 	for _, g := range u.Grants {
 		var extra []logTarget
-		if c := s.st.client(g.ClientID); c != nil {
+		if c := s.St.client(g.ClientID); c != nil {
 			extra = append(extra, logTarget{ID: c.ID, Type: "AppInstance", AlternateID: c.Name, DisplayName: c.Name})
 		}
 		s.adminEvent(r, now, "app.oauth2.as.consent.revoke", u, extra...)
@@ -384,7 +384,7 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request, _ time.Time
 	out := make([]clientJSON, 0, len(keys))
 	for _, id := range keys {
 		name := id
-		if c := s.st.client(id); c != nil {
+		if c := s.St.client(id); c != nil {
 			name = c.Name
 		}
 		out = append(out, clientJSON{ClientID: id, ClientName: name, Links: map[string]any{
@@ -443,7 +443,7 @@ func (s *Server) listUserGroups(w http.ResponseWriter, r *http.Request, _ time.T
 	ids = page(w, r, ids, func(id string) string { return id }, limit)
 	out := make([]groupJSON, 0, len(ids))
 	for _, id := range ids {
-		if g := s.st.group(id); g != nil {
+		if g := s.St.group(id); g != nil {
 			out = append(out, renderGroup(r, g))
 		}
 	}
@@ -451,7 +451,7 @@ func (s *Server) listUserGroups(w http.ResponseWriter, r *http.Request, _ time.T
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, _ time.Time, seg []string) {
-	g := s.st.group(seg[1])
+	g := s.St.group(seg[1])
 	if g == nil {
 		notFound(w, seg[1], "UserGroup")
 		return
@@ -464,7 +464,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, _ time.Time, s
 // memberships with a 403 E0000006, even for a super admin. Removing a
 // non-member succeeds with 204.
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, now time.Time, seg []string) {
-	g := s.st.group(seg[1])
+	g := s.St.group(seg[1])
 	if g == nil {
 		notFound(w, seg[1], "UserGroup")
 		return
