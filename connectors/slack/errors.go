@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -86,38 +83,24 @@ func statusKind(status int) connectors.Kind {
 }
 
 // transportError describes a failure to get a usable answer. A *url.Error
-// names the URL, which can carry an email (a SCIM filter), so only its
-// cause is kept.
+// names the URL, which can carry an email (a SCIM filter), so only the
+// message of its cause is kept (connectors.TransportMessage).
 func transportError(op string, err error) error {
-	ce := &connectors.Error{Kind: connectors.Unavailable, System: System, Op: op}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
+	ce := &connectors.Error{Kind: connectors.Unavailable, System: System, Op: op, Msg: connectors.TransportMessage(err)}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		ce.Msg, ce.Err = "request timed out", err
+		ce.Err = context.DeadlineExceeded
 	case errors.Is(err, context.Canceled):
-		ce.Msg, ce.Err = "request canceled", err
+		ce.Err = context.Canceled
 	case errors.As(err, &syn), errors.As(err, &typ):
-		ce.Msg = "unreadable response: " + connectors.Scrub(err.Error())
+		ce.Msg = "unreadable response: " + ce.Msg
 		ce.Err = errors.New(ce.Msg)
 	default:
-		ce.Msg = connectors.Scrub(err.Error())
 		ce.Err = errors.New(ce.Msg)
 	}
 	return ce
-}
-
-// retryAfter reads a Retry-After header given in seconds.
-func retryAfter(h http.Header) time.Duration {
-	s, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After")))
-	if err != nil || s <= 0 {
-		return 0
-	}
-	return time.Duration(s) * time.Second
 }
 
 // scimErrorBody is Slack's SCIM error, {"Errors":{"description","code"}};
@@ -174,24 +157,7 @@ func httpError(op string, resp *http.Response, body []byte) error {
 	}
 	ce.Msg = connectors.Scrub(msg)
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		ce.RetryAfter = retryAfter(resp.Header)
+		ce.RetryAfter = connectors.RetryAfter(resp.Header, time.Now())
 	}
 	return ce
-}
-
-func invalid(op, format string, args ...any) error {
-	return &connectors.Error{Kind: connectors.InvalidInput, System: System, Op: op, Msg: fmt.Sprintf(format, args...)}
-}
-
-func conflict(op, format string, args ...any) error {
-	return &connectors.Error{Kind: connectors.Conflict, System: System, Op: op, Msg: "verify: " + fmt.Sprintf(format, args...)}
-}
-
-// statusOf is the HTTP status of a connector error, or 0.
-func statusOf(err error) int {
-	var ce *connectors.Error
-	if errors.As(err, &ce) {
-		return ce.Status
-	}
-	return 0
 }

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,11 +34,22 @@ import (
 // System is the connector's name, the prefix of its step IDs.
 const System = "slack"
 
-// Step IDs, in plan order.
+// Step actions, in plan order.
 const (
-	StepDeactivate    = "slack.deactivate"
-	StepResetSessions = "slack.reset-sessions"
+	ActionDeactivate    = "deactivate"
+	ActionResetSessions = "reset-sessions"
 )
+
+// Step IDs of the actions ("slack.<action>"), made by connectors.StepID.
+var (
+	StepDeactivate    = connectors.StepID(System, ActionDeactivate, "")
+	StepResetSessions = connectors.StepID(System, ActionResetSessions, "")
+)
+
+// DefaultUserIDAttribute is the subject attribute (an Okta profile
+// attribute) that names the person's Slack user ID when
+// Config.UserIDAttribute is empty.
+const DefaultUserIDAttribute = "slackUserId"
 
 // Account statuses.
 const (
@@ -71,6 +83,10 @@ type Config struct {
 	BotToken config.Secret
 	// TeamID is the workspace (T…) whose sessions are listed for a user.
 	TeamID string
+	// UserIDAttribute is the subject attribute that names the person's
+	// Slack user ID, as the identity system reports it. Default
+	// DefaultUserIDAttribute ("slackUserId").
+	UserIDAttribute string
 }
 
 // Option adjusts a Client.
@@ -93,6 +109,9 @@ type Client struct {
 	scimURL    string
 	adminToken string
 	teamID     string
+	// userIDAttr is the subject attribute holding the Slack user ID.
+	userIDAttr string
+	steps      connectors.Steps[string]
 }
 
 var (
@@ -114,39 +133,46 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	}
 	apiURL, err := baseURL("APIURL", cfg.APIURL, DefaultAPIURL)
 	if err != nil {
-		return nil, invalid(op, "%v", err)
+		return nil, connectors.InvalidInputf(System, op, "%v", err)
 	}
 	scimURL, err := baseURL("SCIMURL", cfg.SCIMURL, DefaultSCIMURL)
 	if err != nil {
-		return nil, invalid(op, "%v", err)
+		return nil, connectors.InvalidInputf(System, op, "%v", err)
 	}
 	auditURL, err := baseURL("AuditURL", cfg.AuditURL, DefaultAuditURL)
 	if err != nil {
-		return nil, invalid(op, "%v", err)
+		return nil, connectors.InvalidInputf(System, op, "%v", err)
 	}
 	auditBase, ok := strings.CutSuffix(auditURL, "audit/v1/")
 	if !ok {
-		return nil, invalid(op, "AuditURL %q must end in /audit/v1/ (like %s)", auditURL, DefaultAuditURL)
+		return nil, connectors.InvalidInputf(System, op, "AuditURL %q must end in /audit/v1/ (like %s)", auditURL, DefaultAuditURL)
 	}
 	admin, err := checkToken("AdminToken", cfg.AdminToken, "xoxp-")
 	if err != nil {
-		return nil, invalid(op, "%v", err)
+		return nil, connectors.InvalidInputf(System, op, "%v", err)
 	}
 	if admin == "" {
-		return nil, invalid(op, "AdminToken is required: an org admin's user token (xoxp-…) with the admin and admin.users:* scopes")
+		return nil, connectors.InvalidInputf(System, op, "AdminToken is required: an org admin's user token (xoxp-…) with the admin and admin.users:* scopes")
 	}
 	bot, err := checkToken("BotToken", cfg.BotToken, "xoxb-", "xoxp-")
 	if err != nil {
-		return nil, invalid(op, "%v", err)
+		return nil, connectors.InvalidInputf(System, op, "%v", err)
 	}
 	if bot == "" {
 		bot = admin
 	}
 	if !teamIDRE.MatchString(cfg.TeamID) {
 		if cfg.TeamID == "" {
-			return nil, invalid(op, "TeamID is required: the workspace ID (T…) whose sessions are listed")
+			return nil, connectors.InvalidInputf(System, op, "TeamID is required: the workspace ID (T…) whose sessions are listed")
 		}
-		return nil, invalid(op, "TeamID %q is not a workspace ID (like T0123ABCD)", cfg.TeamID)
+		return nil, connectors.InvalidInputf(System, op, "TeamID %q is not a workspace ID (like T0123ABCD)", cfg.TeamID)
+	}
+	attr := strings.TrimSpace(cfg.UserIDAttribute)
+	if attr == "" {
+		attr = DefaultUserIDAttribute
+	}
+	if strings.ContainsAny(attr, " \t\r\n") {
+		return nil, connectors.InvalidInputf(System, op, "UserIDAttribute %q is not an attribute name", cfg.UserIDAttribute)
 	}
 
 	var hc http.Client
@@ -155,12 +181,41 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	} else {
 		hc.Timeout = 60 * time.Second
 	}
+	// slack-go reads Retry-After only as seconds; its client gets the
+	// header in that form.
+	sdkHC := hc
+	base := sdkHC.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	sdkHC.Transport = retryAfterSeconds{base: base}
 	api := sdk.New(bot,
 		sdk.OptionAPIURL(apiURL),
 		sdk.OptionAuditAPIURL(auditBase),
-		sdk.OptionHTTPClient(&hc),
+		sdk.OptionHTTPClient(&sdkHC),
 	)
-	return &Client{api: api, hc: &hc, apiURL: apiURL, scimURL: scimURL, adminToken: admin, teamID: cfg.TeamID}, nil
+	c := &Client{api: api, hc: &hc, apiURL: apiURL, scimURL: scimURL, adminToken: admin, teamID: cfg.TeamID, userIDAttr: attr}
+	c.steps = connectors.Steps[string]{System: System, Kinds: c.stepKinds()}
+	return c, nil
+}
+
+// retryAfterSeconds rewrites a 429's Retry-After given as an HTTP-date
+// into seconds (by connectors.RetryAfter), the only form slack-go reads.
+type retryAfterSeconds struct{ base http.RoundTripper }
+
+func (t retryAfterSeconds) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests {
+		return resp, err
+	}
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return resp, nil
+	}
+	if _, err := strconv.Atoi(v); err != nil {
+		resp.Header.Set("Retry-After", strconv.Itoa(int(connectors.RetryAfter(resp.Header, time.Now())/time.Second)))
+	}
+	return resp, nil
 }
 
 // baseURL checks a base URL and returns it with a trailing slash. Plain
@@ -222,10 +277,10 @@ var userIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
 
 func accountID(op string, a connectors.Account) (string, error) {
 	if a.System != "" && a.System != System {
-		return "", invalid(op, "account belongs to system %q, not slack", a.System)
+		return "", connectors.InvalidInputf(System, op, "account belongs to system %q, not slack", a.System)
 	}
 	if !userIDRE.MatchString(a.ID) {
-		return "", invalid(op, "account ID %q is not a Slack user ID", a.ID)
+		return "", connectors.InvalidInputf(System, op, "account ID %q is not a Slack user ID", a.ID)
 	}
 	return a.ID, nil
 }

@@ -112,6 +112,9 @@ const (
 
 func acct(id string) connectors.Account { return connectors.Account{System: "slack", ID: id} }
 
+// stepOf is the Slack step of action, as Plan would make it.
+func stepOf(action string) connectors.Step { return connectors.NewStep("slack", action, "", "", nil) }
+
 func TestNewValidatesConfig(t *testing.T) {
 	t.Parallel()
 	ok := slack.Config{AdminToken: "xoxp-1", BotToken: "xoxb-1", TeamID: "T0ACME0001"}
@@ -131,6 +134,8 @@ func TestNewValidatesConfig(t *testing.T) {
 		"token with space":     {with(func(c *slack.Config) { c.AdminToken = "xoxp-1 2" }), "whitespace"},
 		"no team":              {with(func(c *slack.Config) { c.TeamID = "" }), "TeamID is required"},
 		"enterprise as team":   {with(func(c *slack.Config) { c.TeamID = "E0ACME0001" }), "not a workspace ID"},
+		"custom attribute":     {with(func(c *slack.Config) { c.UserIDAttribute = "slackId" }), ""},
+		"attribute with space": {with(func(c *slack.Config) { c.UserIDAttribute = "slack id" }), "UserIDAttribute"},
 		"plain http elsewhere": {with(func(c *slack.Config) { c.APIURL = "http://slack.com/api/" }), "must use https"},
 		"relative URL":         {with(func(c *slack.Config) { c.SCIMURL = "api.slack.com/scim/v2" }), "not an absolute URL"},
 		"credentials in URL":   {with(func(c *slack.Config) { c.APIURL = "https://u:p@slack.com/api/" }), "credentials"},
@@ -196,6 +201,29 @@ func TestResolve(t *testing.T) {
 				t.Errorf("account %+v, want %s %s", a, c.id, c.status)
 			}
 		})
+	}
+}
+
+// TestResolveByConfiguredAttribute resolves by the attribute
+// Config.UserIDAttribute names, and no longer by slackUserId.
+func TestResolveByConfiguredAttribute(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{})
+	c, err := slack.New(t.Context(), slack.Config{
+		APIURL: f.ts.URL + "/api/", SCIMURL: f.ts.URL + "/scim/v2/", AuditURL: f.ts.URL + "/audit/v1/",
+		AdminToken: slackemu.DefaultAdminToken, BotToken: slackemu.DefaultBotToken, TeamID: "T0ACME0001",
+		UserIDAttribute: "chatId",
+	}, slack.WithHTTPClient(f.ts.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.Resolve(t.Context(), connectors.Subject{EmployeeID: "E1001", Attributes: map[string]string{"chatId": ada}})
+	if err != nil || a.ID != ada || a.Attributes["chatId"] != ada {
+		t.Errorf("by chatId: %+v %v", a, err)
+	}
+	_, err = c.Resolve(t.Context(), connectors.Subject{EmployeeID: "E1001", Attributes: map[string]string{"slackUserId": ada}})
+	if ce := connErr(t, err, connectors.NotFound); !strings.Contains(ce.Msg, "chatId") {
+		t.Errorf("message %q does not name the attribute", ce.Msg)
 	}
 }
 
@@ -297,7 +325,7 @@ func TestResetSessionsOnActiveUser(t *testing.T) {
 	t.Parallel()
 	f := setup(t, options{})
 	a := acct(grace)
-	st := connectors.Step{ID: slack.StepResetSessions}
+	st := stepOf(slack.ActionResetSessions)
 	ids := f.user(t, grace).SessionIDs
 	ce := connErr(t, f.c.Verify(t.Context(), a, st), connectors.Conflict)
 	if !strings.Contains(ce.Msg, "2 active sessions remain") {
@@ -362,7 +390,7 @@ func TestDeleteAnswering404IsAlready(t *testing.T) {
 	t.Parallel()
 	f := setup(t, options{})
 	f.fault(t, emu.Fault{Method: http.MethodDelete, Path: `^/scim/v2/Users/`, Status: 404, Times: 1})
-	out, err := f.c.Run(t.Context(), acct(grace), connectors.Step{ID: slack.StepDeactivate})
+	out, err := f.c.Run(t.Context(), acct(grace), stepOf(slack.ActionDeactivate))
 	if err != nil || out.Result != connectors.ResultAlready {
 		t.Fatalf("%+v %v, want already", out, err)
 	}
@@ -371,7 +399,7 @@ func TestDeleteAnswering404IsAlready(t *testing.T) {
 func TestVerifyDetectsReactivation(t *testing.T) {
 	t.Parallel()
 	f := setup(t, options{})
-	a, st := acct(alan), connectors.Step{ID: slack.StepDeactivate}
+	a, st := acct(alan), stepOf(slack.ActionDeactivate)
 	if _, err := f.c.Run(t.Context(), a, st); err != nil {
 		t.Fatal(err)
 	}
@@ -392,8 +420,8 @@ func TestVerifyDetectsReactivation(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	t.Parallel()
-	deactivate := connectors.Step{ID: slack.StepDeactivate}
-	reset := connectors.Step{ID: slack.StepResetSessions}
+	deactivate := stepOf(slack.ActionDeactivate)
+	reset := stepOf(slack.ActionResetSessions)
 	byEmail := connectors.Subject{EmployeeID: "E1002", Email: "grace.hopper@example.com"}
 	cases := map[string]struct {
 		o      options
@@ -565,7 +593,7 @@ func TestErrors(t *testing.T) {
 		},
 		"unknown step": {
 			call: func(t *testing.T, c *slack.Client) error {
-				_, err := c.Run(t.Context(), acct(ada), connectors.Step{ID: "slack.delete"})
+				_, err := c.Run(t.Context(), acct(ada), stepOf("delete"))
 				return err
 			},
 			kind: connectors.InvalidInput,
@@ -586,6 +614,36 @@ func TestErrors(t *testing.T) {
 				t.Errorf("message %q, want it to contain %q", ce.Msg, c.msg)
 			}
 		})
+	}
+}
+
+// TestRetryAfterHTTPDate checks 429s whose Retry-After is an HTTP-date,
+// measured from the response's Date, on the plain HTTP path (SCIM) and
+// through slack-go (users.info). The emulator's faults send seconds, so a
+// plain handler answers.
+func TestRetryAfterHTTPDate(t *testing.T) {
+	t.Parallel()
+	date := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", date.Format(http.TimeFormat))
+		w.Header().Set("Retry-After", date.Add(42*time.Second).Format(http.TimeFormat))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"ok":false,"error":"ratelimited"}`))
+	}))
+	t.Cleanup(ts.Close)
+	c, err := slack.New(t.Context(), slack.Config{APIURL: ts.URL + "/api/", SCIMURL: ts.URL + "/scim/v2/", AuditURL: ts.URL + "/audit/v1/",
+		AdminToken: "xoxp-x", TeamID: "T0ACME0001"}, slack.WithHTTPClient(ts.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Plan(t.Context(), acct(ada))
+	if ce := connErr(t, err, connectors.RateLimited); ce.Status != 429 || ce.RetryAfter != 42*time.Second {
+		t.Errorf("SCIM: status %d RetryAfter %s, want 429 42s", ce.Status, ce.RetryAfter)
+	}
+	_, err = c.Resolve(t.Context(), connectors.Subject{EmployeeID: "E1001", Attributes: map[string]string{"slackUserId": ada}})
+	if ce := connErr(t, err, connectors.RateLimited); ce.Status != 429 || ce.RetryAfter != 42*time.Second {
+		t.Errorf("users.info: status %d RetryAfter %s, want 429 42s", ce.Status, ce.RetryAfter)
 	}
 }
 
@@ -642,7 +700,7 @@ func TestKindsForSlackErrors(t *testing.T) {
 			}
 			// Through slack-go (users.info) and through plain HTTP
 			// (admin.users.session.list).
-			err = c.Verify(t.Context(), acct(ada), connectors.Step{ID: slack.StepResetSessions})
+			err = c.Verify(t.Context(), acct(ada), stepOf(slack.ActionResetSessions))
 			if ce := connErr(t, err, kind); ce.Status != 200 || ce.Msg != code {
 				t.Errorf("session list: status %d msg %q", ce.Status, ce.Msg)
 			}

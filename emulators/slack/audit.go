@@ -72,8 +72,8 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request, now time.Tim
 	}
 	actor, entity := q.Get("actor"), q.Get("entity")
 
-	idx := make([]int, 0, len(s.st.Events))
-	for i, e := range s.st.Events {
+	idx := make([]int, 0, len(s.St.Events))
+	for i, e := range s.St.Events {
 		switch {
 		case oldest != 0 && e.DateCreate < int64(oldest):
 		case latest != 0 && e.DateCreate > int64(latest):
@@ -87,7 +87,7 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request, now time.Tim
 	// Newest first; events logged in the same second keep their order,
 	// newest first too.
 	sort.SliceStable(idx, func(a, b int) bool {
-		ea, eb := s.st.Events[idx[a]], s.st.Events[idx[b]]
+		ea, eb := s.St.Events[idx[a]], s.St.Events[idx[b]]
 		if ea.DateCreate != eb.DateCreate {
 			return ea.DateCreate > eb.DateCreate
 		}
@@ -98,7 +98,7 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request, now time.Tim
 		pos, valid := decodeCursor("event", cur)
 		start = -1
 		for i, n := range idx {
-			if valid && s.st.Events[n].ID == pos {
+			if valid && s.St.Events[n].ID == pos {
 				start = i
 				break
 			}
@@ -111,11 +111,11 @@ func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request, now time.Tim
 	end := min(start+lim, len(idx))
 	entries := []any{}
 	for _, n := range idx[start:end] {
-		entries = append(entries, s.entryJSON(s.st.Events[n]))
+		entries = append(entries, s.entryJSON(s.St.Events[n]))
 	}
 	next := ""
 	if end < len(idx) {
-		next = encodeCursor("event", s.st.Events[idx[end]].ID)
+		next = encodeCursor("event", s.St.Events[idx[end]].ID)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entries": entries, "response_metadata": map[string]any{"next_cursor": next}})
 }
@@ -143,10 +143,10 @@ func (s *Server) entryJSON(e *auditEntry) map[string]any {
 	case e.EntityFile != nil:
 		entity["file"] = map[string]any{"id": e.EntityFile.ID, "name": e.EntityFile.Name, "filetype": e.EntityFile.Filetype, "title": e.EntityFile.Title}
 	}
-	label := s.st.domainLabel()
-	loc := map[string]any{"type": "workspace", "id": s.st.TeamID, "name": label, "domain": label}
+	label := s.St.domainLabel()
+	loc := map[string]any{"type": "workspace", "id": s.St.TeamID, "name": label, "domain": label}
 	if e.Location == "enterprise" {
-		loc = map[string]any{"type": "enterprise", "id": s.st.EnterpriseID, "name": label, "domain": label}
+		loc = map[string]any{"type": "enterprise", "id": s.St.EnterpriseID, "name": label, "domain": label}
 	}
 	body := map[string]any{
 		"id":          e.ID,

@@ -75,7 +75,7 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, now time.Time
 		s.scimList(w, r)
 		return
 	}
-	u := s.st.user(seg[1])
+	u := s.St.user(seg[1])
 	if u == nil {
 		writeSCIMError(w, http.StatusNotFound, "user_not_found")
 		return
@@ -115,7 +115,7 @@ func (s *Server) scimUser(u *user, r *http.Request) map[string]any {
 		"nickName":    u.UserName,
 		"name":        map[string]any{"givenName": u.FirstName, "familyName": u.LastName},
 		"displayName": u.realName(),
-		"profileUrl":  "https://" + s.st.domainLabel() + ".enterprise.slack.com/team/" + u.ID,
+		"profileUrl":  "https://" + s.St.domainLabel() + ".enterprise.slack.com/team/" + u.ID,
 		"title":       u.Title,
 		"timezone":    "America/New_York",
 		"active":      u.Active,
@@ -169,7 +169,7 @@ func (s *Server) scimList(w http.ResponseWriter, r *http.Request) {
 	}
 	startIndex = max(startIndex, 1)
 	count = min(count, 1000)
-	matched := s.st.Users
+	matched := s.St.Users
 	if f := q.Get("filter"); f != "" {
 		attr, value, ok := parseFilter(f)
 		if !ok {
@@ -177,7 +177,7 @@ func (s *Server) scimList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		matched = nil
-		for _, u := range s.st.Users {
+		for _, u := range s.St.Users {
 			if u.matches(attr, value) {
 				matched = append(matched, u)
 			}

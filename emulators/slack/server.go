@@ -37,7 +37,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/offboard/offboard/emulators/emu"
@@ -109,14 +108,19 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Server is the Slack emulator. It implements http.Handler.
+// Server is the Slack emulator. It implements http.Handler. SaveState and
+// LoadState (from its emu.Store) save and restore the full state
+// (users with profiles and sessions, messages, audit log) as JSON.
 type Server struct {
 	opts Options
 	emu  *emu.Emulator
 
-	mu      sync.Mutex
-	st      *state
+	// Store holds the state; its lock also guards windows.
+	*emu.Store[state]
 	windows map[string]*window
+	// devTeam is the workspace the dev config names: the seed's team ID,
+	// else DevTeamID.
+	devTeam string
 }
 
 type window struct {
@@ -148,7 +152,11 @@ func New(org *seed.Org, opts Options) *Server {
 	if org == nil {
 		org = &seed.Org{}
 	}
-	s := &Server{opts: opts, st: fromSeed(org), windows: map[string]*window{}}
+	devTeam := org.Slack.TeamID
+	if devTeam == "" {
+		devTeam = DevTeamID
+	}
+	s := &Server{opts: opts, Store: emu.NewStore("slack", fromSeed(org), (*state).normalize), windows: map[string]*window{}, devTeam: devTeam}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	return s
 }
@@ -229,13 +237,13 @@ func countBlocks(raw json.RawMessage) int {
 
 // State returns a snapshot of every user's state and the posted messages.
 func (s *Server) State() State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := State{EnterpriseID: s.st.EnterpriseID, TeamID: s.st.TeamID, Users: []UserState{}, Messages: []MessageState{}, AuditEventCount: len(s.st.Events)}
-	for _, u := range s.st.Users {
+	s.Lock()
+	defer s.Unlock()
+	out := State{EnterpriseID: s.St.EnterpriseID, TeamID: s.St.TeamID, Users: []UserState{}, Messages: []MessageState{}, AuditEventCount: len(s.St.Events)}
+	for _, u := range s.St.Users {
 		out.Users = append(out.Users, snapshot(u))
 	}
-	for _, m := range s.st.Messages {
+	for _, m := range s.St.Messages {
 		out.Messages = append(out.Messages, MessageState{Channel: m.Channel, TS: m.TS, Blocks: countBlocks(m.Blocks), Edits: len(m.Edits)})
 	}
 	return out
@@ -243,9 +251,9 @@ func (s *Server) State() State {
 
 // User returns a snapshot of one user, by Slack user ID.
 func (s *Server) User(id string) (UserState, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.st.user(id)
+	s.Lock()
+	defer s.Unlock()
+	u := s.St.user(id)
 	if u == nil {
 		return UserState{}, false
 	}
@@ -255,10 +263,10 @@ func (s *Server) User(id string) (UserState, bool) {
 // Messages returns every posted message with its blocks and edits, oldest
 // first.
 func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	var out []Message
-	for _, m := range s.st.Messages {
+	for _, m := range s.St.Messages {
 		msg := Message{Channel: m.Channel, TS: m.TS, ThreadTS: m.ThreadTS, Text: m.Text, Blocks: slices.Clone(m.Blocks), User: m.User}
 		for _, e := range m.Edits {
 			msg.Edits = append(msg.Edits, MessageEdit{At: e.At, Text: e.Text, Blocks: slices.Clone(e.Blocks)})
@@ -266,30 +274,6 @@ func (s *Server) Messages() []Message {
 		out = append(out, msg)
 	}
 	return out
-}
-
-// SaveState writes the full state (users with profiles and sessions,
-// messages, audit log) as JSON.
-func (s *Server) SaveState(w io.Writer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return emu.EncodeState(w, "slack", s.st)
-}
-
-// LoadState replaces the state with one written by SaveState. On error the
-// state is left as it was.
-func (s *Server) LoadState(r io.Reader) error {
-	var st state
-	if err := emu.DecodeState(r, "slack", &st); err != nil {
-		return err
-	}
-	if err := st.normalize(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.st = &st
-	s.mu.Unlock()
-	return nil
 }
 
 // identity is who a token belongs to.
@@ -359,8 +343,8 @@ func (s *Server) take(now time.Time, limits ...limit) (time.Duration, bool) {
 
 // serveAPI routes to the Web API, SCIM or the Audit Logs API.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	now := s.opts.Now()
 	w.Header().Set("X-Slack-Req-Id", reqID())
 	p := r.URL.Path

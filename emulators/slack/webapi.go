@@ -185,14 +185,14 @@ func ok(w http.ResponseWriter, body map[string]any) {
 }
 
 func (s *Server) authTest(c *call) {
-	label := s.st.domainLabel()
+	label := s.St.domainLabel()
 	body := map[string]any{
 		"url":                   "https://" + label + ".slack.com/",
 		"team":                  label,
 		"user":                  "offboard-admin",
-		"team_id":               s.st.TeamID,
+		"team_id":               s.St.TeamID,
 		"user_id":               c.id.userID,
-		"enterprise_id":         s.st.EnterpriseID,
+		"enterprise_id":         s.St.EnterpriseID,
 		"is_enterprise_install": false,
 	}
 	if !c.id.admin {
@@ -220,14 +220,14 @@ func (s *Server) userJSON(u *user, id *identity) map[string]any {
 		"image_72":                "https://secure.gravatar.com/avatar/" + u.ID + ".jpg?s=72",
 		"image_192":               "https://secure.gravatar.com/avatar/" + u.ID + ".jpg?s=192",
 		"image_512":               "https://secure.gravatar.com/avatar/" + u.ID + ".jpg?s=512",
-		"team":                    s.st.TeamID,
+		"team":                    s.St.TeamID,
 	}
 	if id.has("users:read.email") {
 		profile["email"] = u.Email
 	}
 	body := map[string]any{
 		"id":                         u.ID,
-		"team_id":                    s.st.TeamID,
+		"team_id":                    s.St.TeamID,
 		"name":                       u.UserName,
 		"deleted":                    !u.Active,
 		"color":                      "9f69e7",
@@ -249,12 +249,12 @@ func (s *Server) userJSON(u *user, id *identity) map[string]any {
 		"locale":                     "en-US",
 		"enterprise_user": map[string]any{
 			"id":               u.ID,
-			"enterprise_id":    s.st.EnterpriseID,
-			"enterprise_name":  s.st.domainLabel(),
+			"enterprise_id":    s.St.EnterpriseID,
+			"enterprise_name":  s.St.domainLabel(),
 			"is_admin":         u.Admin && u.Active,
 			"is_owner":         false,
 			"is_primary_owner": false,
-			"teams":            []string{s.st.TeamID},
+			"teams":            []string{s.St.TeamID},
 		},
 	}
 	return body
@@ -267,7 +267,7 @@ func (s *Server) usersLookupByEmail(c *call) {
 		return
 	}
 	// Slack does not find deactivated users by email.
-	for _, u := range s.st.Users {
+	for _, u := range s.St.Users {
 		if u.Active && strings.EqualFold(u.Email, email) {
 			ok(c.w, map[string]any{"user": s.userJSON(u, c.id)})
 			return
@@ -282,7 +282,7 @@ func (s *Server) usersInfo(c *call) {
 		webErr(c.w, "invalid_arguments")
 		return
 	}
-	u := s.st.user(id)
+	u := s.St.user(id)
 	if u == nil {
 		webErr(c.w, "user_not_found")
 		return
@@ -320,18 +320,18 @@ func (s *Server) usersList(c *call) {
 			webErr(c.w, "invalid_cursor")
 			return
 		}
-		for start < len(s.st.Users) && s.st.Users[start].ID < pos {
+		for start < len(s.St.Users) && s.St.Users[start].ID < pos {
 			start++
 		}
 	}
-	end := min(start+lim, len(s.st.Users))
+	end := min(start+lim, len(s.St.Users))
 	members := []any{}
-	for _, u := range s.st.Users[start:end] {
+	for _, u := range s.St.Users[start:end] {
 		members = append(members, s.userJSON(u, c.id))
 	}
 	next := ""
-	if end < len(s.st.Users) {
-		next = encodeCursor("user", s.st.Users[end].ID)
+	if end < len(s.St.Users) {
+		next = encodeCursor("user", s.St.Users[end].ID)
 	}
 	ok(c.w, map[string]any{"members": members, "cache_ts": c.now.Unix(), "response_metadata": map[string]any{"next_cursor": next}})
 }
@@ -340,7 +340,7 @@ func truthy(s string) bool { return s == "true" || s == "1" }
 
 // adminActor is the owner of the admin token, as audit entries show them.
 func (s *Server) adminActor() auditUser {
-	return auditUser{ID: AdminUserID, Name: "Offboard Admin", Email: "offboard-admin@" + s.st.Domain, Team: s.st.EnterpriseID}
+	return auditUser{ID: AdminUserID, Name: "Offboard Admin", Email: "offboard-admin@" + s.St.Domain, Team: s.St.EnterpriseID}
 }
 
 func remoteIP(r *http.Request) string {
@@ -353,9 +353,9 @@ func remoteIP(r *http.Request) string {
 
 // appendAdminEvent logs an org admin's action on a user.
 func (s *Server) appendAdminEvent(r *http.Request, now time.Time, action string, u *user, details map[string]any) {
-	target := s.st.actorOf(u)
-	s.st.Events = append(s.st.Events, &auditEntry{
-		ID:         s.st.newUUID(),
+	target := s.St.actorOf(u)
+	s.St.Events = append(s.St.Events, &auditEntry{
+		ID:         s.St.newUUID(),
 		DateCreate: now.Unix(),
 		Action:     action,
 		Actor:      s.adminActor(),
@@ -380,7 +380,7 @@ func (s *Server) sessionReset(c *call) {
 		webErr(c.w, "invalid_arguments")
 		return
 	}
-	u := s.st.user(id)
+	u := s.St.user(id)
 	if u == nil {
 		webErr(c.w, "user_not_found")
 		return
@@ -420,13 +420,13 @@ func (s *Server) sessionList(c *call) {
 		webErr(c.w, "invalid_limit")
 		return
 	}
-	users := s.st.Users
+	users := s.St.Users
 	if userID != "" {
-		if teamID != s.st.TeamID {
+		if teamID != s.St.TeamID {
 			webErr(c.w, "team_not_found")
 			return
 		}
-		u := s.st.user(userID)
+		u := s.St.user(userID)
 		if u == nil {
 			webErr(c.w, "user_not_found")
 			return
@@ -458,7 +458,7 @@ func (s *Server) sessionList(c *call) {
 	for _, x := range all[start:end] {
 		list = append(list, map[string]any{
 			"user_id":    x.u.ID,
-			"team_id":    s.st.TeamID,
+			"team_id":    s.St.TeamID,
 			"session_id": x.se.ID,
 			"created":    sessionClient(x.se),
 			"recent":     sessionClient(x.se),
@@ -482,11 +482,11 @@ func (s *Server) channelFor(ch string) string {
 	isID := len(ch) >= 9 && strings.ToUpper(ch) == ch && !strings.ContainsAny(ch, "#-_ ")
 	switch {
 	case isID && (ch[0] == 'U' || ch[0] == 'W'):
-		return s.st.conversationID("D", "dm/"+ch)
+		return s.St.conversationID("D", "dm/"+ch)
 	case isID && (ch[0] == 'C' || ch[0] == 'G' || ch[0] == 'D'):
 		return ch
 	}
-	return s.st.conversationID("C", strings.ToLower(strings.TrimPrefix(ch, "#")))
+	return s.St.conversationID("C", strings.ToLower(strings.TrimPrefix(ch, "#")))
 }
 
 // blocksArg validates a blocks argument: a JSON array of objects with a
@@ -509,13 +509,13 @@ func blocksArg(raw string) (json.RawMessage, string) {
 }
 
 func (s *Server) nextTS(now time.Time) string {
-	us := max(now.UnixMicro(), s.st.LastTS+1)
-	s.st.LastTS = us
+	us := max(now.UnixMicro(), s.St.LastTS+1)
+	s.St.LastTS = us
 	return strconv.FormatInt(us/1_000_000, 10) + "." + strconv.FormatInt(1_000_000+us%1_000_000, 10)[1:]
 }
 
 func (s *Server) messageJSON(m *message) map[string]any {
-	body := map[string]any{"type": "message", "text": m.Text, "user": m.User, "ts": m.TS, "team": s.st.TeamID}
+	body := map[string]any{"type": "message", "text": m.Text, "user": m.User, "ts": m.TS, "team": s.St.TeamID}
 	if m.BotID != "" {
 		body["bot_id"] = m.BotID
 		body["app_id"] = AppID
@@ -557,7 +557,7 @@ func (s *Server) chatPostMessage(c *call) {
 		m.Blocks = blocks
 	}
 	m.TS = s.nextTS(c.now)
-	s.st.Messages = append(s.st.Messages, m)
+	s.St.Messages = append(s.St.Messages, m)
 	ok(c.w, map[string]any{"channel": ch, "ts": m.TS, "message": s.messageJSON(m)})
 }
 
@@ -573,7 +573,7 @@ func (s *Server) chatUpdate(c *call) {
 		return
 	}
 	var m *message
-	for _, x := range s.st.Messages {
+	for _, x := range s.St.Messages {
 		if x.Channel == ch && x.TS == ts {
 			m = x
 		}

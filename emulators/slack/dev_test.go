@@ -1,0 +1,80 @@
+package slack_test
+
+import (
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/offboard/offboard/connectors"
+	slackconn "github.com/offboard/offboard/connectors/slack"
+	"github.com/offboard/offboard/emulators/seed"
+	slackemu "github.com/offboard/offboard/emulators/slack"
+)
+
+// TestDevSection points the real connector at the dev emulator through
+// the section it describes, and plans one demo person.
+func TestDevSection(t *testing.T) {
+	t.Parallel()
+	org, err := seed.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := slackemu.Dev(org)
+	ts := httptest.NewServer(dev)
+	t.Cleanup(ts.Close)
+	dir := t.TempDir()
+	secrets := map[string]string{}
+	sec, err := dev.DevSection(ts.URL, func(name, value string) (string, error) {
+		secrets[name] = value
+		p := filepath.Join(dir, name)
+		return p, os.WriteFile(p, []byte(value+"\n"), 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := sec.(*slackconn.Section)
+	if !ok {
+		t.Fatalf("section is %T", sec)
+	}
+	want := slackconn.Section{
+		APIURL: ts.URL + "/api/", SCIMURL: ts.URL + "/scim/v2/", AuditURL: ts.URL + "/audit/v1/",
+		TeamID:         org.Slack.TeamID,
+		AdminTokenFile: filepath.Join(dir, "slack-admin-token"),
+		BotTokenFile:   filepath.Join(dir, "slack-bot-token"),
+	}
+	if *s != want {
+		t.Errorf("section %+v, want %+v", *s, want)
+	}
+	if len(secrets) != 2 || secrets["slack-admin-token"] != slackemu.DevAdminToken || secrets["slack-bot-token"] != slackemu.DevBotToken {
+		t.Errorf("secrets %v", secrets)
+	}
+	if _, err := sec.FromEnv(func(string) (string, bool) { return "", false }); err != nil {
+		t.Fatal(err)
+	}
+	if err := sec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := sec.Connector(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.(connectors.Resolver).Resolve(t.Context(), connectors.Subject{EmployeeID: "E1001", Email: "ada.lovelace@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := c.(connectors.Planner).Plan(t.Context(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 2 || steps[0].ID != "slack.deactivate" || steps[1].ID != "slack.reset-sessions" || len(steps[1].Targets) != 2 {
+		t.Errorf("plan %+v", steps)
+	}
+
+	// Without a team ID in the seed, the dev config names DevTeamID.
+	empty := slackemu.Dev(nil)
+	sec, err = empty.DevSection("http://127.0.0.1:1", func(name, _ string) (string, error) { return filepath.Join(dir, name), nil })
+	if err != nil || sec.(*slackconn.Section).TeamID != slackemu.DevTeamID {
+		t.Errorf("section without seed: %+v %v", sec, err)
+	}
+}
