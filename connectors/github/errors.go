@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +52,7 @@ func (c *Client) apiError(op string, resp *gh.Response, err error) error {
 		} else {
 			// The SDK refused to send: it knows the limit is exhausted.
 			ce.Msg = "primary rate limit still exhausted; the request was not sent"
-			ce.RetryAfter = ceilSecond(rle.Rate.Reset.Time.Sub(c.now()))
+			ce.RetryAfter = atLeastSecond(rle.Rate.Reset.Time.Sub(c.now()))
 		}
 	case errors.As(err, &are):
 		ce.Kind = connectors.RateLimited
@@ -65,7 +64,7 @@ func (c *Client) apiError(op string, resp *gh.Response, err error) error {
 			ce.Msg = "secondary rate limit still in force; the request was not sent"
 			ce.RetryAfter = secondaryDefaultWait
 			if are.RetryAfter != nil {
-				ce.RetryAfter = ceilSecond(*are.RetryAfter)
+				ce.RetryAfter = atLeastSecond(*are.RetryAfter)
 			}
 		}
 	case errors.As(err, &tfa):
@@ -89,22 +88,16 @@ func (c *Client) apiError(op string, resp *gh.Response, err error) error {
 			ce.RetryAfter = c.secondaryWait(h)
 		case status >= 500:
 			ce.Kind = connectors.Unavailable
-			ce.RetryAfter = retryAfter(h, c.now())
+			ce.RetryAfter = c.retryAfter(h)
 		}
-	case errors.Is(err, context.DeadlineExceeded):
-		ce.Msg = "request timed out"
-		ce.Err = err
-		return ce
-	case errors.Is(err, context.Canceled):
-		ce.Msg = "request canceled"
-		ce.Err = err
-		return ce
 	default:
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL can name a login; keep the cause only
+		// No answer: a timeout, a cancellation or a network error. The
+		// URL can name a login; TransportMessage keeps the cause only.
+		ce.Msg = connectors.TransportMessage(err)
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			ce.Err = err
+			return ce
 		}
-		ce.Msg = connectors.Scrub(err.Error())
 		if resp != nil && resp.Response != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			ce.Msg = "unreadable response: " + ce.Msg
 		}
@@ -158,13 +151,13 @@ func (c *Client) resetWait(h http.Header, fallback time.Time) time.Duration {
 	if reset.IsZero() {
 		return secondaryDefaultWait
 	}
-	return ceilSecond(reset.Sub(c.responseNow(h)))
+	return atLeastSecond(reset.Sub(c.responseNow(h)))
 }
 
 // secondaryWait follows GitHub's guidance: retry-after when sent; else,
 // when x-ratelimit-remaining is 0, until x-ratelimit-reset; else a minute.
 func (c *Client) secondaryWait(h http.Header) time.Duration {
-	if d := retryAfter(h, c.responseNow(h)); d > 0 {
+	if d := c.retryAfter(h); d > 0 {
 		return d
 	}
 	if h.Get("X-RateLimit-Remaining") == "0" && h.Get("X-RateLimit-Reset") != "" {
@@ -173,45 +166,21 @@ func (c *Client) secondaryWait(h http.Header) time.Duration {
 	return secondaryDefaultWait
 }
 
-// retryAfter reads Retry-After in seconds or as an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s <= 0 {
-			return 0
+// retryAfter is connectors.RetryAfter measured from the response's Date
+// (else the client's clock), except that a Retry-After date already past
+// still asks for a second: GitHub sent a wait, so some wait is due.
+func (c *Client) retryAfter(h http.Header) time.Duration {
+	d := connectors.RetryAfter(h, c.now())
+	if d == 0 {
+		if _, err := http.ParseTime(strings.TrimSpace(h.Get("Retry-After"))); err == nil {
+			return time.Second
 		}
-		return time.Duration(s) * time.Second
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		return ceilSecond(t.Sub(now))
-	}
-	return 0
+	return d
 }
 
-// ceilSecond rounds a wait up to whole seconds, at least one.
-func ceilSecond(d time.Duration) time.Duration {
-	if d < time.Second {
-		return time.Second
-	}
-	return (d + time.Second - 1).Truncate(time.Second)
-}
-
-// statusOf is the HTTP status of a connector error, or 0.
-func statusOf(err error) int {
-	var ce *connectors.Error
-	if errors.As(err, &ce) {
-		return ce.Status
-	}
-	return 0
-}
-
-func invalid(op, format string, args ...any) error {
-	return &connectors.Error{Kind: connectors.InvalidInput, System: System, Op: op, Msg: fmt.Sprintf(format, args...)}
-}
-
-func conflict(op, format string, args ...any) error {
-	return &connectors.Error{Kind: connectors.Conflict, System: System, Op: op, Msg: "verify: " + fmt.Sprintf(format, args...)}
+// atLeastSecond rounds a rate-limit wait up to whole seconds, at least
+// one: a limit GitHub reports is never retried at once.
+func atLeastSecond(d time.Duration) time.Duration {
+	return max(connectors.CeilSecond(d), time.Second)
 }

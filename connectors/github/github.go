@@ -43,7 +43,7 @@ import (
 const System = "github"
 
 // Step actions, in the order they run within an organization. A step's ID
-// is "github.<action>/<org>" and its Scope the org.
+// is connectors.StepID("github", action, org) and its Scope the org.
 const (
 	ActionRevokeCredentialAuthorizations = "revoke-credential-authorizations"
 	ActionRevokeFineGrainedPATs          = "revoke-fine-grained-pats"
@@ -53,16 +53,7 @@ const (
 )
 
 // Actions lists the step actions in run order.
-var Actions = []string{
-	ActionRevokeCredentialAuthorizations,
-	ActionRevokeFineGrainedPATs,
-	ActionRemoveMembership,
-	ActionCancelInvitations,
-	ActionRemoveOutsideCollaborator,
-}
-
-// StepID is the ID of an action's step in an org.
-func StepID(action, org string) string { return System + "." + action + "/" + org }
+var Actions = table.Actions()
 
 // Account attributes set by Resolve.
 const (
@@ -80,6 +71,11 @@ const (
 	AttrEmailHashes = "emailSha256"
 )
 
+// DefaultUsernameAttribute is the subject attribute (from Okta's profile)
+// that names the person's GitHub login unless Config.UsernameAttribute
+// says otherwise.
+const DefaultUsernameAttribute = "githubUsername"
+
 // DefaultBaseURL is the API of github.com.
 const DefaultBaseURL = "https://api.github.com/"
 
@@ -95,6 +91,9 @@ type Config struct {
 	// Token is a GitHub App installation token (required by the
 	// fine-grained PAT endpoints) or a classic PAT with admin:org.
 	Token config.Secret
+	// UsernameAttribute is the subject attribute that names the person's
+	// GitHub login. Default DefaultUsernameAttribute.
+	UsernameAttribute string
 	// HTTPClient is used for every request when set; it is copied, not
 	// modified.
 	HTTPClient *http.Client
@@ -117,7 +116,9 @@ func WithClock(now func() time.Time) Option {
 type Client struct {
 	api  *gh.Client
 	orgs []string
-	now  func() time.Time
+	// userAttr is the subject attribute holding the login.
+	userAttr string
+	now      func() time.Time
 }
 
 var (
@@ -140,29 +141,33 @@ var (
 func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	const op = "configure"
 	if len(cfg.Orgs) == 0 {
-		return nil, invalid(op, "at least one organization is required (Orgs)")
+		return nil, connectors.InvalidInputf(System, op, "at least one organization is required (Orgs)")
 	}
 	var orgs []string
 	for _, o := range cfg.Orgs {
 		o = strings.TrimSpace(o)
 		if !orgRE.MatchString(o) || strings.Contains(o, "--") {
-			return nil, invalid(op, "organization %q is not a GitHub organization name", o)
+			return nil, connectors.InvalidInputf(System, op, "organization %q is not a GitHub organization name", o)
 		}
 		if slices.ContainsFunc(orgs, func(x string) bool { return strings.EqualFold(x, o) }) {
-			return nil, invalid(op, "organization %q is listed twice", o)
+			return nil, connectors.InvalidInputf(System, op, "organization %q is listed twice", o)
 		}
 		orgs = append(orgs, o)
 	}
 	base, err := checkBaseURL(cfg.BaseURL)
 	if err != nil {
-		return nil, invalid(op, "%v", err)
+		return nil, connectors.InvalidInputf(System, op, "%v", err)
 	}
 	token := strings.TrimSpace(cfg.Token.Reveal())
 	if token == "" {
-		return nil, invalid(op, "a token is required (a GitHub App installation token or a PAT with admin:org)")
+		return nil, connectors.InvalidInputf(System, op, "a token is required (a GitHub App installation token or a PAT with admin:org)")
 	}
 	if strings.ContainsAny(token, " \t\r\n") {
-		return nil, invalid(op, "the token contains whitespace (give the token alone, without Bearer or token)")
+		return nil, connectors.InvalidInputf(System, op, "the token contains whitespace (give the token alone, without Bearer or token)")
+	}
+	userAttr := strings.TrimSpace(cfg.UsernameAttribute)
+	if userAttr == "" {
+		userAttr = DefaultUsernameAttribute
 	}
 	var hc http.Client
 	if cfg.HTTPClient != nil {
@@ -173,7 +178,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	api := gh.NewClient(&hc).WithAuthToken(token)
 	api.BaseURL = base
 	api.UserAgent = "offboard"
-	c := &Client{api: api, orgs: orgs, now: time.Now}
+	c := &Client{api: api, orgs: orgs, userAttr: userAttr, now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
@@ -233,10 +238,10 @@ func (c *Client) org(name string) (string, bool) {
 // accountLogin checks an Account is a GitHub one with a usable login.
 func accountLogin(op string, a connectors.Account) (string, error) {
 	if a.System != "" && a.System != System {
-		return "", invalid(op, "account belongs to system %q, not github", a.System)
+		return "", connectors.InvalidInputf(System, op, "account belongs to system %q, not github", a.System)
 	}
 	if !loginRE.MatchString(a.ID) {
-		return "", invalid(op, "account ID %q is not a GitHub login", a.ID)
+		return "", connectors.InvalidInputf(System, op, "account ID %q is not a GitHub login", a.ID)
 	}
 	return a.ID, nil
 }
@@ -317,7 +322,7 @@ func (c *Client) getMembership(ctx context.Context, org, login string) (*gh.Memb
 	m, resp, err := c.api.Organizations.GetOrgMembership(ctx, login, org)
 	if err != nil {
 		err = c.apiError("get membership in "+org, resp, err)
-		if statusOf(err) == http.StatusNotFound {
+		if connectors.StatusOf(err) == http.StatusNotFound {
 			return nil, nil
 		}
 		return nil, err
@@ -333,7 +338,7 @@ func (c *Client) listCredentials(ctx context.Context, org, login string) ([]*gh.
 		creds, resp, err := c.api.Organizations.ListCredentialAuthorizations(ctx, org, &gh.ListOptions{Page: page, PerPage: 100})
 		if err != nil {
 			err = c.apiError(op, resp, err)
-			if statusOf(err) == http.StatusNotFound {
+			if connectors.StatusOf(err) == http.StatusNotFound {
 				// Only orgs on GitHub Enterprise Cloud with SAML SSO have
 				// credential authorizations; elsewhere the list is a 404.
 				// (A wrong org name shows up in the other lists.)
@@ -377,7 +382,7 @@ func (c *Client) listTokens(ctx context.Context, org, kind, login string) ([]pat
 		q := url.Values{"owner[]": {login}, "per_page": {"100"}, "page": {fmt.Sprint(page)}}
 		req, err := c.api.NewRequest(http.MethodGet, fmt.Sprintf("orgs/%s/%s?%s", org, kind, q.Encode()), nil)
 		if err != nil {
-			return nil, invalid(op, "%s", connectors.Scrub(err.Error()))
+			return nil, connectors.InvalidInputf(System, op, "%s", connectors.Scrub(err.Error()))
 		}
 		var list []patGrant
 		resp, err := c.api.Do(ctx, req, &list)

@@ -121,6 +121,11 @@ func (f *fixture) user(t *testing.T, login string) ghemu.UserState {
 
 var emailRE = connectorstest.EmailRE
 
+// step is the step of an action in an org, as Plan makes it.
+func step(action, org string) connectors.Step {
+	return connectors.NewStep("github", action, org, "", nil)
+}
+
 func connErr(t *testing.T, err error, kind connectors.Kind) *connectors.Error {
 	t.Helper()
 	return connectorstest.ConnErr(t, err, "github", kind)
@@ -456,18 +461,20 @@ func TestRunRejectsBadInput(t *testing.T) {
 	t.Parallel()
 	f := setup(t, options{orgs: []string{"acme"}})
 	a := connectors.Account{System: "github", ID: "alovelace"}
-	step := func(id, scope string) connectors.Step { return connectors.Step{ID: id, Scope: scope} }
+	member := step(github.ActionRemoveMembership, "acme")
 	cases := map[string]struct {
 		a  connectors.Account
 		st connectors.Step
 	}{
-		"other system":       {connectors.Account{System: "okta", ID: "alovelace"}, step("github.remove-membership/acme", "acme")},
-		"bad login":          {connectors.Account{System: "github", ID: "../x"}, step("github.remove-membership/acme", "acme")},
-		"unknown action":     {a, step("github.delete-user/acme", "acme")},
-		"no scope":           {a, step("github.remove-membership", "")},
-		"other system step":  {a, step("okta.suspend/acme", "acme")},
-		"unconfigured org":   {a, step("github.remove-membership/acme-labs", "acme-labs")},
-		"scope disagreement": {a, step("github.remove-membership/acme", "acme-labs")},
+		"other system":        {connectors.Account{System: "okta", ID: "alovelace"}, member},
+		"bad login":           {connectors.Account{System: "github", ID: "../x"}, member},
+		"unknown action":      {a, step("delete-user", "acme")},
+		"no scope":            {a, step(github.ActionRemoveMembership, "")},
+		"other system step":   {a, connectors.NewStep("okta", "suspend", "acme", "", nil)},
+		"unconfigured org":    {a, step(github.ActionRemoveMembership, "acme-labs")},
+		"scope disagreement":  {a, connectors.Step{ID: member.ID, System: "github", Action: github.ActionRemoveMembership, Scope: "acme-labs"}},
+		"action disagreement": {a, connectors.Step{ID: member.ID, System: "github", Action: github.ActionCancelInvitations, Scope: "acme"}},
+		"no action":           {a, connectors.Step{ID: member.ID, System: "github", Scope: "acme"}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -503,7 +510,7 @@ func TestErrors(t *testing.T) {
 	cases := map[string]struct {
 		opts   options
 		fault  *emu.Fault
-		run    string // step ID to run for E1001; "" resolves E1001
+		run    connectors.Step // step to run for E1001; none resolves E1001
 		kind   connectors.Kind
 		status int
 		msg    string
@@ -515,11 +522,11 @@ func TestErrors(t *testing.T) {
 		},
 		"403 permission": {
 			fault: &emu.Fault{Method: "GET", Path: `/credential-authorizations$`, Status: 403},
-			run:   "github.revoke-credential-authorizations/acme", kind: connectors.PermissionDenied, status: 403, msg: "Resource not accessible by integration",
+			run:   step(github.ActionRevokeCredentialAuthorizations, "acme"), kind: connectors.PermissionDenied, status: 403, msg: "Resource not accessible by integration",
 		},
 		"404 on a list": {
 			fault: &emu.Fault{Method: "GET", Path: `/personal-access-token-requests$`, Status: 404},
-			run:   "github.revoke-fine-grained-pats/acme", kind: connectors.InvalidInput, status: 404, msg: "Not Found (organization acme does not exist",
+			run:   step(github.ActionRevokeFineGrainedPATs, "acme"), kind: connectors.InvalidInput, status: 404, msg: "Not Found (organization acme does not exist",
 		},
 		"primary 403, limit exhausted": {
 			opts: options{emu: ghemu.Options{RateLimit: 2, Now: fixed}}, kind: connectors.RateLimited, status: 403,
@@ -536,26 +543,26 @@ func TestErrors(t *testing.T) {
 		},
 		"secondary 429": {
 			fault: &emu.Fault{Method: "DELETE", Path: `/credential-authorizations/`, Status: 429, RetryAfter: 17},
-			run:   "github.revoke-credential-authorizations/acme", kind: connectors.RateLimited, status: 429, msg: "You have exceeded a secondary rate limit.",
+			run:   step(github.ActionRevokeCredentialAuthorizations, "acme"), kind: connectors.RateLimited, status: 429, msg: "You have exceeded a secondary rate limit.",
 			wait: func(t *testing.T, f *fixture) time.Duration { return 17 * time.Second },
 		},
 		"secondary 403": {
 			fault: &emu.Fault{Method: "POST", Path: `/personal-access-tokens$`, Status: 403, RetryAfter: 23},
-			run:   "github.revoke-fine-grained-pats/acme", kind: connectors.RateLimited, status: 403, msg: "You have exceeded a secondary rate limit.",
+			run:   step(github.ActionRevokeFineGrainedPATs, "acme"), kind: connectors.RateLimited, status: 403, msg: "You have exceeded a secondary rate limit.",
 			wait: func(t *testing.T, f *fixture) time.Duration { return 23 * time.Second },
 		},
 		"500": {
 			fault: &emu.Fault{Method: "DELETE", Path: `/memberships/`, Status: 500},
-			run:   "github.remove-membership/acme", kind: connectors.Unavailable, status: 500, msg: "Server Error",
+			run:   step(github.ActionRemoveMembership, "acme"), kind: connectors.Unavailable, status: 500, msg: "Server Error",
 		},
 		"503 with retry-after": {
 			fault: &emu.Fault{Method: "GET", Path: `/invitations$`, Status: 503, RetryAfter: 7},
-			run:   "github.cancel-invitations/acme-labs", kind: connectors.Unavailable, status: 503, msg: "Service Unavailable",
+			run:   step(github.ActionCancelInvitations, "acme-labs"), kind: connectors.Unavailable, status: 503, msg: "Service Unavailable",
 			wait: func(t *testing.T, f *fixture) time.Duration { return 7 * time.Second },
 		},
 		"422 when still a member": {
 			fault: &emu.Fault{Method: "DELETE", Path: `/outside_collaborators/`, Status: 422},
-			run:   "github.remove-outside-collaborator/acme", kind: connectors.Conflict, status: 422, msg: "Validation Failed",
+			run:   step(github.ActionRemoveOutsideCollaborator, "acme"), kind: connectors.Conflict, status: 422, msg: "Validation Failed",
 		},
 	}
 	for name, tc := range cases {
@@ -563,9 +570,9 @@ func TestErrors(t *testing.T) {
 			t.Parallel()
 			f := setup(t, tc.opts)
 			var a connectors.Account
-			if tc.run != "" {
+			if tc.run.ID != "" {
 				a = f.resolve(t, "E1001")
-				if tc.run == "github.remove-outside-collaborator/acme" {
+				if tc.run.Action == github.ActionRemoveOutsideCollaborator {
 					a = f.resolve(t, "E1004")
 				}
 			}
@@ -575,11 +582,11 @@ func TestErrors(t *testing.T) {
 				}
 			}
 			var err error
-			if tc.run == "" {
+			if tc.run.ID == "" {
 				_, err = f.c.Resolve(t.Context(), f.subject(t, "E1001"))
 			} else {
 				var out connectors.Outcome
-				out, err = f.c.Run(t.Context(), a, connectors.Step{ID: tc.run})
+				out, err = f.c.Run(t.Context(), a, tc.run)
 				noEmails(t, "records", out.Records...)
 			}
 			ce := connErr(t, err, tc.kind)
@@ -643,17 +650,17 @@ func TestNotFoundIsAlready(t *testing.T) {
 	cases := map[string]struct {
 		emp    string
 		fault  emu.Fault
-		step   string
+		step   connectors.Step
 		result connectors.Result
 		record string // a record that must be there ("" for none at all)
 	}{
-		"membership": {"E1001", emu.Fault{Method: "DELETE", Path: `/memberships/`, Status: 404}, "github.remove-membership/acme", A, "was already gone"},
-		"credential": {"E1001", emu.Fault{Method: "DELETE", Path: `/credential-authorizations/`, Status: 404}, "github.revoke-credential-authorizations/acme", A, "was already revoked"},
+		"membership": {"E1001", emu.Fault{Method: "DELETE", Path: `/memberships/`, Status: 404}, step(github.ActionRemoveMembership, "acme"), A, "was already gone"},
+		"credential": {"E1001", emu.Fault{Method: "DELETE", Path: `/credential-authorizations/`, Status: 404}, step(github.ActionRevokeCredentialAuthorizations, "acme"), A, "was already revoked"},
 		// The PAT is revoked; the request had been reviewed meanwhile.
-		"request":         {"E1001", emu.Fault{Method: "POST", Path: `/personal-access-token-requests/`, Status: 404}, "github.revoke-fine-grained-pats/acme", D, "was already reviewed"},
-		"invitation":      {"E1007", emu.Fault{Method: "DELETE", Path: `/invitations/`, Status: 404}, "github.cancel-invitations/acme", A, "was already gone"},
-		"outside":         {"E1004", emu.Fault{Method: "DELETE", Path: `/outside_collaborators/`, Status: 404}, "github.remove-outside-collaborator/acme", A, "was already removed"},
-		"credential list": {"E1001", emu.Fault{Method: "GET", Path: `/credential-authorizations$`, Status: 404}, "github.revoke-credential-authorizations/acme", A, ""},
+		"request":         {"E1001", emu.Fault{Method: "POST", Path: `/personal-access-token-requests/`, Status: 404}, step(github.ActionRevokeFineGrainedPATs, "acme"), D, "was already reviewed"},
+		"invitation":      {"E1007", emu.Fault{Method: "DELETE", Path: `/invitations/`, Status: 404}, step(github.ActionCancelInvitations, "acme"), A, "was already gone"},
+		"outside":         {"E1004", emu.Fault{Method: "DELETE", Path: `/outside_collaborators/`, Status: 404}, step(github.ActionRemoveOutsideCollaborator, "acme"), A, "was already removed"},
+		"credential list": {"E1001", emu.Fault{Method: "GET", Path: `/credential-authorizations$`, Status: 404}, step(github.ActionRevokeCredentialAuthorizations, "acme"), A, ""},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -663,7 +670,7 @@ func TestNotFoundIsAlready(t *testing.T) {
 			if err := f.emu.Emulator().AddFault(tc.fault); err != nil {
 				t.Fatal(err)
 			}
-			out, err := f.c.Run(t.Context(), a, connectors.Step{ID: tc.step})
+			out, err := f.c.Run(t.Context(), a, tc.step)
 			if err != nil || out.Result != tc.result {
 				t.Fatalf("run: %s %v", out.Result, err)
 			}
@@ -685,7 +692,7 @@ func TestPartialFailureKeepsRecords(t *testing.T) {
 	if err := f.emu.Emulator().AddFault(emu.Fault{Method: "DELETE", Path: `/credential-authorizations/`, Status: 502, Times: 1}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := f.c.Run(t.Context(), a, connectors.Step{ID: "github.revoke-credential-authorizations/acme"})
+	out, err := f.c.Run(t.Context(), a, step(github.ActionRevokeCredentialAuthorizations, "acme"))
 	connErr(t, err, connectors.Unavailable)
 	if len(out.Records) != 2 || !strings.Contains(out.Records[0], "credential_id=") {
 		t.Fatalf("records %q", out.Records)
@@ -694,7 +701,7 @@ func TestPartialFailureKeepsRecords(t *testing.T) {
 		t.Errorf("records lack the PAT's last eight or the SSH key's fingerprint: %q", out.Records)
 	}
 	// The retry finishes the job.
-	out, err = f.c.Run(t.Context(), a, connectors.Step{ID: "github.revoke-credential-authorizations/acme"})
+	out, err = f.c.Run(t.Context(), a, step(github.ActionRevokeCredentialAuthorizations, "acme"))
 	if err != nil || out.Result != D {
 		t.Fatalf("retry: %s %v", out.Result, err)
 	}
@@ -749,20 +756,20 @@ func TestPagination(t *testing.T) {
 	f := setup(t, options{org: org})
 	for _, tc := range []struct {
 		emp, login, role string
-		step             string
+		step             connectors.Step
 	}{
-		{"E258", "user258", "outside_collaborator", "github.remove-outside-collaborator/big"},
-		{"E259", "user259", "invited", "github.cancel-invitations/big"},
+		{"E258", "user258", "outside_collaborator", step(github.ActionRemoveOutsideCollaborator, "big")},
+		{"E259", "user259", "invited", step(github.ActionCancelInvitations, "big")},
 	} {
 		a := f.resolve(t, tc.emp)
 		if a.ID != tc.login || a.Attributes[github.AttrRoles] != "big:"+tc.role {
 			t.Fatalf("account %+v", a)
 		}
-		out, err := f.c.Run(t.Context(), a, connectors.Step{ID: tc.step})
+		out, err := f.c.Run(t.Context(), a, tc.step)
 		if err != nil || out.Result != D {
-			t.Fatalf("run %s: %s %v", tc.step, out.Result, err)
+			t.Fatalf("run %s: %s %v", tc.step.ID, out.Result, err)
 		}
-		if err := f.c.Verify(t.Context(), a, connectors.Step{ID: tc.step}); err != nil {
+		if err := f.c.Verify(t.Context(), a, tc.step); err != nil {
 			t.Errorf("verify: %v", err)
 		}
 	}
@@ -774,5 +781,70 @@ func TestPagination(t *testing.T) {
 	}
 	if !paged {
 		t.Error("no second page was read")
+	}
+}
+
+// A Retry-After in HTTP-date form is read from the response's Date: a 429
+// is RateLimited and a 503 Unavailable with that wait; a date already past
+// still asks for a second. The emulator sends only seconds, so a plain
+// handler answers.
+func TestRetryAfterHTTPDate(t *testing.T) {
+	t.Parallel()
+	date := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	cases := map[string]struct {
+		status int
+		after  time.Time
+		kind   connectors.Kind
+		wait   time.Duration
+	}{
+		"429":       {429, date.Add(42 * time.Second), connectors.RateLimited, 42 * time.Second},
+		"503":       {503, date.Add(3 * time.Minute), connectors.Unavailable, 3 * time.Minute},
+		"429, past": {429, date.Add(-time.Minute), connectors.RateLimited, time.Second},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Date", date.Format(http.TimeFormat))
+				w.Header().Set("Retry-After", tc.after.Format(http.TimeFormat))
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				fmt.Fprint(w, `{"message":"slow down","documentation_url":"https://docs.github.com/rest"}`)
+			}))
+			t.Cleanup(ts.Close)
+			// The client's clock is far off: the wait comes from Date.
+			c, err := github.New(t.Context(), github.Config{Orgs: []string{"acme"}, BaseURL: ts.URL, Token: "t"},
+				github.WithClock(func() time.Time { return date.Add(-24 * time.Hour) }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Resolve(t.Context(), connectors.Subject{EmployeeID: "E1", Attributes: map[string]string{"githubUsername": "alovelace"}})
+			ce := connErr(t, err, tc.kind)
+			if ce.Status != tc.status || ce.RetryAfter != tc.wait {
+				t.Errorf("status %d wait %s, want %d %s", ce.Status, ce.RetryAfter, tc.status, tc.wait)
+			}
+		})
+	}
+}
+
+// Config.UsernameAttribute names the attribute the login is read from.
+func TestUsernameAttribute(t *testing.T) {
+	t.Parallel()
+	org := demo(t)
+	srv := ghemu.New(org, ghemu.Options{})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	c, err := github.New(t.Context(), github.Config{Orgs: org.GitHub.Orgs, BaseURL: ts.URL, Token: ghemu.DefaultToken, UsernameAttribute: "ghLogin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.Resolve(t.Context(), connectors.Subject{EmployeeID: "E1001", Attributes: map[string]string{"ghLogin": "alovelace"}})
+	if err != nil || a.ID != "alovelace" {
+		t.Fatalf("resolve by ghLogin: %+v %v", a, err)
+	}
+	_, err = c.Resolve(t.Context(), connectors.Subject{EmployeeID: "E1001", Attributes: map[string]string{"githubUsername": "alovelace"}})
+	ce := connErr(t, err, connectors.NotFound)
+	if !strings.Contains(ce.Msg, "no ghLogin attribute") {
+		t.Errorf("message %q, want it to name the attribute", ce.Msg)
 	}
 }

@@ -9,12 +9,9 @@ import (
 	"github.com/offboard/offboard/connectors"
 )
 
-// AttrGitHubUsername is the subject attribute (from Okta's profile) that
-// names the person's GitHub login.
-const AttrGitHubUsername = "githubUsername"
-
 // Resolve finds the person's GitHub login: the "github" override when set,
-// else the githubUsername attribute. The person has a GitHub account for
+// else the subject attribute Config.UsernameAttribute names
+// (githubUsername by default). The person has a GitHub account for
 // offboard when that login is, in at least one configured org, a member
 // (active or invited), an outside collaborator, the addressee of a pending
 // invitation (by login or by one of the person's emails), or the owner of
@@ -28,27 +25,27 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 	emp := s.EmployeeID
 	login, fromOverride := strings.TrimSpace(s.Overrides[System]), true
 	if login == "" {
-		login, fromOverride = strings.TrimSpace(s.Attributes[AttrGitHubUsername]), false
+		login, fromOverride = strings.TrimSpace(s.Attributes[c.userAttr]), false
 	}
 	login = strings.TrimPrefix(login, "@")
 	if login == "" {
 		return connectors.Account{}, &connectors.Error{Kind: connectors.NotFound, System: System, Op: op,
-			Msg: fmt.Sprintf("employee %s has no GitHub login (no github override and no %s attribute)", emp, AttrGitHubUsername)}
+			Msg: fmt.Sprintf("employee %s has no GitHub login (no github override and no %s attribute)", emp, c.userAttr)}
 	}
 	if !loginRE.MatchString(login) {
-		src := "the " + AttrGitHubUsername + " attribute"
+		src := "the " + c.userAttr + " attribute"
 		if fromOverride {
 			src = "the github override"
 		}
-		return connectors.Account{}, invalid(op, "%s for employee %s is not a GitHub login", src, emp)
+		return connectors.Account{}, connectors.InvalidInputf(System, op, "%s for employee %s is not a GitHub login", src, emp)
 	}
 	u, err := c.getUser(ctx, login)
 	if connectors.IsNotFound(err) {
 		if fromOverride {
-			return connectors.Account{}, &connectors.Error{Kind: connectors.InvalidInput, System: System, Op: op, Status: statusOf(err),
+			return connectors.Account{}, &connectors.Error{Kind: connectors.InvalidInput, System: System, Op: op, Status: connectors.StatusOf(err),
 				Msg: fmt.Sprintf("the github override for employee %s names no GitHub user", emp)}
 		}
-		return connectors.Account{}, &connectors.Error{Kind: connectors.NotFound, System: System, Op: op, Status: statusOf(err),
+		return connectors.Account{}, &connectors.Error{Kind: connectors.NotFound, System: System, Op: op, Status: connectors.StatusOf(err),
 			Msg: fmt.Sprintf("no GitHub user has the login %s", login)}
 	}
 	if err != nil {

@@ -336,7 +336,7 @@ func (s *Server) serveAuditLog(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 
 	var items []*auditEvent
-	for _, e := range s.st.Events {
+	for _, e := range s.St.Events {
 		if !strings.EqualFold(e.Org, c.org.Login) {
 			continue
 		}

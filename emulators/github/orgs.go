@@ -66,7 +66,7 @@ func renderSimpleUser(c *call, login string, id int64, typ string) userJSON {
 
 // userRef renders a user by login, or the acting app's bot account.
 func (s *Server) userRef(c *call, login string) userJSON {
-	if u := s.st.user(login); u != nil {
+	if u := s.St.user(login); u != nil {
 		return renderSimpleUser(c, u.Login, u.ID, "User")
 	}
 	return renderSimpleUser(c, s.opts.Actor, actorID, "Bot")
@@ -94,7 +94,7 @@ type fullUserJSON struct {
 // private, as most do.
 func (s *Server) getUser(w http.ResponseWriter, _ *http.Request, c *call) {
 	login := c.seg[1]
-	if u := s.st.user(login); u != nil {
+	if u := s.St.user(login); u != nil {
 		writeJSON(w, http.StatusOK, fullUserJSON{userJSON: renderSimpleUser(c, u.Login, u.ID, "User"), CreatedAt: ghTime(u.Created), UpdatedAt: ghTime(u.Created)})
 		return
 	}
@@ -144,15 +144,15 @@ func (s *Server) event(c *call, action, subject string, fields map[string]any) {
 	fields["request_id"] = c.rid
 	var u *user
 	if subject != "" {
-		u = s.st.user(subject)
+		u = s.St.user(subject)
 	}
-	s.st.Events = append(s.st.Events, s.st.newEvent(c.now, c.org, action, s.opts.Actor, actorID, u, fields))
+	s.St.Events = append(s.St.Events, s.St.newEvent(c.now, c.org, action, s.opts.Actor, actorID, u, fields))
 }
 
 func (s *Server) usersByID(logins []string) []*user {
 	var us []*user
 	for _, l := range logins {
-		if u := s.st.user(l); u != nil {
+		if u := s.St.user(l); u != nil {
 			us = append(us, u)
 		}
 	}
@@ -170,7 +170,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	var logins []string
-	for _, m := range s.st.Members {
+	for _, m := range s.St.Members {
 		if m.Org == c.org.Login && (role == "" || role == "all" || role == m.Role) {
 			logins = append(logins, m.Login)
 		}
@@ -185,7 +185,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *call) {
 // checkMember serves GET /orgs/{org}/members/{username}: 204 for a member,
 // 404 otherwise.
 func (s *Server) checkMember(w http.ResponseWriter, _ *http.Request, c *call) {
-	if s.st.member(c.org.Login, c.seg[3]) == nil {
+	if s.St.member(c.org.Login, c.seg[3]) == nil {
 		notFound(w, "https://docs.github.com/rest/orgs/members#check-organization-membership-for-a-user")
 		return
 	}
@@ -195,12 +195,12 @@ func (s *Server) checkMember(w http.ResponseWriter, _ *http.Request, c *call) {
 // removeMember serves DELETE /orgs/{org}/members/{username}.
 func (s *Server) removeMember(w http.ResponseWriter, _ *http.Request, c *call) {
 	login := c.seg[3]
-	if s.st.user(login) == nil {
+	if s.St.user(login) == nil {
 		notFound(w, docRemoveMember)
 		return
 	}
 	var m *member
-	s.st.Members, m = removeFirst(s.st.Members, func(m *member) bool { return m.Org == c.org.Login && strings.EqualFold(m.Login, login) })
+	s.St.Members, m = removeFirst(s.St.Members, func(m *member) bool { return m.Org == c.org.Login && strings.EqualFold(m.Login, login) })
 	if m != nil {
 		s.event(c, "org.remove_member", m.Login, map[string]any{"operation_type": "remove"})
 	}
@@ -220,7 +220,7 @@ type membershipJSON struct {
 // a member, pending for a login invitation, 404 otherwise.
 func (s *Server) getMembership(w http.ResponseWriter, _ *http.Request, c *call) {
 	login := c.seg[3]
-	u := s.st.user(login)
+	u := s.St.user(login)
 	if u == nil {
 		notFound(w, docMembership)
 		return
@@ -231,9 +231,9 @@ func (s *Server) getMembership(w http.ResponseWriter, _ *http.Request, c *call) 
 		Organization:    renderOrg(c, c.org),
 		User:            renderSimpleUser(c, u.Login, u.ID, "User"),
 	}
-	if m := s.st.member(c.org.Login, login); m != nil {
+	if m := s.St.member(c.org.Login, login); m != nil {
 		out.State, out.Role = "active", m.Role
-	} else if inv := s.st.loginInvitation(c.org.Login, login); inv != nil {
+	} else if inv := s.St.loginInvitation(c.org.Login, login); inv != nil {
 		out.State, out.Role = "pending", "member"
 		if inv.Role == "admin" {
 			out.Role = "admin"
@@ -250,14 +250,14 @@ func (s *Server) getMembership(w http.ResponseWriter, _ *http.Request, c *call) 
 func (s *Server) removeMembership(w http.ResponseWriter, _ *http.Request, c *call) {
 	login := c.seg[3]
 	var m *member
-	s.st.Members, m = removeFirst(s.st.Members, func(m *member) bool { return m.Org == c.org.Login && strings.EqualFold(m.Login, login) })
+	s.St.Members, m = removeFirst(s.St.Members, func(m *member) bool { return m.Org == c.org.Login && strings.EqualFold(m.Login, login) })
 	if m != nil {
 		s.event(c, "org.remove_member", m.Login, map[string]any{"operation_type": "remove"})
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	var inv *invitation
-	s.st.Invitations, inv = removeFirst(s.st.Invitations, func(i *invitation) bool {
+	s.St.Invitations, inv = removeFirst(s.St.Invitations, func(i *invitation) bool {
 		return i.Org == c.org.Login && i.Login != "" && strings.EqualFold(i.Login, login)
 	})
 	if inv != nil {
@@ -277,7 +277,7 @@ func (s *Server) listOutside(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	var logins []string
-	for _, cb := range s.st.Collaborators {
+	for _, cb := range s.St.Collaborators {
 		if cb.Org == c.org.Login {
 			logins = append(logins, cb.Login)
 		}
@@ -297,16 +297,16 @@ func (s *Server) listOutside(w http.ResponseWriter, r *http.Request, c *call) {
 // collaborator.
 func (s *Server) removeOutside(w http.ResponseWriter, _ *http.Request, c *call) {
 	login := c.seg[3]
-	if s.st.user(login) == nil {
+	if s.St.user(login) == nil {
 		notFound(w, docRemoveOutside)
 		return
 	}
-	if s.st.member(c.org.Login, login) != nil {
+	if s.St.member(c.org.Login, login) != nil {
 		writeError(w, http.StatusUnprocessableEntity, "You cannot specify an organization member to remove as an outside collaborator.", docRemoveOutside)
 		return
 	}
 	var cb *collaborator
-	s.st.Collaborators, cb = removeFirst(s.st.Collaborators, func(x *collaborator) bool { return x.Org == c.org.Login && strings.EqualFold(x.Login, login) })
+	s.St.Collaborators, cb = removeFirst(s.St.Collaborators, func(x *collaborator) bool { return x.Org == c.org.Login && strings.EqualFold(x.Login, login) })
 	if cb != nil {
 		s.event(c, "org.remove_outside_collaborator", cb.Login, map[string]any{"operation_type": "remove"})
 	}
@@ -346,7 +346,7 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, c *call
 		return
 	}
 	var invs []*invitation
-	for _, inv := range s.st.Invitations {
+	for _, inv := range s.St.Invitations {
 		if inv.Org == c.org.Login && (role == "" || role == "all" || role == inv.Role) && source != "scim" {
 			invs = append(invs, inv)
 		}
@@ -381,7 +381,7 @@ func (s *Server) cancelInvitation(w http.ResponseWriter, _ *http.Request, c *cal
 		return
 	}
 	var inv *invitation
-	s.st.Invitations, inv = removeFirst(s.st.Invitations, func(i *invitation) bool { return i.Org == c.org.Login && i.ID == id })
+	s.St.Invitations, inv = removeFirst(s.St.Invitations, func(i *invitation) bool { return i.Org == c.org.Login && i.ID == id })
 	if inv == nil {
 		notFound(w, docCancelInvite)
 		return
@@ -410,8 +410,8 @@ type credentialJSON struct {
 func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request, c *call) {
 	login := r.URL.Query().Get("login")
 	var creds []*credential
-	for _, cr := range s.st.Credentials {
-		if cr.Org == c.org.Login && s.st.credentialListed(cr) && (login == "" || strings.EqualFold(cr.Login, login)) {
+	for _, cr := range s.St.Credentials {
+		if cr.Org == c.org.Login && s.St.credentialListed(cr) && (login == "" || strings.EqualFold(cr.Login, login)) {
 			creds = append(creds, cr)
 		}
 	}
@@ -444,13 +444,13 @@ func (s *Server) removeCredential(w http.ResponseWriter, _ *http.Request, c *cal
 		notFound(w, docRemoveCred)
 		return
 	}
-	i := slices.IndexFunc(s.st.Credentials, func(cr *credential) bool { return cr.Org == c.org.Login && cr.ID == id })
-	if i < 0 || !s.st.credentialListed(s.st.Credentials[i]) {
+	i := slices.IndexFunc(s.St.Credentials, func(cr *credential) bool { return cr.Org == c.org.Login && cr.ID == id })
+	if i < 0 || !s.St.credentialListed(s.St.Credentials[i]) {
 		notFound(w, docRemoveCred)
 		return
 	}
-	cr := s.st.Credentials[i]
-	s.st.Credentials = slices.Delete(s.st.Credentials, i, i+1)
+	cr := s.St.Credentials[i]
+	s.St.Credentials = slices.Delete(s.St.Credentials, i, i+1)
 	fields := map[string]any{"operation_type": "remove", "credential_type": cr.Type}
 	if cr.Fingerprint != "" {
 		fields["fingerprint"] = cr.Fingerprint
@@ -524,7 +524,7 @@ func (s *Server) listPATs(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	repo := r.URL.Query().Get("repository")
 	var pats []*pat
-	for _, p := range s.st.PATs {
+	for _, p := range s.St.PATs {
 		if p.Org != c.org.Login || (owners != nil && !owners[strings.ToLower(p.Owner)]) {
 			continue
 		}
@@ -567,14 +567,14 @@ func readBody(w http.ResponseWriter, r *http.Request, doc string, v any) bool {
 }
 
 func (s *Server) revokePAT(c *call, p *pat) {
-	s.st.PATs, _ = removeFirst(s.st.PATs, func(x *pat) bool { return x == p })
+	s.St.PATs, _ = removeFirst(s.St.PATs, func(x *pat) bool { return x == p })
 	s.event(c, "personal_access_token.access_revoked", p.Owner, map[string]any{
 		"operation_type": "modify", "user_programmatic_access_name": p.Name, "user_programmatic_access_id": p.TokenID,
 	})
 }
 
 func (s *Server) findPAT(c *call, id int64) *pat {
-	for _, p := range s.st.PATs {
+	for _, p := range s.St.PATs {
 		if p.Org == c.org.Login && p.ID == id {
 			return p
 		}
@@ -650,7 +650,7 @@ func (s *Server) listPATRequests(w http.ResponseWriter, r *http.Request, c *call
 		return
 	}
 	var reqs []*patRequest
-	for _, p := range s.st.PATRequests {
+	for _, p := range s.St.PATRequests {
 		if p.Org == c.org.Login && (owners == nil || owners[strings.ToLower(p.Owner)]) {
 			reqs = append(reqs, p)
 		}
@@ -675,7 +675,7 @@ func (s *Server) listPATRequests(w http.ResponseWriter, r *http.Request, c *call
 }
 
 func (s *Server) findPATRequest(c *call, id int64) *patRequest {
-	for _, p := range s.st.PATRequests {
+	for _, p := range s.St.PATRequests {
 		if p.Org == c.org.Login && p.ID == id {
 			return p
 		}
@@ -685,13 +685,13 @@ func (s *Server) findPATRequest(c *call, id int64) *patRequest {
 
 // review approves (granting the token access) or denies a request.
 func (s *Server) review(c *call, p *patRequest, action string) {
-	s.st.PATRequests, _ = removeFirst(s.st.PATRequests, func(x *patRequest) bool { return x == p })
+	s.St.PATRequests, _ = removeFirst(s.St.PATRequests, func(x *patRequest) bool { return x == p })
 	fields := map[string]any{"operation_type": "modify", "user_programmatic_access_name": p.Name, "user_programmatic_access_id": p.TokenID}
 	if action == "deny" {
 		s.event(c, "personal_access_token.request_denied", p.Owner, fields)
 		return
 	}
-	s.st.PATs = append(s.st.PATs, &pat{ID: patIDBase + s.st.next(), Org: p.Org, Owner: p.Owner, TokenID: p.TokenID, Name: p.Name,
+	s.St.PATs = append(s.St.PATs, &pat{ID: patIDBase + s.St.next(), Org: p.Org, Owner: p.Owner, TokenID: p.TokenID, Name: p.Name,
 		Repos: slices.Clone(p.Repos), GrantedAt: c.now.UTC(), ExpiresAt: p.ExpiresAt})
 	s.event(c, "personal_access_token.access_granted", p.Owner, fields)
 }

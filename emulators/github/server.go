@@ -21,13 +21,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/offboard/offboard/emulators/emu"
@@ -82,13 +81,19 @@ const (
 	anonymousLimit = 60
 )
 
-// Server is the GitHub emulator. It implements http.Handler.
+// Server is the GitHub emulator. It implements http.Handler and emu.Dev.
+//
+// Its Store holds the state (SaveState writes it all: orgs, users with
+// their emails, memberships, invitations, credentials, audit log; LoadState
+// checks what it reads) and its lock, which guards the rate-limit windows
+// too. Rate-limit windows are not part of the saved state.
 type Server struct {
+	*emu.Store[state]
 	opts Options
 	emu  *emu.Emulator
+	// orgs are the seed's organizations, for DevSection.
+	orgs []string
 
-	mu        sync.Mutex
-	st        *state
 	primary   map[string]*window
 	secondary *window
 }
@@ -133,7 +138,12 @@ func New(org *seed.Org, opts Options) *Server {
 	if org == nil {
 		org = &seed.Org{}
 	}
-	s := &Server{opts: opts, st: fromSeed(org), primary: map[string]*window{}}
+	s := &Server{
+		Store:   emu.NewStore("github", fromSeed(org), (*state).normalize),
+		opts:    opts,
+		orgs:    slices.Clone(org.GitHub.Orgs),
+		primary: map[string]*window{},
+	}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	return s
 }
@@ -201,9 +211,9 @@ type TokenState struct {
 
 // State returns a snapshot of every org's state.
 func (s *Server) State() State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.st
+	s.Lock()
+	defer s.Unlock()
+	st := s.St
 	out := State{Orgs: []OrgState{}, EventCount: len(st.Events)}
 	for _, o := range st.Orgs {
 		os := OrgState{Login: o.Login, ID: o.ID, Members: []MemberState{}, OutsideCollaborators: []string{}, Invitations: []InvitationState{},
@@ -281,9 +291,9 @@ func (u UserState) Org(name string) UserOrgState {
 
 // User returns a snapshot of one user's standing, by login.
 func (s *Server) User(login string) (UserState, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.st
+	s.Lock()
+	defer s.Unlock()
+	st := s.St
 	u := st.user(login)
 	if u == nil {
 		return UserState{}, false
@@ -319,30 +329,6 @@ func (s *Server) User(login string) (UserState, bool) {
 		out.Orgs = append(out.Orgs, us)
 	}
 	return out, true
-}
-
-// SaveState writes the full state (orgs, users with their emails,
-// memberships, invitations, credentials, audit log) as JSON.
-func (s *Server) SaveState(w io.Writer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return emu.EncodeState(w, "github", s.st)
-}
-
-// LoadState replaces the state with one written by SaveState. On error the
-// state is left as it was. Rate-limit windows are not part of the state.
-func (s *Server) LoadState(r io.Reader) error {
-	var st state
-	if err := emu.DecodeState(r, "github", &st); err != nil {
-		return err
-	}
-	if err := st.normalize(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.st = &st
-	s.mu.Unlock()
-	return nil
 }
 
 // requestID makes a GitHub-style x-github-request-id.
@@ -457,10 +443,10 @@ func primaryMessage(authed bool, r *http.Request) string {
 // retry-after); a 429 without one is a primary rate limit (remaining 0,
 // the wait in x-ratelimit-reset); a 403 without one is a permission error.
 func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration) {
-	s.mu.Lock()
+	s.Lock()
 	now := s.opts.Now()
 	used, reset, _ := s.rate("token", s.opts.RateLimit, now, false)
-	s.mu.Unlock()
+	s.Unlock()
 	rid := requestID()
 	h := w.Header()
 	stampHeaders(h, now, rid)
@@ -514,8 +500,8 @@ type call struct {
 
 // serveAPI serves the GitHub API: authentication, rate limits, routing.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	now := s.opts.Now()
 	rid := requestID()
 	h := w.Header()
@@ -579,7 +565,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, c *call, path str
 	// GitHub's Link headers point at /organizations/{id}/...; serve them.
 	if len(seg) >= 2 && seg[0] == "organizations" {
 		id, err := strconv.ParseInt(seg[1], 10, 64)
-		if o := s.st.orgByID(id); err == nil && o != nil {
+		if o := s.St.orgByID(id); err == nil && o != nil {
 			seg[0], seg[1] = "orgs", o.Login
 		}
 	}
@@ -597,7 +583,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, c *call, path str
 		writeError(w, http.StatusUnauthorized, "Requires authentication", doc)
 		return
 	}
-	c.org = s.st.org(seg[1])
+	c.org = s.St.org(seg[1])
 	if hd == nil || c.org == nil {
 		notFound(w, doc)
 		return
