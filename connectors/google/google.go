@@ -39,19 +39,38 @@ import (
 // System is the connector's name, the prefix of its step IDs.
 const System = "google"
 
-// Step IDs, in plan order. Backup codes come first: Google cannot
+// Step actions, in plan order. Backup codes come first: Google cannot
 // invalidate them once the user is suspended.
 const (
-	StepInvalidateBackupCodes = "google.invalidate-backup-codes"
-	StepDeleteAppPasswords    = "google.delete-app-passwords"
-	StepRevokeOAuthTokens     = "google.revoke-oauth-tokens"
-	StepSignOut               = "google.sign-out"
-	StepSuspend               = "google.suspend"
-	StepRemoveGroups          = "google.remove-groups"
+	ActionInvalidateBackupCodes = "invalidate-backup-codes"
+	ActionDeleteAppPasswords    = "delete-app-passwords"
+	ActionRevokeOAuthTokens     = "revoke-oauth-tokens"
+	ActionSignOut               = "sign-out"
+	ActionSuspend               = "suspend"
+	ActionRemoveGroups          = "remove-groups"
+)
+
+// Actions lists the step actions in plan order.
+var Actions = table.Actions()
+
+// Step IDs ("google.<action>": Google steps have no scope).
+var (
+	StepInvalidateBackupCodes = connectors.StepID(System, ActionInvalidateBackupCodes, "")
+	StepDeleteAppPasswords    = connectors.StepID(System, ActionDeleteAppPasswords, "")
+	StepRevokeOAuthTokens     = connectors.StepID(System, ActionRevokeOAuthTokens, "")
+	StepSignOut               = connectors.StepID(System, ActionSignOut, "")
+	StepSuspend               = connectors.StepID(System, ActionSuspend, "")
+	StepRemoveGroups          = connectors.StepID(System, ActionRemoveGroups, "")
 )
 
 // StepOrder lists the step IDs in the order Plan returns them.
-var StepOrder = []string{StepInvalidateBackupCodes, StepDeleteAppPasswords, StepRevokeOAuthTokens, StepSignOut, StepSuspend, StepRemoveGroups}
+var StepOrder = func() []string {
+	ids := make([]string, 0, len(table.Kinds))
+	for _, a := range table.Actions() {
+		ids = append(ids, connectors.StepID(System, a, ""))
+	}
+	return ids
+}()
 
 // Account statuses.
 const (
@@ -153,11 +172,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 		opt(&o)
 	}
 	if o.lookback <= 0 || o.lookback > 180*24*time.Hour {
-		return nil, invalid("configure", "sign-out lookback %s: want more than 0 and at most 180 days", o.lookback)
+		return nil, connectors.InvalidInputf(System, "configure", "sign-out lookback %s: want more than 0 and at most 180 days", o.lookback)
 	}
 	base, err := checkBaseURL(cfg.BaseURL)
 	if err != nil {
-		return nil, invalid("configure", "%v", err)
+		return nil, connectors.InvalidInputf(System, "configure", "%v", err)
 	}
 	customer := strings.TrimSpace(cfg.Customer)
 	switch {
@@ -165,40 +184,40 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 		customer = "my_customer"
 	case customer == "my_customer", customerRE.MatchString(customer):
 	default:
-		return nil, invalid("configure", "Customer %q is not a Workspace customer ID (like C01abc23d) or my_customer", cfg.Customer)
+		return nil, connectors.InvalidInputf(System, "configure", "Customer %q is not a Workspace customer ID (like C01abc23d) or my_customer", cfg.Customer)
 	}
 	domain := strings.ToLower(strings.TrimSpace(cfg.Domain))
 	if domain != "" && !domainRE.MatchString(domain) {
-		return nil, invalid("configure", "Domain %q is not a domain name (like acme.com)", cfg.Domain)
+		return nil, connectors.InvalidInputf(System, "configure", "Domain %q is not a domain name (like acme.com)", cfg.Domain)
 	}
 	subject := strings.TrimSpace(cfg.AdminSubject)
 	if subject != "" && !emailRE.MatchString(subject) {
 		// Not quoted back: it is meant to be an email address.
-		return nil, invalid("configure", "AdminSubject is not an email address")
+		return nil, connectors.InvalidInputf(System, "configure", "AdminSubject is not an email address")
 	}
 	token := strings.TrimSpace(cfg.Token.Reveal())
 	if strings.ContainsAny(token, " \t\r\n") {
-		return nil, invalid("configure", "the token contains whitespace")
+		return nil, connectors.InvalidInputf(System, "configure", "the token contains whitespace")
 	}
 
 	base0 := baseHTTPClient(o.httpClient)
 	var hc *http.Client
 	switch {
 	case token != "" && cfg.CredentialsFile != "":
-		return nil, invalid("configure", "set either Token or CredentialsFile, not both")
+		return nil, connectors.InvalidInputf(System, "configure", "set either Token or CredentialsFile, not both")
 	case token != "":
 		hc = withTransport(base0, bearer{token: token, base: transportOf(base0)})
 	case cfg.CredentialsFile != "":
 		if subject == "" {
-			return nil, invalid("configure", "AdminSubject (the admin to impersonate) is required with CredentialsFile")
+			return nil, connectors.InvalidInputf(System, "configure", "AdminSubject (the admin to impersonate) is required with CredentialsFile")
 		}
 		key, err := os.ReadFile(cfg.CredentialsFile)
 		if err != nil {
-			return nil, invalid("configure", "read credentials file: %v", err)
+			return nil, connectors.InvalidInputf(System, "configure", "read credentials file: %v", err)
 		}
 		jwt, err := googleauth.JWTConfigFromJSON(key, Scopes...)
 		if err != nil {
-			return nil, invalid("configure", "credentials file: %s", connectors.Scrub(err.Error()))
+			return nil, connectors.InvalidInputf(System, "configure", "credentials file: %s", connectors.Scrub(err.Error()))
 		}
 		jwt.Subject = subject
 		// The token source outlives ctx (it refreshes tokens for every later
@@ -206,18 +225,18 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 		tctx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, base0)
 		hc = withTransport(base0, &oauth2.Transport{Source: jwt.TokenSource(tctx), Base: transportOf(base0)})
 	default:
-		return nil, invalid("configure", "credentials are required: Token, or CredentialsFile with AdminSubject")
+		return nil, connectors.InvalidInputf(System, "configure", "credentials are required: Token, or CredentialsFile with AdminSubject")
 	}
 
 	// The HTTP client carries the credentials; the library adds none.
 	common := []option.ClientOption{option.WithHTTPClient(hc), option.WithoutAuthentication(), option.WithEndpoint(base), option.WithUserAgent("offboard")}
 	dir, err := directory.NewService(ctx, common...)
 	if err != nil {
-		return nil, invalid("configure", "directory client: %s", connectors.Scrub(err.Error()))
+		return nil, connectors.InvalidInputf(System, "configure", "directory client: %s", connectors.Scrub(err.Error()))
 	}
 	rep, err := reports.NewService(ctx, common...)
 	if err != nil {
-		return nil, invalid("configure", "reports client: %s", connectors.Scrub(err.Error()))
+		return nil, connectors.InvalidInputf(System, "configure", "reports client: %s", connectors.Scrub(err.Error()))
 	}
 	return &Client{dir: dir, rep: rep, customer: customer, domain: domain, subject: strings.ToLower(subject), now: o.now, lookback: o.lookback}, nil
 }
@@ -301,11 +320,11 @@ var userIDRE = regexp.MustCompile(`^[0-9]{1,30}$`)
 
 func accountID(op string, a connectors.Account) (string, error) {
 	if a.System != "" && a.System != System {
-		return "", invalid(op, "account belongs to system %q, not google", a.System)
+		return "", connectors.InvalidInputf(System, op, "account belongs to system %q, not google", a.System)
 	}
 	if !userIDRE.MatchString(a.ID) {
 		// Not quoted back: a wrong ID may be an email address.
-		return "", invalid(op, "account ID is not a Google user ID (a number)")
+		return "", connectors.InvalidInputf(System, op, "account ID is not a Google user ID (a number)")
 	}
 	return a.ID, nil
 }

@@ -168,9 +168,14 @@ func step(t *testing.T, steps []connectors.Step, id string) connectors.Step {
 	return steps[i]
 }
 
+// stepOf is the step with ID id, as Plan makes it.
 func stepOf(id string) connectors.Step {
-	_, action, _ := strings.Cut(id, ".")
-	return connectors.Step{ID: id, System: "google", Action: action}
+	for _, a := range google.Actions {
+		if connectors.StepID("google", a, "") == id {
+			return connectors.NewStep("google", a, "", "", nil)
+		}
+	}
+	panic("no google step " + id)
 }
 
 var emailRE = connectorstest.EmailRE
@@ -914,11 +919,14 @@ func TestBadInput(t *testing.T) {
 		a    connectors.Account
 		step connectors.Step
 	}{
-		"other system":      {connectors.Account{System: "okta", ID: ada}, stepOf(google.StepSuspend)},
-		"email as ID":       {connectors.Account{System: "google", ID: adaEmail}, stepOf(google.StepSuspend)},
-		"path in ID":        {connectors.Account{System: "google", ID: "1/../2"}, stepOf(google.StepSuspend)},
-		"unknown step":      {account(ada), stepOf("google.delete-user")},
-		"other system step": {account(ada), stepOf("okta.suspend")},
+		"other system":        {connectors.Account{System: "okta", ID: ada}, stepOf(google.StepSuspend)},
+		"email as ID":         {connectors.Account{System: "google", ID: adaEmail}, stepOf(google.StepSuspend)},
+		"path in ID":          {connectors.Account{System: "google", ID: "1/../2"}, stepOf(google.StepSuspend)},
+		"unknown step":        {account(ada), connectors.NewStep("google", "delete-user", "", "", nil)},
+		"other system step":   {account(ada), connectors.NewStep("okta", "suspend", "", "", nil)},
+		"action disagreement": {account(ada), connectors.Step{ID: google.StepSuspend, System: "google", Action: google.ActionSignOut}},
+		"no action":           {account(ada), connectors.Step{ID: google.StepSuspend, System: "google"}},
+		"scoped step":         {account(ada), connectors.NewStep("google", google.ActionSuspend, "acme", "", nil)},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -959,5 +967,50 @@ func TestConcurrentRuns(t *testing.T) {
 		if u := f.user(t, id); !u.Suspended || len(u.Groups) != 0 {
 			t.Errorf("%s: %+v", id, u)
 		}
+	}
+}
+
+// A Retry-After in HTTP-date form is read from the response's Date; one
+// already past still asks for Google's one-second backoff. The emulator
+// sends only seconds, so a plain handler answers.
+func TestRetryAfterHTTPDate(t *testing.T) {
+	t.Parallel()
+	date := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	cases := map[string]struct {
+		status int
+		after  time.Time
+		kind   connectors.Kind
+		wait   time.Duration
+	}{
+		"429":       {429, date.Add(42 * time.Second), connectors.RateLimited, 42 * time.Second},
+		"429, past": {429, date.Add(-time.Minute), connectors.RateLimited, time.Second},
+		"503":       {503, date.Add(3 * time.Minute), connectors.Unavailable, 3 * time.Minute},
+		"503, past": {503, date.Add(-time.Minute), connectors.Unavailable, time.Second},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Date", date.Format(http.TimeFormat))
+				w.Header().Set("Retry-After", tc.after.Format(http.TimeFormat))
+				w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+				w.WriteHeader(tc.status)
+				reason := "rateLimitExceeded"
+				if tc.status >= 500 {
+					reason = "backendError"
+				}
+				fmt.Fprintf(w, `{"error":{"code":%d,"message":"slow down","errors":[{"reason":%q,"message":"slow down"}]}}`, tc.status, reason)
+			}))
+			t.Cleanup(ts.Close)
+			c, err := google.New(t.Context(), google.Config{BaseURL: ts.URL, Token: "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Resolve(t.Context(), connectors.Subject{EmployeeID: "E1001", Email: adaEmail})
+			ce := connErr(t, err, tc.kind)
+			if ce.Status != tc.status || ce.RetryAfter != tc.wait {
+				t.Errorf("status %d wait %s, want %d %s", ce.Status, ce.RetryAfter, tc.status, tc.wait)
+			}
+		})
 	}
 }

@@ -27,7 +27,7 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 		}
 		u, err := c.getUser(ctx, key)
 		if connectors.IsNotFound(err) {
-			return connectors.Account{}, &connectors.Error{Kind: connectors.InvalidInput, System: System, Op: op, Status: statusOf(err),
+			return connectors.Account{}, &connectors.Error{Kind: connectors.InvalidInput, System: System, Op: op, Status: connectors.StatusOf(err),
 				Msg: fmt.Sprintf("the google override for employee %s matches no Workspace user", emp)}
 		}
 		if err != nil {
@@ -45,7 +45,7 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 			Msg: fmt.Sprintf("the subject (employee %s) has no email or google override", emp)}
 	}
 	if !emailRE.MatchString(email) {
-		return connectors.Account{}, invalid(op, "the subject's email (employee %s) is not an email address", emp)
+		return connectors.Account{}, connectors.InvalidInputf(System, op, "the subject's email (employee %s) is not an email address", emp)
 	}
 	if c.domain != "" && !inDomain(email, c.domain) {
 		return connectors.Account{}, &connectors.Error{Kind: connectors.NotFound, System: System, Op: op,
@@ -56,7 +56,7 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 	}
 	u, err := c.getUser(ctx, email)
 	if connectors.IsNotFound(err) {
-		return connectors.Account{}, &connectors.Error{Kind: connectors.NotFound, System: System, Op: op, Status: statusOf(err),
+		return connectors.Account{}, &connectors.Error{Kind: connectors.NotFound, System: System, Op: op, Status: connectors.StatusOf(err),
 			Msg: fmt.Sprintf("no Workspace user has the subject's email (employee %s)", emp)}
 	}
 	if err != nil {
@@ -80,7 +80,7 @@ func (c *Client) isSubject(key string) bool {
 }
 
 func refuseSubject(op, emp string) error {
-	return invalid(op, "employee %s is the admin this connector impersonates; offboard them with another admin", emp)
+	return connectors.InvalidInputf(System, op, "employee %s is the admin this connector impersonates; offboard them with another admin", emp)
 }
 
 // account checks the user belongs to the configured customer, is not the
@@ -88,13 +88,13 @@ func refuseSubject(op, emp string) error {
 // and describes it.
 func (c *Client) account(op, emp string, u *directory.User) (connectors.Account, error) {
 	if c.customer != "my_customer" && u.CustomerId != "" && u.CustomerId != c.customer {
-		return connectors.Account{}, invalid(op, "Workspace user %s belongs to customer %s, not %s", u.Id, u.CustomerId, c.customer)
+		return connectors.Account{}, connectors.InvalidInputf(System, op, "Workspace user %s belongs to customer %s, not %s", u.Id, u.CustomerId, c.customer)
 	}
 	if c.isSubject(u.PrimaryEmail) {
 		return connectors.Account{}, refuseSubject(op, emp)
 	}
 	if got := employeeID(u); got != "" && emp != "" && got != emp {
-		return connectors.Account{}, invalid(op, "Workspace user %s carries employee ID %s, not %s; set a google override if it is the same person", u.Id, got, emp)
+		return connectors.Account{}, connectors.InvalidInputf(System, op, "Workspace user %s carries employee ID %s, not %s; set a google override if it is the same person", u.Id, got, emp)
 	}
 	status := StatusActive
 	if u.Suspended {

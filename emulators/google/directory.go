@@ -19,10 +19,10 @@ import (
 // answer: 404 for an unknown user of the customer, 403 for an address in a
 // domain the customer does not own.
 func (s *Server) userFor(q *request, key string) (*user, bool) {
-	if u := s.st.userByKey(key); u != nil {
+	if u := s.St.userByKey(key); u != nil {
 		return u, true
 	}
-	if strings.Contains(key, "@") && !s.st.inDomain(key) {
+	if strings.Contains(key, "@") && !s.St.inDomain(key) {
 		writeError(q.w, errForbidden)
 		return nil, false
 	}
@@ -37,7 +37,7 @@ func (s *Server) getUser(q *request, key string) {
 	if !ok {
 		return
 	}
-	writeJSON(q.w, http.StatusOK, s.st.userJSON(u))
+	writeJSON(q.w, http.StatusOK, s.St.userJSON(u))
 }
 
 // patchUser applies the "suspended" field of a users.patch or users.update
@@ -73,10 +73,10 @@ func (s *Server) patchUser(q *request, key string) {
 				name = "SUSPEND_USER"
 				u.SuspensionReason = "ADMIN"
 			}
-			s.st.logAdmin(q.now, q.ip, "USER_SETTINGS", name, strParam("USER_EMAIL", u.PrimaryEmail))
+			s.St.logAdmin(q.now, q.ip, "USER_SETTINGS", name, strParam("USER_EMAIL", u.PrimaryEmail))
 		}
 	}
-	writeJSON(q.w, http.StatusOK, s.st.userJSON(u))
+	writeJSON(q.w, http.StatusOK, s.St.userJSON(u))
 }
 
 // signOut ends every web and device session of the user (Admin console:
@@ -87,7 +87,7 @@ func (s *Server) signOut(q *request, key string) {
 		return
 	}
 	u.Sessions = 0
-	s.st.logAdmin(q.now, q.ip, "USER_SETTINGS", "RESET_SIGNIN_COOKIES", strParam("USER_EMAIL", u.PrimaryEmail))
+	s.St.logAdmin(q.now, q.ip, "USER_SETTINGS", "RESET_SIGNIN_COOKIES", strParam("USER_EMAIL", u.PrimaryEmail))
 	noContent(q.w)
 }
 
@@ -154,8 +154,8 @@ func (s *Server) deleteToken(q *request, key, clientID string) {
 	}
 	t := u.Tokens[i]
 	u.Tokens = slices.Delete(u.Tokens, i, i+1)
-	s.st.logAdmin(q.now, q.ip, "USER_SETTINGS", "REVOKE_3LO_TOKEN", strParam("APP_ID", t.ClientID), strParam("USER_EMAIL", u.PrimaryEmail))
-	s.st.logToken(q.now, q.ip, u, "revoke", t)
+	s.St.logAdmin(q.now, q.ip, "USER_SETTINGS", "REVOKE_3LO_TOKEN", strParam("APP_ID", t.ClientID), strParam("USER_EMAIL", u.PrimaryEmail))
+	s.St.logToken(q.now, q.ip, u, "revoke", t)
 	noContent(q.w)
 }
 
@@ -219,7 +219,7 @@ func (s *Server) deleteASP(q *request, key, codeID string) {
 	}
 	a := u.ASPs[i]
 	u.ASPs = slices.Delete(u.ASPs, i, i+1)
-	s.st.logAdmin(q.now, q.ip, "USER_SETTINGS", "REVOKE_ASP", strParam("ASP_ID", strconv.FormatInt(a.CodeID, 10)), strParam("USER_EMAIL", u.PrimaryEmail))
+	s.St.logAdmin(q.now, q.ip, "USER_SETTINGS", "REVOKE_ASP", strParam("ASP_ID", strconv.FormatInt(a.CodeID, 10)), strParam("USER_EMAIL", u.PrimaryEmail))
 	noContent(q.w)
 }
 
@@ -256,7 +256,7 @@ func (s *Server) invalidateCodes(q *request, key string) {
 		return
 	}
 	u.BackupCodes = []string{}
-	s.st.logAdmin(q.now, q.ip, "USER_SETTINGS", "DELETE_2SV_SCRATCH_CODES", strParam("USER_EMAIL", u.PrimaryEmail))
+	s.St.logAdmin(q.now, q.ip, "USER_SETTINGS", "DELETE_2SV_SCRATCH_CODES", strParam("USER_EMAIL", u.PrimaryEmail))
 	noContent(q.w)
 }
 
@@ -269,8 +269,8 @@ func (s *Server) generateCodes(q *request, key string) {
 		writeError(q.w, errSuspendedCodes)
 		return
 	}
-	u.BackupCodes = s.st.newBackupCodes()
-	s.st.logAdmin(q.now, q.ip, "USER_SETTINGS", "GENERATE_2SV_SCRATCH_CODES", strParam("USER_EMAIL", u.PrimaryEmail))
+	u.BackupCodes = s.St.newBackupCodes()
+	s.St.logAdmin(q.now, q.ip, "USER_SETTINGS", "GENERATE_2SV_SCRATCH_CODES", strParam("USER_EMAIL", u.PrimaryEmail))
 	noContent(q.w)
 }
 
@@ -354,19 +354,19 @@ func (s *Server) listGroups(q *request) {
 		if !ok {
 			return
 		}
-		groups = s.st.groupsOf(u.ID)
+		groups = s.St.groupsOf(u.ID)
 	case customer != "":
-		if customer != "my_customer" && customer != s.st.Customer {
+		if customer != "my_customer" && customer != s.St.Customer {
 			writeError(q.w, errForbidden)
 			return
 		}
-		groups = slices.Clone(s.st.Groups)
+		groups = slices.Clone(s.St.Groups)
 	case domain != "":
-		if !strings.EqualFold(domain, s.st.Domain) {
+		if !strings.EqualFold(domain, s.St.Domain) {
 			writeError(q.w, errForbidden)
 			return
 		}
-		groups = slices.Clone(s.st.Groups)
+		groups = slices.Clone(s.St.Groups)
 	default:
 		writeError(q.w, gerr{code: http.StatusBadRequest, message: msgBadRequest, reason: "badRequest"})
 		return
@@ -378,7 +378,7 @@ func (s *Server) listGroups(q *request) {
 	}
 	items := []map[string]any{}
 	for _, g := range groups[lo:hi] {
-		items = append(items, s.st.groupJSON(g))
+		items = append(items, s.St.groupJSON(g))
 	}
 	body := listBody("admin#directory#groups", "groups", items)
 	if next != "" {
@@ -388,7 +388,7 @@ func (s *Server) listGroups(q *request) {
 }
 
 func (s *Server) groupFor(q *request, key string) (*group, bool) {
-	if g := s.st.groupByKey(key); g != nil {
+	if g := s.St.groupByKey(key); g != nil {
 		return g, true
 	}
 	writeError(q.w, notFound("groupKey"))
@@ -397,7 +397,7 @@ func (s *Server) groupFor(q *request, key string) (*group, bool) {
 
 func (s *Server) getGroup(q *request, key string) {
 	if g, ok := s.groupFor(q, key); ok {
-		writeJSON(q.w, http.StatusOK, s.st.groupJSON(g))
+		writeJSON(q.w, http.StatusOK, s.St.groupJSON(g))
 	}
 }
 
@@ -424,7 +424,7 @@ func (s *Server) listMembers(q *request, key string) {
 	}
 	items := []map[string]any{}
 	for _, id := range g.Members[lo:hi] {
-		if u := s.st.user(id); u != nil {
+		if u := s.St.user(id); u != nil {
 			items = append(items, s.memberJSON(g, u))
 		}
 	}
@@ -437,7 +437,7 @@ func (s *Server) listMembers(q *request, key string) {
 
 // memberFor resolves a memberKey (user ID or email) among g's members.
 func (s *Server) memberFor(q *request, g *group, key string) (*user, int, bool) {
-	u := s.st.userByKey(key)
+	u := s.St.userByKey(key)
 	if u != nil {
 		if i := slices.Index(g.Members, u.ID); i >= 0 {
 			return u, i, true
@@ -467,6 +467,6 @@ func (s *Server) deleteMember(q *request, groupKey, memberKey string) {
 		return
 	}
 	g.Members = slices.Delete(g.Members, i, i+1)
-	s.st.logAdmin(q.now, q.ip, "GROUP_SETTINGS", "REMOVE_GROUP_MEMBER", strParam("USER_EMAIL", u.PrimaryEmail), strParam("GROUP_EMAIL", g.Email))
+	s.St.logAdmin(q.now, q.ip, "GROUP_SETTINGS", "REMOVE_GROUP_MEMBER", strParam("USER_EMAIL", u.PrimaryEmail), strParam("GROUP_EMAIL", g.Email))
 	noContent(q.w)
 }

@@ -164,8 +164,8 @@ func (s *Server) listActivities(q *request, userKey, app string) {
 	var actorID string
 	switch {
 	case userKey == "all":
-	case userKey == s.st.Admin.ProfileID || strings.EqualFold(userKey, s.st.Admin.Email):
-		actorID = s.st.Admin.ProfileID
+	case userKey == s.St.Admin.ProfileID || strings.EqualFold(userKey, s.St.Admin.Email):
+		actorID = s.St.Admin.ProfileID
 	default:
 		u, ok := s.userFor(q, userKey)
 		if !ok {
@@ -226,7 +226,7 @@ func (s *Server) listActivities(q *request, userKey, app string) {
 	eventName, ip := v.Get("eventName"), v.Get("actorIpAddress")
 
 	var matched []*record
-	for _, r := range s.st.Events {
+	for _, r := range s.St.Events {
 		if r.App != app || r.At.Before(from) || r.At.After(to) {
 			continue
 		}
@@ -267,7 +267,7 @@ func (s *Server) listActivities(q *request, userKey, app string) {
 	end := min(start+size, len(matched))
 	items := []map[string]any{}
 	for _, r := range matched[start:end] {
-		items = append(items, s.st.activityJSON(r))
+		items = append(items, s.St.activityJSON(r))
 	}
 	body := listBody("admin#reports#activities", "items", items)
 	if end < len(matched) {

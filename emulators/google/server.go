@@ -20,13 +20,11 @@ package google
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/offboard/offboard/emulators/emu"
@@ -68,13 +66,20 @@ type Options struct {
 	AdminEmail string
 }
 
-// Server is the Google Workspace emulator. It implements http.Handler.
+// Server is the Google Workspace emulator. It implements http.Handler and
+// emu.Dev.
+//
+// Its Store holds the state (SaveState writes it all: users with their
+// credentials, groups, the activity log; LoadState checks what it reads)
+// and its lock, which guards the rate-limit buckets too. The buckets are
+// not part of the saved state.
 type Server struct {
+	*emu.Store[state]
 	opts Options
 	emu  *emu.Emulator
+	// customer and domain are the seed's, for DevSection.
+	customer, domain string
 
-	mu      sync.Mutex
-	st      *state
 	buckets map[string]*bucket
 }
 
@@ -104,7 +109,13 @@ func New(org *seed.Org, opts Options) *Server {
 	if org == nil {
 		org = &seed.Org{}
 	}
-	s := &Server{opts: opts, st: fromSeed(org, opts.AdminEmail), buckets: map[string]*bucket{}}
+	s := &Server{
+		Store:    emu.NewStore("google", fromSeed(org, opts.AdminEmail), (*state).normalize),
+		opts:     opts,
+		customer: org.Google.Customer,
+		domain:   org.Domain,
+		buckets:  map[string]*bucket{},
+	}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	return s
 }
@@ -172,13 +183,13 @@ func (st *state) snapshot(u *user) UserState {
 
 // State returns a snapshot of every user and group.
 func (s *Server) State() State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := State{Customer: s.st.Customer, Users: make([]UserState, 0, len(s.st.Users)), Groups: make([]GroupState, 0, len(s.st.Groups)), EventCount: len(s.st.Events)}
-	for _, u := range s.st.Users {
-		out.Users = append(out.Users, s.st.snapshot(u))
+	s.Lock()
+	defer s.Unlock()
+	out := State{Customer: s.St.Customer, Users: make([]UserState, 0, len(s.St.Users)), Groups: make([]GroupState, 0, len(s.St.Groups)), EventCount: len(s.St.Events)}
+	for _, u := range s.St.Users {
+		out.Users = append(out.Users, s.St.snapshot(u))
 	}
-	for _, g := range s.st.Groups {
+	for _, g := range s.St.Groups {
 		out.Groups = append(out.Groups, GroupState{ID: g.ID, Members: len(g.Members)})
 	}
 	return out
@@ -186,37 +197,13 @@ func (s *Server) State() State {
 
 // User returns a snapshot of one user, by Google user ID.
 func (s *Server) User(id string) (UserState, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.st.user(id)
+	s.Lock()
+	defer s.Unlock()
+	u := s.St.user(id)
 	if u == nil {
 		return UserState{}, false
 	}
-	return s.st.snapshot(u), true
-}
-
-// SaveState writes the full state (users with their credentials, groups,
-// the activity log) as JSON.
-func (s *Server) SaveState(w io.Writer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return emu.EncodeState(w, "google", s.st)
-}
-
-// LoadState replaces the state with one written by SaveState. On error the
-// state is left as it was.
-func (s *Server) LoadState(r io.Reader) error {
-	var st state
-	if err := emu.DecodeState(r, "google", &st); err != nil {
-		return err
-	}
-	if err := st.normalize(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.st = &st
-	s.mu.Unlock()
-	return nil
+	return s.St.snapshot(u), true
 }
 
 // Google's error messages.
@@ -400,8 +387,8 @@ type request struct {
 
 // serveAPI serves the Admin SDK: authentication, rate limit, then routing.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	now := s.opts.Now()
 	h := w.Header()
 	h.Set("Date", now.UTC().Format(http.TimeFormat))

@@ -1,0 +1,152 @@
+package google_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/google"
+)
+
+func TestVendor(t *testing.T) {
+	t.Parallel()
+	if google.Vendor.Name != "google" || google.Vendor.Identity {
+		t.Errorf("vendor %+v", google.Vendor)
+	}
+	if _, ok := google.Vendor.NewSection().(*google.Section); !ok {
+		t.Errorf("NewSection gives %T", google.Vendor.NewSection())
+	}
+}
+
+// The YAML keys are those of the config file.
+func TestSectionYAML(t *testing.T) {
+	t.Parallel()
+	var s google.Section
+	dec := yaml.NewDecoder(strings.NewReader(`baseUrl: http://127.0.0.1:1/
+customer: C01acme00
+domain: example.com
+credentialsFile: /sa.json
+adminSubject: admin@example.com
+token: t
+tokenFile: /f
+`))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	want := google.Section{BaseURL: "http://127.0.0.1:1/", Customer: "C01acme00", Domain: "example.com", CredentialsFile: "/sa.json", AdminSubject: "admin@example.com", Token: "t", TokenFile: "/f"}
+	if s != want {
+		t.Errorf("decoded %+v, want %+v", s, want)
+	}
+}
+
+func TestSectionFromEnv(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "token")
+	if err := os.WriteFile(file, []byte("\tfrom-file \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(m map[string]string) connectors.Lookup {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	cases := map[string]struct {
+		s       google.Section
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		"env wins over the file's token": {s: google.Section{Token: "in-file"}, env: map[string]string{google.EnvToken: "from-env"}, want: "from-env"},
+		"env wins over tokenFile":        {s: google.Section{TokenFile: file}, env: map[string]string{google.EnvToken: "from-env"}, want: "from-env"},
+		"empty env is unset":             {s: google.Section{Token: "in-file"}, env: map[string]string{google.EnvToken: ""}, want: "in-file"},
+		"token file, trimmed":            {s: google.Section{TokenFile: file}, want: "from-file"},
+		"inline token beats tokenFile":   {s: google.Section{Token: "in-file", TokenFile: filepath.Join(dir, "missing")}, want: "in-file"},
+		"missing token file":             {s: google.Section{TokenFile: filepath.Join(dir, "missing")}, wantErr: "google token file"},
+		"nothing":                        {},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := c.s
+			configured, err := s.FromEnv(env(c.env))
+			if configured {
+				t.Error("the environment alone configures google")
+			}
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("error %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Token.Reveal() != c.want {
+				t.Errorf("token %q, want %q", s.Token.Reveal(), c.want)
+			}
+		})
+	}
+}
+
+func TestSectionValidate(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		s    google.Section
+		want []string // nil means valid
+	}{
+		"token":                         {google.Section{Token: "t"}, nil},
+		"credentials file with subject": {google.Section{CredentialsFile: "/sa.json", AdminSubject: "admin@example.com"}, nil},
+		"base URL":                      {google.Section{Token: "t", BaseURL: "http://127.0.0.1:8080/"}, nil},
+		"relative baseUrl":              {google.Section{Token: "t", BaseURL: "admin.googleapis.com"}, []string{"google.baseUrl must be an absolute URL"}},
+		"no credentials":                {google.Section{Customer: "C1"}, []string{"google credentials are missing: set google.credentialsFile (with adminSubject) or OFFBOARD_GOOGLE_TOKEN"}},
+		"credentials file alone":        {google.Section{CredentialsFile: "/sa.json"}, []string{"google.adminSubject is missing: the admin the service account impersonates"}},
+		"everything wrong":              {google.Section{BaseURL: "/x"}, []string{"google.baseUrl must be an absolute URL", "google credentials are missing"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			err := c.s.Validate()
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("valid, want %q", c.want)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q, want it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSectionConnector(t *testing.T) {
+	t.Parallel()
+	key := filepath.Join(t.TempDir(), "sa.json")
+	writeKey(t, key, "https://oauth2.googleapis.com/token")
+	for name, s := range map[string]google.Section{
+		"token":            {Token: "t", Customer: customer, Domain: "example.com"},
+		"credentials file": {CredentialsFile: key, AdminSubject: "admin@example.com"},
+	} {
+		c, err := s.Connector(t.Context())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if gc, ok := c.(*google.Client); !ok || gc.Name() != "google" {
+			t.Errorf("%s: connector %T", name, c)
+		}
+	}
+	// What New refuses, Connector refuses.
+	bad := google.Section{Token: "t", Customer: "not a customer"}
+	if _, err := bad.Connector(t.Context()); connectors.KindOf(err) != connectors.InvalidInput {
+		t.Errorf("bad customer: %v", err)
+	}
+}
