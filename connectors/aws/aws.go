@@ -71,14 +71,10 @@ const (
 )
 
 // IAMActions are the per-IAM-user actions, in plan order.
-var IAMActions = []string{
-	ActionDeactivateAccessKeys, ActionRevokeSessions, ActionDeleteLoginProfile, ActionRemoveMFA,
-	ActionDeleteSSHKeys, ActionDeleteServiceCreds, ActionDeleteSigningCerts, ActionDeleteAccessKeys,
-	ActionRemoveGroups, ActionDetachPolicies,
-}
+var IAMActions = iamSteps.Actions()
 
 // SSOActions are the Identity Center actions, in plan order.
-var SSOActions = []string{ActionSSORemoveGroups, ActionSSORemoveAssignments, ActionSSOKillSessions}
+var SSOActions = ssoSteps.Actions()
 
 // RevokePolicyName is the inline policy that denies sessions issued before
 // the revocation.
@@ -98,11 +94,11 @@ const (
 // Account is one AWS account offboard acts in.
 type Account struct {
 	// ID is the 12-digit account ID.
-	ID string
+	ID string `yaml:"id"`
 	// RoleARN, when set, is assumed (STS AssumeRole) to act in the
 	// account; otherwise the default credentials are used, and they must
 	// belong to this account.
-	RoleARN string
+	RoleARN string `yaml:"roleArn,omitempty"`
 }
 
 // Config configures the connector.
@@ -234,62 +230,62 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 		cfg.Region = "us-east-1"
 	}
 	if !regionRE.MatchString(cfg.Region) {
-		return nil, invalid(op, "region %q is not an AWS region (like us-east-1)", cfg.Region)
+		return nil, connectors.InvalidInputf(System, op, "region %q is not an AWS region (like us-east-1)", cfg.Region)
 	}
 	if cfg.IdentityCenterRegion == "" {
 		cfg.IdentityCenterRegion = cfg.Region
 	}
 	if !regionRE.MatchString(cfg.IdentityCenterRegion) {
-		return nil, invalid(op, "Identity Center region %q is not an AWS region (like eu-west-1)", cfg.IdentityCenterRegion)
+		return nil, connectors.InvalidInputf(System, op, "Identity Center region %q is not an AWS region (like eu-west-1)", cfg.IdentityCenterRegion)
 	}
 	sso := cfg.IdentityStoreID != "" || cfg.InstanceARN != ""
 	if len(cfg.Accounts) == 0 && !sso {
-		return nil, invalid(op, "configure at least one account or IAM Identity Center (IdentityStoreID and InstanceARN)")
+		return nil, connectors.InvalidInputf(System, op, "configure at least one account or IAM Identity Center (IdentityStoreID and InstanceARN)")
 	}
 	seen := map[string]bool{}
 	for i, a := range cfg.Accounts {
 		if !accountIDRE.MatchString(a.ID) {
-			return nil, invalid(op, "accounts[%d]: ID %q is not a 12-digit AWS account ID", i, a.ID)
+			return nil, connectors.InvalidInputf(System, op, "accounts[%d]: ID %q is not a 12-digit AWS account ID", i, a.ID)
 		}
 		if seen[a.ID] {
-			return nil, invalid(op, "account %s is configured twice", a.ID)
+			return nil, connectors.InvalidInputf(System, op, "account %s is configured twice", a.ID)
 		}
 		seen[a.ID] = true
 		if a.RoleARN != "" {
 			m := roleARNRE.FindStringSubmatch(a.RoleARN)
 			if m == nil {
-				return nil, invalid(op, "account %s: RoleARN %q is not an IAM role ARN (like arn:aws:iam::%s:role/Offboarding)", a.ID, a.RoleARN, a.ID)
+				return nil, connectors.InvalidInputf(System, op, "account %s: RoleARN %q is not an IAM role ARN (like arn:aws:iam::%s:role/Offboarding)", a.ID, a.RoleARN, a.ID)
 			}
 			if m[1] != a.ID {
-				return nil, invalid(op, "account %s: RoleARN %q is a role in account %s", a.ID, a.RoleARN, m[1])
+				return nil, connectors.InvalidInputf(System, op, "account %s: RoleARN %q is a role in account %s", a.ID, a.RoleARN, m[1])
 			}
 		}
 	}
 	if sso {
 		if !storeIDRE.MatchString(cfg.IdentityStoreID) {
-			return nil, invalid(op, "IdentityStoreID %q is not an identity store ID (like d-1234567890)", cfg.IdentityStoreID)
+			return nil, connectors.InvalidInputf(System, op, "IdentityStoreID %q is not an identity store ID (like d-1234567890)", cfg.IdentityStoreID)
 		}
 		if !instanceRE.MatchString(cfg.InstanceARN) {
-			return nil, invalid(op, "InstanceARN %q is not an Identity Center instance ARN (like arn:aws:sso:::instance/ssoins-1234567890abcdef)", cfg.InstanceARN)
+			return nil, connectors.InvalidInputf(System, op, "InstanceARN %q is not an Identity Center instance ARN (like arn:aws:sso:::instance/ssoins-1234567890abcdef)", cfg.InstanceARN)
 		}
 	}
 	for _, ps := range cfg.KillSwitchPermissionSets {
 		if !sso {
-			return nil, invalid(op, "KillSwitchPermissionSets needs IAM Identity Center (IdentityStoreID and InstanceARN)")
+			return nil, connectors.InvalidInputf(System, op, "KillSwitchPermissionSets needs IAM Identity Center (IdentityStoreID and InstanceARN)")
 		}
 		if !psARNRE.MatchString(ps) && !psNameRE.MatchString(ps) {
-			return nil, invalid(op, "kill-switch permission set %q is neither a permission set ARN nor a name", ps)
+			return nil, connectors.InvalidInputf(System, op, "kill-switch permission set %q is neither a permission set ARN nor a name", ps)
 		}
 	}
 	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
-		return nil, invalid(op, "set both AccessKeyID and SecretAccessKey, or neither (for the default credential chain)")
+		return nil, connectors.InvalidInputf(System, op, "set both AccessKeyID and SecretAccessKey, or neither (for the default credential chain)")
 	}
 	if cfg.AccessKeyID != "" && !accessKeyRE.MatchString(cfg.AccessKeyID) {
-		return nil, invalid(op, "AccessKeyID is not an access key ID")
+		return nil, connectors.InvalidInputf(System, op, "AccessKeyID is not an access key ID")
 	}
 	if cfg.Endpoint != "" {
 		if err := checkEndpoint(cfg.Endpoint); err != nil {
-			return nil, invalid(op, "%v", err)
+			return nil, connectors.InvalidInputf(System, op, "%v", err)
 		}
 	}
 
@@ -309,7 +305,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	}
 	base, err := awsconfig.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
-		return nil, invalid(op, "load AWS configuration: %s", connectors.Scrub(err.Error()))
+		return nil, connectors.InvalidInputf(System, op, "load AWS configuration: %s", connectors.Scrub(err.Error()))
 	}
 	// No retries inside a call, whatever the shared config says.
 	base.RetryMaxAttempts = 1
@@ -368,7 +364,7 @@ func (c *Client) Name() string { return System }
 func (c *Client) account(ctx context.Context, id string) (*accountClient, error) {
 	i := slices.IndexFunc(c.accounts, func(a *accountClient) bool { return a.id == id })
 	if i < 0 {
-		return nil, invalid("find account", "account %s is not configured", id)
+		return nil, connectors.InvalidInputf(System, "find account", "account %s is not configured", id)
 	}
 	ac := c.accounts[i]
 	if _, err := ac.creds.Retrieve(ctx); err != nil {
@@ -392,7 +388,7 @@ func (c *Client) account(ctx context.Context, id string) (*accountClient, error)
 		return nil, apiError("get caller identity", err)
 	}
 	if got := sdkaws.ToString(out.Account); got != id {
-		return nil, invalid("get caller identity", "the default credentials belong to account %s, not %s; set a RoleARN for account %s", got, id, id)
+		return nil, connectors.InvalidInputf(System, "get caller identity", "the default credentials belong to account %s, not %s; set a RoleARN for account %s", got, id, id)
 	}
 	ac.mu.Lock()
 	ac.checked = true

@@ -1,9 +1,11 @@
 package aws_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -433,6 +435,14 @@ func TestPlanOrder(t *testing.T) {
 	}
 	if got := step(t, steps, "aws.sso-kill-sessions/"+adaSSO).Targets; len(got) != 2 {
 		t.Errorf("kill-switch targets %v, want both permission sets", got)
+	}
+	// Planning reads each list once per user, though several steps plan
+	// from it.
+	log := strings.Join(f.paths(), " ") + " "
+	for _, p := range []string{"/iam/ListAccessKeys", "/iam/ListUserPolicies", "/iam/GetLoginProfile", "/sso/ListAccountAssignmentsForPrincipal"} {
+		if n := strings.Count(log, p+" "); n != 1 {
+			t.Errorf("plan called %s %d times, want once", p, n)
+		}
 	}
 	// Planning only reads.
 	for _, p := range f.paths() {
@@ -973,14 +983,18 @@ func TestBadInput(t *testing.T) {
 		"no users":            {connectors.Account{System: "aws", ID: "x"}, steps[0]},
 		"step of another":     {other, steps[0]},
 		"sso step of another": {other, steps[len(steps)-1]},
-		"unknown action":      {a, connectors.Step{ID: "aws.delete-user/" + f.scope(t, prod, "alovelace"), System: "aws"}},
-		"not an aws step":     {a, connectors.Step{ID: "okta.suspend", System: "okta"}},
+		"unknown action":      {a, connectors.NewStep("aws", "delete-user", f.scope(t, prod, "alovelace"), "", nil)},
+		"not an aws step":     {a, connectors.NewStep("okta", "suspend", "", "", nil)},
+		"aws step of okta":    {a, connectors.Step{ID: steps[0].ID, System: "okta", Action: steps[0].Action, Scope: steps[0].Scope}},
+		"no action or scope":  {a, connectors.Step{ID: steps[0].ID, System: "aws"}},
+		"sso step no scope":   {a, connectors.Step{ID: "aws.sso-kill-sessions", System: "aws", Action: aws.ActionSSOKillSessions}},
 		"unconfigured account": {connectors.Account{System: "aws", ID: "iam:333333333333:AIDAXXXXXXXXXXXXXXXXX", Attributes: map[string]string{aws.AttrIAMUsers: "333333333333:AIDAXXXXXXXXXXXXXXXXX:x"}},
-			connectors.Step{ID: "aws.remove-groups/333333333333:AIDAXXXXXXXXXXXXXXXXX", System: "aws"}},
-		// Before user IDs, the attribute and step IDs named users.
+			connectors.NewStep("aws", aws.ActionRemoveGroups, "333333333333:AIDAXXXXXXXXXXXXXXXXX", "", nil)},
+		// Before user IDs, the attribute and step scopes named users.
 		"old attribute": {connectors.Account{System: "aws", ID: "iam:" + prod + ":alovelace", Attributes: map[string]string{aws.AttrIAMUsers: prod + ":alovelace"}},
-			connectors.Step{ID: "aws.remove-groups/" + prod + ":alovelace", System: "aws"}},
-		"step named by user name": {a, connectors.Step{ID: "aws.remove-groups/" + prod + ":alovelace", System: "aws"}},
+			connectors.NewStep("aws", aws.ActionRemoveGroups, prod+":alovelace", "", nil)},
+		"step named by user name":     {a, connectors.NewStep("aws", aws.ActionRemoveGroups, prod+":alovelace", "", nil)},
+		"sso step named by user name": {a, connectors.NewStep("aws", aws.ActionSSORemoveGroups, "alovelace", "", nil)},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -1108,5 +1122,38 @@ func TestLookupEventsPages(t *testing.T) {
 	two, err := f.c.LookupEvents(t.Context(), prod, aws.LookupResourceName, key, time.Time{}, time.Time{}, 2)
 	if err != nil || len(two) != 2 || two[0].ID != all[0].ID || two[1].ID != all[1].ID {
 		t.Errorf("limited: %+v %v", two, err)
+	}
+}
+
+// TestRetryAfterHTTPDate checks a Retry-After given as an HTTP date: the
+// wait is measured from the response's Date. The emulator's faults send
+// seconds, so a handler in front of it throttles ListUsers.
+func TestRetryAfterHTTPDate(t *testing.T) {
+	t.Parallel()
+	srv := awsemu.New(demo(t), awsemu.Options{})
+	date := time.Now().UTC().Truncate(time.Second).Add(-time.Hour) // a skewed server clock
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), "Action=ListUsers") {
+			w.Header().Set("Content-Type", "text/xml")
+			w.Header().Set("Date", date.Format(http.TimeFormat))
+			w.Header().Set("Retry-After", date.Add(7*time.Second).Format(http.TimeFormat))
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>00000000-0000-4000-8000-000000000000</RequestId></ErrorResponse>`)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	c, err := aws.New(t.Context(), aws.Config{Accounts: []aws.Account{{ID: prod}}, Endpoint: ts.URL,
+		AccessKeyID: awsemu.DefaultAccessKeyID, SecretAccessKey: config.Secret(awsemu.DefaultSecretAccessKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Resolve(t.Context(), person(t, "E1011"))
+	ce := connErr(t, err, connectors.RateLimited)
+	if ce.Status != 429 || ce.RetryAfter != 7*time.Second || !strings.HasPrefix(ce.Msg, "Throttling: ") {
+		t.Errorf("error %q: status %d retryAfter %s, want 429 7s Throttling", ce, ce.Status, ce.RetryAfter)
 	}
 }

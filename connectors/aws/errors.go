@@ -1,12 +1,9 @@
 package aws
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -139,55 +136,15 @@ func apiError(op string, err error) error {
 		out.Msg = fmt.Sprintf("HTTP %d", out.Status)
 		out.Err = &vendorError{Msg: out.Msg}
 	default:
-		out.Msg = transportMessage(err)
+		out.Msg = connectors.TransportMessage(err)
 		out.Err = &vendorError{Msg: out.Msg}
 	}
-	out.RetryAfter = retryAfter(h)
+	out.RetryAfter = connectors.RetryAfter(h, time.Now())
 	var te *istypes.ThrottlingException
 	if out.RetryAfter == 0 && errors.As(err, &te) && te.RetryAfterSeconds > 0 {
 		out.RetryAfter = time.Duration(te.RetryAfterSeconds) * time.Second
 	}
 	return out
-}
-
-// transportMessage describes a failure to get an answer without the
-// request (whose body names users).
-func transportMessage(err error) string {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return "request timed out"
-	case errors.Is(err, context.Canceled):
-		return "request canceled"
-	}
-	// The innermost error says what went wrong (connection refused, ...).
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			break
-		}
-		err = next
-	}
-	return connectors.Scrub(err.Error())
-}
-
-// retryAfter reads a Retry-After header in seconds or as an HTTP date.
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t).Truncate(time.Second); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // codeOf is the AWS error code a connector error carries, or "".
@@ -197,16 +154,4 @@ func codeOf(err error) string {
 		return ve.Code
 	}
 	return ""
-}
-
-func invalid(op, format string, args ...any) error {
-	return &connectors.Error{Kind: connectors.InvalidInput, System: System, Op: op, Msg: fmt.Sprintf(format, args...)}
-}
-
-func conflict(op, format string, args ...any) error {
-	return &connectors.Error{Kind: connectors.Conflict, System: System, Op: op, Msg: "verify: " + fmt.Sprintf(format, args...)}
-}
-
-func unavailable(op, format string, args ...any) error {
-	return &connectors.Error{Kind: connectors.Unavailable, System: System, Op: op, Msg: fmt.Sprintf(format, args...)}
 }

@@ -24,7 +24,7 @@ func all[T any](ctx context.Context, op string, more func() bool, next func(cont
 	var out []T
 	for n := 0; more(); n++ {
 		if n >= maxPages {
-			return nil, unavailable(op, "pagination did not end after %d pages", maxPages)
+			return nil, connectors.Unavailablef(System, op, "pagination did not end after %d pages", maxPages)
 		}
 		items, err := next(ctx)
 		if err != nil {
@@ -253,122 +253,587 @@ func ts(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// planIAM lists the steps for one IAM user, with what each would act on.
-// The user's name is hidden in the targets and errors (see iamRef.hide).
-func (c *Client) planIAM(ctx context.Context, ref iamRef) ([]connectors.Step, error) {
-	steps, err := c.planIAMUser(ctx, ref)
-	if err != nil {
-		return nil, ref.hideErr(err)
-	}
-	for i := range steps {
-		steps[i].Targets = ref.hideAll(steps[i].Targets)
-	}
-	return steps, nil
+// iamUser is what an IAM step acts on: one IAM user and the client of its
+// account. plan is set only while planning, where the kinds of one user
+// share their reads.
+type iamUser struct {
+	c    *Client
+	ref  iamRef
+	ac   *accountClient
+	plan *iamReads
 }
 
-func (c *Client) planIAMUser(ctx context.Context, ref iamRef) ([]connectors.Step, error) {
-	scope := ref.Scope()
-	ac, err := c.account(ctx, ref.Account)
-	if err != nil {
-		return nil, err
-	}
-	api, user := ac.iam, ref.Name
-	keys, err := listAccessKeys(ctx, api, user)
-	if userGone(err) {
-		steps := make([]connectors.Step, 0, len(IAMActions))
-		for _, a := range IAMActions {
-			steps = append(steps, newStep(a, scope, "The IAM user no longer exists; nothing to do", nil))
-		}
-		return steps, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	login, _, err := hasLoginProfile(ctx, api, user)
-	if err != nil {
-		return nil, err
-	}
-	mfa, err := listMFADevices(ctx, api, user)
-	if err != nil {
-		return nil, err
-	}
-	ssh, err := listSSHKeys(ctx, api, user)
-	if err != nil {
-		return nil, err
-	}
-	svc, err := listServiceCreds(ctx, api, user)
-	if err != nil {
-		return nil, err
-	}
-	certs, err := listSigningCerts(ctx, api, user)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := listGroups(ctx, api, user)
-	if err != nil {
-		return nil, err
-	}
-	attached, err := listAttached(ctx, api, user)
-	if err != nil {
-		return nil, err
-	}
-	inline, err := listInline(ctx, api, user)
-	if err != nil {
-		return nil, err
-	}
-
-	var keyIDs, active []string
-	for _, k := range keys {
-		keyIDs = append(keyIDs, sdkaws.ToString(k.AccessKeyId))
-		if k.Status == types.StatusTypeActive {
-			active = append(active, sdkaws.ToString(k.AccessKeyId))
-		}
-	}
-	var serials, sshIDs, svcIDs, certIDs, groupNames, policies []string
-	for _, d := range mfa {
-		serials = append(serials, sdkaws.ToString(d.SerialNumber))
-	}
-	for _, k := range ssh {
-		sshIDs = append(sshIDs, sdkaws.ToString(k.SSHPublicKeyId))
-	}
-	for _, k := range svc {
-		svcIDs = append(svcIDs, sdkaws.ToString(k.ServiceSpecificCredentialId))
-	}
-	for _, k := range certs {
-		certIDs = append(certIDs, sdkaws.ToString(k.CertificateId))
-	}
-	for _, g := range groups {
-		groupNames = append(groupNames, sdkaws.ToString(g.GroupName))
-	}
-	for _, p := range attached {
-		policies = append(policies, sdkaws.ToString(p.PolicyArn))
-	}
-	for _, n := range inline {
-		if n != RevokePolicyName {
-			policies = append(policies, "inline:"+n)
-		}
-	}
-	revokeDesc := "Deny every request made with temporary credentials issued before now (inline policy " + RevokePolicyName + " on aws:TokenIssueTime)"
-	if slices.Contains(inline, RevokePolicyName) {
-		revokeDesc = "The inline policy " + RevokePolicyName + " is already in place"
-	}
-	loginDesc := "Delete the console password"
-	if !login {
-		loginDesc = "The IAM user has no console password"
-	}
-	return []connectors.Step{
-		newStep(ActionDeactivateAccessKeys, scope, fmt.Sprintf("Record %s with their last use, then deactivate %d active", connectors.Plural(len(keys), "access key", "access keys"), len(active)), keyIDs),
-		newStep(ActionRevokeSessions, scope, revokeDesc, nil),
-		newStep(ActionDeleteLoginProfile, scope, loginDesc, nil),
-		newStep(ActionRemoveMFA, scope, "Deactivate (and delete, when virtual) "+connectors.Plural(len(serials), "MFA device", "MFA devices"), serials),
-		newStep(ActionDeleteSSHKeys, scope, "Delete "+connectors.Plural(len(sshIDs), "SSH public key", "SSH public keys"), sshIDs),
-		newStep(ActionDeleteServiceCreds, scope, "Delete "+connectors.Plural(len(svcIDs), "service-specific credential", "service-specific credentials"), svcIDs),
-		newStep(ActionDeleteSigningCerts, scope, "Delete "+connectors.Plural(len(certIDs), "signing certificate", "signing certificates"), certIDs),
-		newStep(ActionDeleteAccessKeys, scope, "Delete "+connectors.Plural(len(keyIDs), "access key", "access keys")+" (their IDs are recorded first)", keyIDs),
-		newStep(ActionRemoveGroups, scope, "Remove the user from "+connectors.Plural(len(groupNames), "IAM group", "IAM groups"), groupNames),
-		newStep(ActionDetachPolicies, scope, "Detach "+connectors.Plural(len(policies), "policy", "policies")+" (managed and inline), keeping "+RevokePolicyName, policies),
-	}, nil
+// iamReads are the reads several kinds plan from, made once per user.
+type iamReads struct {
+	keysRead, inlineRead bool
+	keys                 []types.AccessKeyMetadata
+	keysErr              error
+	inline               []string
+	inlineErr            error
 }
+
+func (u *iamUser) api() *iam.Client { return u.ac.iam }
+
+// name is the user's name, as IAM's API takes it.
+func (u *iamUser) name() *string { return sdkaws.String(u.ref.Name) }
+
+// verifyOp is the Op of a verify error: the step's ID, which carries the
+// user's ID, not its name.
+func (u *iamUser) verifyOp(action string) string {
+	return "verify " + connectors.StepID(System, action, u.ref.Scope())
+}
+
+// plannedKeys lists the access keys, once per plan.
+func (u *iamUser) plannedKeys(ctx context.Context) ([]types.AccessKeyMetadata, error) {
+	r := u.plan
+	if r == nil {
+		return listAccessKeys(ctx, u.api(), u.ref.Name)
+	}
+	if !r.keysRead {
+		r.keys, r.keysErr = listAccessKeys(ctx, u.api(), u.ref.Name)
+		r.keysRead = true
+	}
+	return r.keys, r.keysErr
+}
+
+// plannedInline lists the inline policy names, once per plan.
+func (u *iamUser) plannedInline(ctx context.Context) ([]string, error) {
+	r := u.plan
+	if r == nil {
+		return listInline(ctx, u.api(), u.ref.Name)
+	}
+	if !r.inlineRead {
+		r.inline, r.inlineErr = listInline(ctx, u.api(), u.ref.Name)
+		r.inlineRead = true
+	}
+	return r.inline, r.inlineErr
+}
+
+// iamKinds finishes the IAM step kinds. Planning a user that no longer
+// exists (its access keys cannot be listed) finds nothing to do in any
+// step. The user's name is hidden in targets, records and errors (see
+// iamRef.hide).
+func iamKinds(kinds ...connectors.StepKind[*iamUser]) []connectors.StepKind[*iamUser] {
+	out := make([]connectors.StepKind[*iamUser], len(kinds))
+	for i, k := range kinds {
+		out[i] = connectors.StepKind[*iamUser]{
+			Action: k.Action,
+			Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+				_, err := u.plannedKeys(ctx)
+				if userGone(err) {
+					return connectors.Planned{Description: "The IAM user no longer exists; nothing to do"}, nil
+				}
+				if err != nil {
+					return connectors.Planned{}, u.ref.hideErr(err)
+				}
+				p, err := k.Plan(ctx, u)
+				if err != nil {
+					return connectors.Planned{}, u.ref.hideErr(err)
+				}
+				p.Targets = u.ref.hideAll(p.Targets)
+				return p, nil
+			},
+			Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+				out, err := k.Run(ctx, u)
+				if err != nil {
+					return connectors.Outcome{}, u.ref.hideErr(err)
+				}
+				out.Records = u.ref.hideAll(out.Records)
+				return out, nil
+			},
+			Verify: func(ctx context.Context, u *iamUser) error {
+				return u.ref.hideErr(k.Verify(ctx, u))
+			},
+		}
+	}
+	return out
+}
+
+// iamSteps are the steps for each IAM user, in plan order. Verify finds a
+// user that no longer exists to hold every step's desired state.
+var iamSteps = connectors.Steps[*iamUser]{System: System, Kinds: iamKinds(
+	connectors.StepKind[*iamUser]{
+		Action: ActionDeactivateAccessKeys,
+		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+			keys, err := u.plannedKeys(ctx)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var keyIDs []string
+			active := 0
+			for _, k := range keys {
+				keyIDs = append(keyIDs, sdkaws.ToString(k.AccessKeyId))
+				if k.Status == types.StatusTypeActive {
+					active++
+				}
+			}
+			return connectors.Planned{
+				Description: fmt.Sprintf("Record %s with their last use, then deactivate %d active", connectors.Plural(len(keys), "access key", "access keys"), active),
+				Targets:     keyIDs,
+			}, nil
+		},
+		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+			api := u.api()
+			keys, err := listAccessKeys(ctx, api, u.ref.Name)
+			if userGone(err) {
+				return connectors.Already(userMissing...)
+			}
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			// Record every key and its last use before anything changes:
+			// the IDs are what CloudTrail and the watch look for later.
+			var recs []string
+			for _, k := range keys {
+				id := sdkaws.ToString(k.AccessKeyId)
+				lu, err := api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})
+				last := "last used: unknown"
+				switch {
+				case err == nil && lu.AccessKeyLastUsed != nil:
+					l := lu.AccessKeyLastUsed
+					last = fmt.Sprintf("last used %s (service %s, region %s)", ts(l.LastUsedDate), sdkaws.ToString(l.ServiceName), sdkaws.ToString(l.Region))
+				case err != nil:
+					if err = apiError("get access key last used", err); !connectors.IsNotFound(err) {
+						return connectors.Outcome{}, err
+					}
+				}
+				recs = append(recs, fmt.Sprintf("key %s %s, created %s, %s", id, k.Status, ts(k.CreateDate), last))
+			}
+			changed := false
+			for _, k := range keys {
+				if k.Status != types.StatusTypeActive {
+					continue
+				}
+				_, err := api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: u.name(), AccessKeyId: k.AccessKeyId, Status: types.StatusTypeInactive})
+				gone, err := removed("deactivate access key", err)
+				if err != nil {
+					return connectors.Outcome{}, err
+				}
+				if gone {
+					recs = append(recs, "key "+sdkaws.ToString(k.AccessKeyId)+" was deleted meanwhile")
+					continue
+				}
+				changed = true
+				recs = append(recs, "deactivated key "+sdkaws.ToString(k.AccessKeyId))
+			}
+			return outcome(changed, recs)
+		},
+		Verify: func(ctx context.Context, u *iamUser) error {
+			keys, err := listAccessKeys(ctx, u.api(), u.ref.Name)
+			if userGone(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			var active []string
+			for _, k := range keys {
+				if k.Status == types.StatusTypeActive {
+					active = append(active, sdkaws.ToString(k.AccessKeyId))
+				}
+			}
+			if len(active) > 0 {
+				return connectors.Conflictf(System, u.verifyOp(ActionDeactivateAccessKeys), "%s still active: %s", connectors.Plural(len(active), "access key", "access keys"), strings.Join(active, ", "))
+			}
+			return nil
+		},
+	},
+	connectors.StepKind[*iamUser]{
+		Action: ActionRevokeSessions,
+		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+			inline, err := u.plannedInline(ctx)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			if slices.Contains(inline, RevokePolicyName) {
+				return connectors.Planned{Description: "The inline policy " + RevokePolicyName + " is already in place"}, nil
+			}
+			return connectors.Planned{Description: "Deny every request made with temporary credentials issued before now (inline policy " + RevokePolicyName + " on aws:TokenIssueTime)"}, nil
+		},
+		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+			api := u.api()
+			cutoff, ok, err := getRevokePolicy(ctx, api, u.ref.Name)
+			if userGone(err) {
+				return connectors.Already(userMissing...)
+			}
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if ok {
+				return connectors.Already("sessions issued before " + cutoff.UTC().Format(time.RFC3339) + " are denied")
+			}
+			// The cut-off is the next whole second, so a token issued in
+			// the same second as the revocation is denied too
+			// (aws:TokenIssueTime has second precision and DateLessThan is
+			// strict).
+			now := u.c.opts.now().UTC().Truncate(time.Second).Add(time.Second)
+			_, err = api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: u.name(), PolicyName: sdkaws.String(RevokePolicyName), PolicyDocument: sdkaws.String(revokeDocument(now))})
+			if err != nil {
+				err = apiError("put inline policy", err)
+				if userGone(err) {
+					return connectors.Already(userMissing...)
+				}
+				return connectors.Outcome{}, err
+			}
+			return connectors.Done("denied sessions issued before " + now.Format(time.RFC3339) + " (policy " + RevokePolicyName + ")")
+		},
+		Verify: func(ctx context.Context, u *iamUser) error {
+			_, ok, err := getRevokePolicy(ctx, u.api(), u.ref.Name)
+			if userGone(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return connectors.Conflictf(System, u.verifyOp(ActionRevokeSessions), "the inline policy %s is missing or does not deny sessions by aws:TokenIssueTime", RevokePolicyName)
+			}
+			return nil
+		},
+	},
+	connectors.StepKind[*iamUser]{
+		Action: ActionDeleteLoginProfile,
+		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+			has, _, err := hasLoginProfile(ctx, u.api(), u.ref.Name)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			if !has {
+				return connectors.Planned{Description: "The IAM user has no console password"}, nil
+			}
+			return connectors.Planned{Description: "Delete the console password"}, nil
+		},
+		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+			has, created, err := hasLoginProfile(ctx, u.api(), u.ref.Name)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if !has {
+				return connectors.Already()
+			}
+			_, err = u.api().DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: u.name()})
+			gone, err := removed("delete login profile", err)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if gone {
+				return connectors.Already("the console password was deleted meanwhile")
+			}
+			return connectors.Done("deleted the console password (created " + created.UTC().Format(time.RFC3339) + ")")
+		},
+		Verify: func(ctx context.Context, u *iamUser) error {
+			has, _, err := hasLoginProfile(ctx, u.api(), u.ref.Name)
+			if err != nil {
+				return err
+			}
+			if has {
+				return connectors.Conflictf(System, u.verifyOp(ActionDeleteLoginProfile), "the user still has a console password")
+			}
+			return nil
+		},
+	},
+	connectors.StepKind[*iamUser]{
+		Action: ActionRemoveMFA,
+		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+			devs, err := listMFADevices(ctx, u.api(), u.ref.Name)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var serials []string
+			for _, d := range devs {
+				serials = append(serials, sdkaws.ToString(d.SerialNumber))
+			}
+			return connectors.Planned{Description: "Deactivate (and delete, when virtual) " + connectors.Plural(len(serials), "MFA device", "MFA devices"), Targets: serials}, nil
+		},
+		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+			api := u.api()
+			devs, err := listMFADevices(ctx, api, u.ref.Name)
+			if userGone(err) {
+				return connectors.Already(userMissing...)
+			}
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			var recs []string
+			changed := false
+			for _, d := range devs {
+				serial := sdkaws.ToString(d.SerialNumber)
+				recs = append(recs, fmt.Sprintf("MFA device %s enabled %s", serial, ts(d.EnableDate)))
+				_, err := api.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: u.name(), SerialNumber: d.SerialNumber})
+				gone, err := removed("deactivate MFA device", err)
+				if err != nil {
+					return connectors.Outcome{}, err
+				}
+				if !gone {
+					changed = true
+					recs = append(recs, "deactivated MFA device "+serial)
+				}
+				if !isVirtualMFA(serial) {
+					continue
+				}
+				_, err = api.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: d.SerialNumber})
+				gone, err = removed("delete virtual MFA device", err)
+				if err != nil {
+					return connectors.Outcome{}, err
+				}
+				if !gone {
+					changed = true
+					recs = append(recs, "deleted virtual MFA device "+serial)
+				}
+			}
+			return outcome(changed, recs)
+		},
+		Verify: func(ctx context.Context, u *iamUser) error {
+			devs, err := listMFADevices(ctx, u.api(), u.ref.Name)
+			if userGone(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if len(devs) > 0 {
+				return connectors.Conflictf(System, u.verifyOp(ActionRemoveMFA), "%s still assigned", connectors.Plural(len(devs), "MFA device", "MFA devices"))
+			}
+			return nil
+		},
+	},
+	connectors.StepKind[*iamUser]{
+		Action: ActionDeleteSSHKeys,
+		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+			keys, err := listSSHKeys(ctx, u.api(), u.ref.Name)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var ids []string
+			for _, k := range keys {
+				ids = append(ids, sdkaws.ToString(k.SSHPublicKeyId))
+			}
+			return connectors.Planned{Description: "Delete " + connectors.Plural(len(ids), "SSH public key", "SSH public keys"), Targets: ids}, nil
+		},
+		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+			keys, err := listSSHKeys(ctx, u.api(), u.ref.Name)
+			if userGone(err) {
+				return connectors.Already(userMissing...)
+			}
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			return deleteEach(keys, func(k types.SSHPublicKeyMetadata) string { return sdkaws.ToString(k.SSHPublicKeyId) }, "SSH key",
+				func(k types.SSHPublicKeyMetadata) error {
+					_, err := u.api().DeleteSSHPublicKey(ctx, &iam.DeleteSSHPublicKeyInput{UserName: u.name(), SSHPublicKeyId: k.SSHPublicKeyId})
+					return err
+				}, "delete SSH public key")
+		},
+		Verify: func(ctx context.Context, u *iamUser) error {
+			keys, err := listSSHKeys(ctx, u.api(), u.ref.Name)
+			return remains(u.verifyOp(ActionDeleteSSHKeys), keys, err, "SSH public key", "SSH public keys")
+		},
+	},
+	connectors.StepKind[*iamUser]{
+		Action: ActionDeleteServiceCreds,
+		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+			creds, err := listServiceCreds(ctx, u.api(), u.ref.Name)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var ids []string
+			for _, k := range creds {
+				ids = append(ids, sdkaws.ToString(k.ServiceSpecificCredentialId))
+			}
+			return connectors.Planned{Description: "Delete " + connectors.Plural(len(ids), "service-specific credential", "service-specific credentials"), Targets: ids}, nil
+		},
+		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+			creds, err := listServiceCreds(ctx, u.api(), u.ref.Name)
+			if userGone(err) {
+				return connectors.Already(userMissing...)
+			}
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			return deleteEach(creds, func(k types.ServiceSpecificCredentialMetadata) string {
+				return sdkaws.ToString(k.ServiceSpecificCredentialId) + " (" + sdkaws.ToString(k.ServiceName) + ")"
+			}, "service-specific credential", func(k types.ServiceSpecificCredentialMetadata) error {
+				_, err := u.api().DeleteServiceSpecificCredential(ctx, &iam.DeleteServiceSpecificCredentialInput{UserName: u.name(), ServiceSpecificCredentialId: k.ServiceSpecificCredentialId})
+				return err
+			}, "delete service-specific credential")
+		},
+		Verify: func(ctx context.Context, u *iamUser) error {
+			creds, err := listServiceCreds(ctx, u.api(), u.ref.Name)
+			return remains(u.verifyOp(ActionDeleteServiceCreds), creds, err, "service-specific credential", "service-specific credentials")
+		},
+	},
+	connectors.StepKind[*iamUser]{
+		Action: ActionDeleteSigningCerts,
+		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+			certs, err := listSigningCerts(ctx, u.api(), u.ref.Name)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var ids []string
+			for _, k := range certs {
+				ids = append(ids, sdkaws.ToString(k.CertificateId))
+			}
+			return connectors.Planned{Description: "Delete " + connectors.Plural(len(ids), "signing certificate", "signing certificates"), Targets: ids}, nil
+		},
+		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+			certs, err := listSigningCerts(ctx, u.api(), u.ref.Name)
+			if userGone(err) {
+				return connectors.Already(userMissing...)
+			}
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			return deleteEach(certs, func(k types.SigningCertificate) string { return sdkaws.ToString(k.CertificateId) }, "signing certificate",
+				func(k types.SigningCertificate) error {
+					_, err := u.api().DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{UserName: u.name(), CertificateId: k.CertificateId})
+					return err
+				}, "delete signing certificate")
+		},
+		Verify: func(ctx context.Context, u *iamUser) error {
+			certs, err := listSigningCerts(ctx, u.api(), u.ref.Name)
+			return remains(u.verifyOp(ActionDeleteSigningCerts), certs, err, "signing certificate", "signing certificates")
+		},
+	},
+	connectors.StepKind[*iamUser]{
+		Action: ActionDeleteAccessKeys,
+		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+			keys, err := u.plannedKeys(ctx)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var ids []string
+			for _, k := range keys {
+				ids = append(ids, sdkaws.ToString(k.AccessKeyId))
+			}
+			return connectors.Planned{Description: "Delete " + connectors.Plural(len(ids), "access key", "access keys") + " (their IDs are recorded first)", Targets: ids}, nil
+		},
+		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+			keys, err := listAccessKeys(ctx, u.api(), u.ref.Name)
+			if userGone(err) {
+				return connectors.Already(userMissing...)
+			}
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			return deleteEach(keys, func(k types.AccessKeyMetadata) string {
+				return sdkaws.ToString(k.AccessKeyId) + " (" + string(k.Status) + ", created " + ts(k.CreateDate) + ")"
+			}, "access key", func(k types.AccessKeyMetadata) error {
+				_, err := u.api().DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: u.name(), AccessKeyId: k.AccessKeyId})
+				return err
+			}, "delete access key")
+		},
+		Verify: func(ctx context.Context, u *iamUser) error {
+			keys, err := listAccessKeys(ctx, u.api(), u.ref.Name)
+			return remains(u.verifyOp(ActionDeleteAccessKeys), keys, err, "access key", "access keys")
+		},
+	},
+	connectors.StepKind[*iamUser]{
+		Action: ActionRemoveGroups,
+		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+			groups, err := listGroups(ctx, u.api(), u.ref.Name)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var names []string
+			for _, g := range groups {
+				names = append(names, sdkaws.ToString(g.GroupName))
+			}
+			return connectors.Planned{Description: "Remove the user from " + connectors.Plural(len(names), "IAM group", "IAM groups"), Targets: names}, nil
+		},
+		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+			groups, err := listGroups(ctx, u.api(), u.ref.Name)
+			if userGone(err) {
+				return connectors.Already(userMissing...)
+			}
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			return deleteEach(groups, func(g types.Group) string { return sdkaws.ToString(g.GroupName) }, "group membership",
+				func(g types.Group) error {
+					_, err := u.api().RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: u.name(), GroupName: g.GroupName})
+					return err
+				}, "remove from group")
+		},
+		Verify: func(ctx context.Context, u *iamUser) error {
+			groups, err := listGroups(ctx, u.api(), u.ref.Name)
+			return remains(u.verifyOp(ActionRemoveGroups), groups, err, "group membership", "group memberships")
+		},
+	},
+	connectors.StepKind[*iamUser]{
+		Action: ActionDetachPolicies,
+		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
+			attached, err := listAttached(ctx, u.api(), u.ref.Name)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			inline, err := u.plannedInline(ctx)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var policies []string
+			for _, p := range attached {
+				policies = append(policies, sdkaws.ToString(p.PolicyArn))
+			}
+			for _, n := range inline {
+				if n != RevokePolicyName {
+					policies = append(policies, "inline:"+n)
+				}
+			}
+			return connectors.Planned{Description: "Detach " + connectors.Plural(len(policies), "policy", "policies") + " (managed and inline), keeping " + RevokePolicyName, Targets: policies}, nil
+		},
+		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
+			api := u.api()
+			attached, err := listAttached(ctx, api, u.ref.Name)
+			if userGone(err) {
+				return connectors.Already(userMissing...)
+			}
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			inline, err := listInline(ctx, api, u.ref.Name)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			out1, err := deleteEach(attached, func(p types.AttachedPolicy) string { return sdkaws.ToString(p.PolicyArn) }, "managed policy",
+				func(p types.AttachedPolicy) error {
+					_, err := api.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: u.name(), PolicyArn: p.PolicyArn})
+					return err
+				}, "detach policy")
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			inline = slices.DeleteFunc(inline, func(n string) bool { return n == RevokePolicyName })
+			out2, err := deleteEach(inline, func(n string) string { return n }, "inline policy",
+				func(n string) error {
+					_, err := api.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: u.name(), PolicyName: sdkaws.String(n)})
+					return err
+				}, "delete inline policy")
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			recs := append(out1.Records, out2.Records...)
+			return outcome(out1.Result == connectors.ResultDone || out2.Result == connectors.ResultDone, recs)
+		},
+		Verify: func(ctx context.Context, u *iamUser) error {
+			attached, err := listAttached(ctx, u.api(), u.ref.Name)
+			if userGone(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			inline, err := listInline(ctx, u.api(), u.ref.Name)
+			if err != nil {
+				return err
+			}
+			inline = slices.DeleteFunc(inline, func(n string) bool { return n == RevokePolicyName })
+			if n := len(attached) + len(inline); n > 0 {
+				return connectors.Conflictf(System, u.verifyOp(ActionDetachPolicies), "%s still on the user", connectors.Plural(n, "policy", "policies"))
+			}
+			return nil
+		},
+	},
+)}
 
 // outcome is done when something changed, else already.
 func outcome(changed bool, records []string) (connectors.Outcome, error) {
@@ -391,257 +856,6 @@ func removed(op string, err error) (gone bool, _ error) {
 }
 
 var userMissing = []string{"the IAM user does not exist"}
-
-// runIAM runs one IAM user step. The user's name is hidden in the records
-// and errors (see iamRef.hide).
-func (c *Client) runIAM(ctx context.Context, action string, ref iamRef) (connectors.Outcome, error) {
-	out, err := c.runIAMUser(ctx, action, ref)
-	if err != nil {
-		return connectors.Outcome{}, ref.hideErr(err)
-	}
-	out.Records = ref.hideAll(out.Records)
-	return out, nil
-}
-
-func (c *Client) runIAMUser(ctx context.Context, action string, ref iamRef) (connectors.Outcome, error) {
-	ac, err := c.account(ctx, ref.Account)
-	if err != nil {
-		return connectors.Outcome{}, err
-	}
-	api, user := ac.iam, ref.Name
-	u := sdkaws.String(user)
-	switch action {
-	case ActionDeactivateAccessKeys:
-		keys, err := listAccessKeys(ctx, api, user)
-		if userGone(err) {
-			return connectors.Already(userMissing...)
-		}
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		// Record every key and its last use before anything changes: the
-		// IDs are what CloudTrail and the watch look for later.
-		var recs []string
-		for _, k := range keys {
-			id := sdkaws.ToString(k.AccessKeyId)
-			lu, err := api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})
-			last := "last used: unknown"
-			switch {
-			case err == nil && lu.AccessKeyLastUsed != nil:
-				l := lu.AccessKeyLastUsed
-				last = fmt.Sprintf("last used %s (service %s, region %s)", ts(l.LastUsedDate), sdkaws.ToString(l.ServiceName), sdkaws.ToString(l.Region))
-			case err != nil:
-				if err = apiError("get access key last used", err); !connectors.IsNotFound(err) {
-					return connectors.Outcome{}, err
-				}
-			}
-			recs = append(recs, fmt.Sprintf("key %s %s, created %s, %s", id, k.Status, ts(k.CreateDate), last))
-		}
-		changed := false
-		for _, k := range keys {
-			if k.Status != types.StatusTypeActive {
-				continue
-			}
-			_, err := api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: u, AccessKeyId: k.AccessKeyId, Status: types.StatusTypeInactive})
-			gone, err := removed("deactivate access key", err)
-			if err != nil {
-				return connectors.Outcome{}, err
-			}
-			if gone {
-				recs = append(recs, "key "+sdkaws.ToString(k.AccessKeyId)+" was deleted meanwhile")
-				continue
-			}
-			changed = true
-			recs = append(recs, "deactivated key "+sdkaws.ToString(k.AccessKeyId))
-		}
-		return outcome(changed, recs)
-
-	case ActionRevokeSessions:
-		cutoff, ok, err := getRevokePolicy(ctx, api, user)
-		if userGone(err) {
-			return connectors.Already(userMissing...)
-		}
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		if ok {
-			return connectors.Already("sessions issued before " + cutoff.UTC().Format(time.RFC3339) + " are denied")
-		}
-		// The cut-off is the next whole second, so a token issued in the
-		// same second as the revocation is denied too (aws:TokenIssueTime
-		// has second precision and DateLessThan is strict).
-		now := c.opts.now().UTC().Truncate(time.Second).Add(time.Second)
-		_, err = api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: u, PolicyName: sdkaws.String(RevokePolicyName), PolicyDocument: sdkaws.String(revokeDocument(now))})
-		if err != nil {
-			err = apiError("put inline policy", err)
-			if userGone(err) {
-				return connectors.Already(userMissing...)
-			}
-			return connectors.Outcome{}, err
-		}
-		return connectors.Done("denied sessions issued before " + now.Format(time.RFC3339) + " (policy " + RevokePolicyName + ")")
-
-	case ActionDeleteLoginProfile:
-		has, created, err := hasLoginProfile(ctx, api, user)
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		if !has {
-			return connectors.Already()
-		}
-		_, err = api.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: u})
-		gone, err := removed("delete login profile", err)
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		if gone {
-			return connectors.Already("the console password was deleted meanwhile")
-		}
-		return connectors.Done("deleted the console password (created " + created.UTC().Format(time.RFC3339) + ")")
-
-	case ActionRemoveMFA:
-		devs, err := listMFADevices(ctx, api, user)
-		if userGone(err) {
-			return connectors.Already(userMissing...)
-		}
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		var recs []string
-		changed := false
-		for _, d := range devs {
-			serial := sdkaws.ToString(d.SerialNumber)
-			recs = append(recs, fmt.Sprintf("MFA device %s enabled %s", serial, ts(d.EnableDate)))
-			_, err := api.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: u, SerialNumber: d.SerialNumber})
-			gone, err := removed("deactivate MFA device", err)
-			if err != nil {
-				return connectors.Outcome{}, err
-			}
-			if !gone {
-				changed = true
-				recs = append(recs, "deactivated MFA device "+serial)
-			}
-			if !isVirtualMFA(serial) {
-				continue
-			}
-			_, err = api.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: d.SerialNumber})
-			gone, err = removed("delete virtual MFA device", err)
-			if err != nil {
-				return connectors.Outcome{}, err
-			}
-			if !gone {
-				changed = true
-				recs = append(recs, "deleted virtual MFA device "+serial)
-			}
-		}
-		return outcome(changed, recs)
-
-	case ActionDeleteSSHKeys:
-		keys, err := listSSHKeys(ctx, api, user)
-		if userGone(err) {
-			return connectors.Already(userMissing...)
-		}
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		return deleteEach(keys, func(k types.SSHPublicKeyMetadata) string { return sdkaws.ToString(k.SSHPublicKeyId) }, "SSH key",
-			func(k types.SSHPublicKeyMetadata) error {
-				_, err := api.DeleteSSHPublicKey(ctx, &iam.DeleteSSHPublicKeyInput{UserName: u, SSHPublicKeyId: k.SSHPublicKeyId})
-				return err
-			}, "delete SSH public key")
-
-	case ActionDeleteServiceCreds:
-		creds, err := listServiceCreds(ctx, api, user)
-		if userGone(err) {
-			return connectors.Already(userMissing...)
-		}
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		return deleteEach(creds, func(k types.ServiceSpecificCredentialMetadata) string {
-			return sdkaws.ToString(k.ServiceSpecificCredentialId) + " (" + sdkaws.ToString(k.ServiceName) + ")"
-		}, "service-specific credential", func(k types.ServiceSpecificCredentialMetadata) error {
-			_, err := api.DeleteServiceSpecificCredential(ctx, &iam.DeleteServiceSpecificCredentialInput{UserName: u, ServiceSpecificCredentialId: k.ServiceSpecificCredentialId})
-			return err
-		}, "delete service-specific credential")
-
-	case ActionDeleteSigningCerts:
-		certs, err := listSigningCerts(ctx, api, user)
-		if userGone(err) {
-			return connectors.Already(userMissing...)
-		}
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		return deleteEach(certs, func(k types.SigningCertificate) string { return sdkaws.ToString(k.CertificateId) }, "signing certificate",
-			func(k types.SigningCertificate) error {
-				_, err := api.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{UserName: u, CertificateId: k.CertificateId})
-				return err
-			}, "delete signing certificate")
-
-	case ActionDeleteAccessKeys:
-		keys, err := listAccessKeys(ctx, api, user)
-		if userGone(err) {
-			return connectors.Already(userMissing...)
-		}
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		return deleteEach(keys, func(k types.AccessKeyMetadata) string {
-			return sdkaws.ToString(k.AccessKeyId) + " (" + string(k.Status) + ", created " + ts(k.CreateDate) + ")"
-		}, "access key", func(k types.AccessKeyMetadata) error {
-			_, err := api.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: u, AccessKeyId: k.AccessKeyId})
-			return err
-		}, "delete access key")
-
-	case ActionRemoveGroups:
-		groups, err := listGroups(ctx, api, user)
-		if userGone(err) {
-			return connectors.Already(userMissing...)
-		}
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		return deleteEach(groups, func(g types.Group) string { return sdkaws.ToString(g.GroupName) }, "group membership",
-			func(g types.Group) error {
-				_, err := api.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: u, GroupName: g.GroupName})
-				return err
-			}, "remove from group")
-
-	case ActionDetachPolicies:
-		attached, err := listAttached(ctx, api, user)
-		if userGone(err) {
-			return connectors.Already(userMissing...)
-		}
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		inline, err := listInline(ctx, api, user)
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		out1, err := deleteEach(attached, func(p types.AttachedPolicy) string { return sdkaws.ToString(p.PolicyArn) }, "managed policy",
-			func(p types.AttachedPolicy) error {
-				_, err := api.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: u, PolicyArn: p.PolicyArn})
-				return err
-			}, "detach policy")
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		inline = slices.DeleteFunc(inline, func(n string) bool { return n == RevokePolicyName })
-		out2, err := deleteEach(inline, func(n string) string { return n }, "inline policy",
-			func(n string) error {
-				_, err := api.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: u, PolicyName: sdkaws.String(n)})
-				return err
-			}, "delete inline policy")
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		recs := append(out1.Records, out2.Records...)
-		return outcome(out1.Result == connectors.ResultDone || out2.Result == connectors.ResultDone, recs)
-	}
-	return connectors.Outcome{}, invalid("run", "unknown action %q", action)
-}
 
 // deleteEach records every item, then removes each; NotFound counts as
 // already removed.
@@ -666,105 +880,6 @@ func deleteEach[T any](items []T, name func(T) string, what string, remove func(
 	return outcome(changed, recs)
 }
 
-// verifyIAM re-reads one IAM user and reports what of the step's desired
-// state does not hold. A user that no longer exists holds nothing. The
-// user's name is hidden in the errors (see iamRef.hide).
-func (c *Client) verifyIAM(ctx context.Context, op, action string, ref iamRef) error {
-	return ref.hideErr(c.verifyIAMUser(ctx, op, action, ref))
-}
-
-func (c *Client) verifyIAMUser(ctx context.Context, op, action string, ref iamRef) error {
-	ac, err := c.account(ctx, ref.Account)
-	if err != nil {
-		return err
-	}
-	api, user := ac.iam, ref.Name
-	gone := func(err error) bool { return userGone(err) }
-	switch action {
-	case ActionDeactivateAccessKeys:
-		keys, err := listAccessKeys(ctx, api, user)
-		if gone(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var active []string
-		for _, k := range keys {
-			if k.Status == types.StatusTypeActive {
-				active = append(active, sdkaws.ToString(k.AccessKeyId))
-			}
-		}
-		if len(active) > 0 {
-			return conflict(op, "%s still active: %s", connectors.Plural(len(active), "access key", "access keys"), strings.Join(active, ", "))
-		}
-	case ActionRevokeSessions:
-		_, ok, err := getRevokePolicy(ctx, api, user)
-		if gone(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return conflict(op, "the inline policy %s is missing or does not deny sessions by aws:TokenIssueTime", RevokePolicyName)
-		}
-	case ActionDeleteLoginProfile:
-		has, _, err := hasLoginProfile(ctx, api, user)
-		if err != nil {
-			return err
-		}
-		if has {
-			return conflict(op, "the user still has a console password")
-		}
-	case ActionRemoveMFA:
-		devs, err := listMFADevices(ctx, api, user)
-		if gone(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if len(devs) > 0 {
-			return conflict(op, "%s still assigned", connectors.Plural(len(devs), "MFA device", "MFA devices"))
-		}
-	case ActionDeleteSSHKeys:
-		keys, err := listSSHKeys(ctx, api, user)
-		return remains(op, keys, err, "SSH public key", "SSH public keys")
-	case ActionDeleteServiceCreds:
-		creds, err := listServiceCreds(ctx, api, user)
-		return remains(op, creds, err, "service-specific credential", "service-specific credentials")
-	case ActionDeleteSigningCerts:
-		certs, err := listSigningCerts(ctx, api, user)
-		return remains(op, certs, err, "signing certificate", "signing certificates")
-	case ActionDeleteAccessKeys:
-		keys, err := listAccessKeys(ctx, api, user)
-		return remains(op, keys, err, "access key", "access keys")
-	case ActionRemoveGroups:
-		groups, err := listGroups(ctx, api, user)
-		return remains(op, groups, err, "group membership", "group memberships")
-	case ActionDetachPolicies:
-		attached, err := listAttached(ctx, api, user)
-		if gone(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		inline, err := listInline(ctx, api, user)
-		if err != nil {
-			return err
-		}
-		inline = slices.DeleteFunc(inline, func(n string) bool { return n == RevokePolicyName })
-		if n := len(attached) + len(inline); n > 0 {
-			return conflict(op, "%s still on the user", connectors.Plural(n, "policy", "policies"))
-		}
-	default:
-		return invalid(op, "unknown action %q", action)
-	}
-	return nil
-}
-
 func remains[T any](op string, items []T, err error, one, many string) error {
 	if userGone(err) {
 		return nil
@@ -773,7 +888,7 @@ func remains[T any](op string, items []T, err error, one, many string) error {
 		return err
 	}
 	if len(items) > 0 {
-		return conflict(op, "%s remain", connectors.Plural(len(items), one, many))
+		return connectors.Conflictf(System, op, "%s remain", connectors.Plural(len(items), one, many))
 	}
 	return nil
 }

@@ -209,18 +209,25 @@ func TestHideUserName(t *testing.T) {
 
 func TestStepLabel(t *testing.T) {
 	t.Parallel()
-	cases := map[string]string{
-		"aws.remove-groups/111111111111:AIDAAAAAAAAAAAAAAAAAA":       "aws.remove-groups/111111111111:AIDAAAAAAAAAAAAAAAAAA",
-		"aws.sso-kill-sessions/90671001-aaaa-4bbb-8ccc-000000001001": "aws.sso-kill-sessions/90671001-aaaa-4bbb-8ccc-000000001001",
-		"aws.remove-groups/111111111111:alovelace":                   "aws.remove-groups/(scope withheld)",
-		"aws.remove-groups/ada@example.com":                          "aws.remove-groups/(scope withheld)",
-		"okta.suspend":                                               "okta.suspend",
-		"ada lovelace/111111111111:AIDAAAAAAAAAAAAAAAAAA":            "(malformed step ID)",
-		"ada@example.com":                                            "(malformed step ID)",
+	step := func(system, action, scope string) connectors.Step {
+		return connectors.Step{System: system, Action: action, Scope: scope}
 	}
-	for in, want := range cases {
-		if got := stepLabel(in); got != want {
-			t.Errorf("stepLabel(%q) = %q, want %q", in, got, want)
+	cases := []struct {
+		in   connectors.Step
+		want string
+	}{
+		{step("aws", "remove-groups", "111111111111:AIDAAAAAAAAAAAAAAAAAA"), "aws.remove-groups/111111111111:AIDAAAAAAAAAAAAAAAAAA"},
+		{step("aws", "sso-kill-sessions", "90671001-aaaa-4bbb-8ccc-000000001001"), "aws.sso-kill-sessions/90671001-aaaa-4bbb-8ccc-000000001001"},
+		{step("aws", "remove-groups", "111111111111:alovelace"), "aws.remove-groups/(scope withheld)"},
+		{step("aws", "remove-groups", "ada@example.com"), "aws.remove-groups/(scope withheld)"},
+		{step("okta", "suspend", ""), "okta.suspend"},
+		{step("ada lovelace", "remove-groups", "111111111111:AIDAAAAAAAAAAAAAAAAAA"), "(malformed step)"},
+		{step("aws", "ada@example.com", ""), "(malformed step)"},
+		{step("aws", "", "111111111111:alovelace"), "(malformed step)"},
+	}
+	for _, c := range cases {
+		if got := stepLabel(c.in); got != c.want {
+			t.Errorf("stepLabel(%+v) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

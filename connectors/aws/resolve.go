@@ -36,10 +36,10 @@ func (r iamRef) String() string { return r.Scope() }
 // newRef checks what IAM returned for a user.
 func newRef(op, acct, id, name string) (iamRef, error) {
 	if !iamUserIDRE.MatchString(id) {
-		return iamRef{}, unavailable(op, "IAM returned a user in account %s whose user ID is not an IAM unique ID (AIDA…)", acct)
+		return iamRef{}, connectors.Unavailablef(System, op, "IAM returned a user in account %s whose user ID is not an IAM unique ID (AIDA…)", acct)
 	}
 	if !iamUserRE.MatchString(name) {
-		return iamRef{}, unavailable(op, "IAM returned user %s:%s with a name that is not an IAM user name", acct, id)
+		return iamRef{}, connectors.Unavailablef(System, op, "IAM returned user %s:%s with a name that is not an IAM user name", acct, id)
 	}
 	return iamRef{Account: acct, ID: id, Name: name}, nil
 }
@@ -183,7 +183,7 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 			if id, ok := strings.CutPrefix(entry, "sso:"); ok {
 				st, err := c.describeSSOUser(ctx, id)
 				if connectors.IsNotFound(err) {
-					return connectors.Account{}, invalid(op, "the aws override for employee %s names Identity Center user %s, which does not exist", emp, id)
+					return connectors.Account{}, connectors.InvalidInputf(System, op, "the aws override for employee %s names Identity Center user %s, which does not exist", emp, id)
 				}
 				if err != nil {
 					return connectors.Account{}, err
@@ -196,12 +196,12 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 				return connectors.Account{}, err
 			}
 			if len(found) == 0 {
-				return connectors.Account{}, invalid(op, "an IAM user in the aws override for employee %s exists in no configured account", emp)
+				return connectors.Account{}, connectors.InvalidInputf(System, op, "an IAM user in the aws override for employee %s exists in no configured account", emp)
 			}
 			refs = append(refs, found...)
 		}
 		if len(refs) == 0 && ssoID == "" {
-			return connectors.Account{}, invalid(op, "the aws override for employee %s names nothing", emp)
+			return connectors.Account{}, connectors.InvalidInputf(System, op, "the aws override for employee %s names nothing", emp)
 		}
 		return account(refs, ssoID, status), nil
 	}
@@ -274,7 +274,7 @@ func (c *Client) overrideUsers(ctx context.Context, entry string) ([]iamRef, err
 		}
 	}
 	if !iamUserRE.MatchString(name) {
-		return nil, invalid("resolve", "an aws override entry is neither sso:<userId>, <account>:<userName> nor an IAM user name")
+		return nil, connectors.InvalidInputf(System, "resolve", "an aws override entry is neither sso:<userId>, <account>:<userName> nor an IAM user name")
 	}
 	var out []iamRef
 	for _, acct := range accts {
@@ -291,7 +291,7 @@ func (c *Client) overrideUsers(ctx context.Context, entry string) ([]iamRef, err
 			return nil, err
 		}
 		if u.User == nil {
-			return nil, unavailable("get user", "IAM answered GetUser in account %s without a user", acct)
+			return nil, connectors.Unavailablef(System, "get user", "IAM answered GetUser in account %s without a user", acct)
 		}
 		ref, err := newRef("get user", acct, sdkaws.ToString(u.User.UserId), sdkaws.ToString(u.User.UserName))
 		if err != nil {
@@ -373,10 +373,10 @@ func (c *Client) ssoUserByEmail(ctx context.Context, email string) (string, erro
 // describeSSOUser reads an Identity Center user and returns its status.
 func (c *Client) describeSSOUser(ctx context.Context, id string) (string, error) {
 	if !c.ssoEnabled() {
-		return "", invalid("resolve", "an sso: override needs IAM Identity Center configured")
+		return "", connectors.InvalidInputf(System, "resolve", "an sso: override needs IAM Identity Center configured")
 	}
 	if !ssoUserIDRE.MatchString(id) {
-		return "", invalid("resolve", "%q is not an identity store user ID", id)
+		return "", connectors.InvalidInputf(System, "resolve", "%q is not an identity store user ID", id)
 	}
 	out, err := c.ids.DescribeUser(ctx, &identitystore.DescribeUserInput{IdentityStoreId: sdkaws.String(c.cfg.IdentityStoreID), UserId: sdkaws.String(id)})
 	if err != nil {

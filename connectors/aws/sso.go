@@ -137,7 +137,7 @@ func (c *Client) killSets(ctx context.Context) ([]permissionSet, error) {
 			return out, nil
 		}
 		if attempt > 0 {
-			return nil, invalid(op, "the kill-switch permission set %q does not exist in the instance", missing)
+			return nil, connectors.InvalidInputf(System, op, "the kill-switch permission set %q does not exist in the instance", missing)
 		}
 		// The cached names may predate the permission set: look again.
 	}
@@ -168,38 +168,6 @@ func sortSets(s []permissionSet) {
 	}
 }
 
-// planSSO lists the Identity Center steps.
-func (c *Client) planSSO(ctx context.Context, userID string) ([]connectors.Step, error) {
-	ms, err := c.listMemberships(ctx, userID)
-	if err != nil && !connectors.IsNotFound(err) {
-		return nil, err
-	}
-	as, err := c.listAssignments(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	sets, err := c.killSets(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var groups, assignments, setARNs []string
-	for _, m := range ms {
-		groups = append(groups, sdkaws.ToString(m.GroupId))
-	}
-	for _, a := range as {
-		assignments = append(assignments, sdkaws.ToString(a.AccountId)+":"+sdkaws.ToString(a.PermissionSetArn))
-	}
-	for _, s := range sets {
-		setARNs = append(setARNs, s.ARN)
-	}
-	return []connectors.Step{
-		newStep(ActionSSORemoveGroups, userID, "Remove the Identity Center user from "+connectors.Plural(len(groups), "group", "groups"), groups),
-		newStep(ActionSSORemoveAssignments, userID, "Delete "+connectors.Plural(len(assignments), "account assignment", "account assignments")+" of the Identity Center user and wait for AWS to finish", assignments),
-		newStep(ActionSSOKillSessions, userID, "Deny the Identity Center user everything in "+connectors.Plural(len(sets), "permission set", "permission sets")+
-			" (inline policy on "+userIDKey+") and re-provision them, which ends the role sessions already handed out", setARNs),
-	}, nil
-}
-
 // wait polls an asynchronous Identity Center operation until it leaves
 // IN_PROGRESS, within the poll timeout.
 func (c *Client) wait(ctx context.Context, op string, status func(context.Context) (ssotypes.StatusValues, string, error)) error {
@@ -213,205 +181,271 @@ func (c *Client) wait(ctx context.Context, op string, status func(context.Contex
 		case ssotypes.StatusValuesSucceeded:
 			return nil
 		case ssotypes.StatusValuesFailed:
-			return unavailable(op, "AWS reports the request FAILED: %s", connectors.Scrub(reason))
+			return connectors.Unavailablef(System, op, "AWS reports the request FAILED: %s", connectors.Scrub(reason))
 		}
 		if !time.Now().Before(deadline) {
-			return unavailable(op, "still IN_PROGRESS after %s; run the step again to keep waiting", c.opts.pollTimeout)
+			return connectors.Unavailablef(System, op, "still IN_PROGRESS after %s; run the step again to keep waiting", c.opts.pollTimeout)
 		}
 		t := time.NewTimer(c.opts.pollInterval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return unavailable(op, "stopped waiting: %v", ctx.Err())
+			return connectors.Unavailablef(System, op, "stopped waiting: %v", ctx.Err())
 		case <-t.C:
 		}
 	}
 }
 
-func (c *Client) runSSO(ctx context.Context, action, userID string) (connectors.Outcome, error) {
-	inst := sdkaws.String(c.cfg.InstanceARN)
-	switch action {
-	case ActionSSORemoveGroups:
-		ms, err := c.listMemberships(ctx, userID)
-		if connectors.IsNotFound(err) {
-			return connectors.Already("the Identity Center user does not exist")
-		}
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		return deleteEach(ms, func(m istypes.GroupMembership) string {
-			return sdkaws.ToString(m.MembershipId) + " in group " + sdkaws.ToString(m.GroupId)
-		}, "group membership", func(m istypes.GroupMembership) error {
-			_, err := c.ids.DeleteGroupMembership(ctx, &identitystore.DeleteGroupMembershipInput{IdentityStoreId: sdkaws.String(c.cfg.IdentityStoreID), MembershipId: m.MembershipId})
-			return err
-		}, "delete group membership")
-
-	case ActionSSORemoveAssignments:
-		as, err := c.listAssignments(ctx, userID)
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		var recs []string
-		for _, a := range as {
-			recs = append(recs, fmt.Sprintf("assignment of permission set %s in account %s", sdkaws.ToString(a.PermissionSetArn), sdkaws.ToString(a.AccountId)))
-		}
-		type pending struct {
-			id, what string
-		}
-		var waits []pending
-		changed := false
-		for _, a := range as {
-			what := sdkaws.ToString(a.AccountId) + ":" + sdkaws.ToString(a.PermissionSetArn)
-			out, err := c.sso.DeleteAccountAssignment(ctx, &ssoadmin.DeleteAccountAssignmentInput{
-				InstanceArn: inst, TargetId: a.AccountId, TargetType: ssotypes.TargetTypeAwsAccount,
-				PermissionSetArn: a.PermissionSetArn, PrincipalType: ssotypes.PrincipalTypeUser, PrincipalId: sdkaws.String(userID),
-			})
-			gone, err := removed("delete account assignment", err)
-			if err != nil {
-				return connectors.Outcome{}, err
-			}
-			if gone {
-				recs = append(recs, "assignment "+what+" was already gone")
-				continue
-			}
-			changed = true
-			st := out.AccountAssignmentDeletionStatus
-			if st == nil || sdkaws.ToString(st.RequestId) == "" {
-				return connectors.Outcome{}, unavailable("delete account assignment", "AWS returned no deletion request for %s", what)
-			}
-			if st.Status == ssotypes.StatusValuesFailed {
-				return connectors.Outcome{}, unavailable("delete account assignment", "deletion of %s FAILED: %s", what, connectors.Scrub(sdkaws.ToString(st.FailureReason)))
-			}
-			waits = append(waits, pending{sdkaws.ToString(st.RequestId), what})
-		}
-		for _, p := range waits {
-			err := c.wait(ctx, "wait for account assignment deletion", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
-				out, err := c.sso.DescribeAccountAssignmentDeletionStatus(ctx, &ssoadmin.DescribeAccountAssignmentDeletionStatusInput{
-					InstanceArn: inst, AccountAssignmentDeletionRequestId: sdkaws.String(p.id),
-				})
-				if err != nil {
-					return "", "", apiError("describe account assignment deletion", err)
-				}
-				st := out.AccountAssignmentDeletionStatus
-				return st.Status, sdkaws.ToString(st.FailureReason), nil
-			})
-			if err != nil {
-				return connectors.Outcome{}, err
-			}
-			recs = append(recs, "deleted assignment "+p.what+" (request "+p.id+")")
-		}
-		return outcome(changed, recs)
-
-	case ActionSSOKillSessions:
-		sets, err := c.killSets(ctx)
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
-		var recs []string
-		changed := false
-		for _, ps := range sets {
-			arn := sdkaws.String(ps.ARN)
-			got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn})
-			if err != nil {
-				return connectors.Outcome{}, apiError("get permission set inline policy", err)
-			}
-			doc, added, err := addKillSwitch(sdkaws.ToString(got.InlinePolicy), userID)
-			if err != nil {
-				return connectors.Outcome{}, invalid("edit permission set inline policy", "permission set %s: %v", ps, err)
-			}
-			if added {
-				if _, err := c.sso.PutInlinePolicyToPermissionSet(ctx, &ssoadmin.PutInlinePolicyToPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, InlinePolicy: sdkaws.String(doc)}); err != nil {
-					return connectors.Outcome{}, apiError("put permission set inline policy", err)
-				}
-				changed = true
-				recs = append(recs, "permission set "+ps.String()+": denied the user")
-			} else {
-				recs = append(recs, "permission set "+ps.String()+": the user was already denied")
-			}
-			stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
-			if err != nil {
-				return connectors.Outcome{}, err
-			}
-			if len(stale) == 0 {
-				continue
-			}
-			out, err := c.sso.ProvisionPermissionSet(ctx, &ssoadmin.ProvisionPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, TargetType: ssotypes.ProvisionTargetTypeAllProvisionedAccounts})
-			if err != nil {
-				return connectors.Outcome{}, apiError("provision permission set", err)
-			}
-			changed = true
-			st := out.PermissionSetProvisioningStatus
-			if st == nil || sdkaws.ToString(st.RequestId) == "" {
-				return connectors.Outcome{}, unavailable("provision permission set", "AWS returned no provisioning request for %s", ps.ARN)
-			}
-			id := sdkaws.ToString(st.RequestId)
-			err = c.wait(ctx, "wait for permission set provisioning", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
-				out, err := c.sso.DescribePermissionSetProvisioningStatus(ctx, &ssoadmin.DescribePermissionSetProvisioningStatusInput{InstanceArn: inst, ProvisionPermissionSetRequestId: sdkaws.String(id)})
-				if err != nil {
-					return "", "", apiError("describe permission set provisioning", err)
-				}
-				s := out.PermissionSetProvisioningStatus
-				return s.Status, sdkaws.ToString(s.FailureReason), nil
-			})
-			if err != nil {
-				return connectors.Outcome{}, err
-			}
-			recs = append(recs, fmt.Sprintf("provisioned %s to accounts %s (request %s)", ps.ARN, strings.Join(stale, ", "), id))
-		}
-		return outcome(changed, recs)
-	}
-	return connectors.Outcome{}, invalid("run", "unknown action %q", action)
+// ssoUser is what an Identity Center step acts on: one identity store user.
+type ssoUser struct {
+	c  *Client
+	id string
 }
 
-func (c *Client) verifySSO(ctx context.Context, op, action, userID string) error {
-	inst := sdkaws.String(c.cfg.InstanceARN)
-	switch action {
-	case ActionSSORemoveGroups:
-		ms, err := c.listMemberships(ctx, userID)
-		if connectors.IsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if len(ms) > 0 {
-			return conflict(op, "the Identity Center user is still in %s", connectors.Plural(len(ms), "group", "groups"))
-		}
-	case ActionSSORemoveAssignments:
-		as, err := c.listAssignments(ctx, userID)
-		if err != nil {
-			return err
-		}
-		if len(as) > 0 {
-			return conflict(op, "%s remain (a deletion may still be in progress)", connectors.Plural(len(as), "account assignment", "account assignments"))
-		}
-	case ActionSSOKillSessions:
-		sets, err := c.killSets(ctx)
-		if err != nil {
-			return err
-		}
-		for _, ps := range sets {
-			got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: inst, PermissionSetArn: sdkaws.String(ps.ARN)})
+// verifyOp is the Op of a verify error: the step's ID.
+func (u ssoUser) verifyOp(action string) string {
+	return "verify " + connectors.StepID(System, action, u.id)
+}
+
+// ssoSteps are the Identity Center steps, in plan order.
+var ssoSteps = connectors.Steps[ssoUser]{System: System, Kinds: []connectors.StepKind[ssoUser]{
+	{
+		Action: ActionSSORemoveGroups,
+		Plan: func(ctx context.Context, u ssoUser) (connectors.Planned, error) {
+			ms, err := u.c.listMemberships(ctx, u.id)
+			if err != nil && !connectors.IsNotFound(err) {
+				return connectors.Planned{}, err
+			}
+			var groups []string
+			for _, m := range ms {
+				groups = append(groups, sdkaws.ToString(m.GroupId))
+			}
+			return connectors.Planned{Description: "Remove the Identity Center user from " + connectors.Plural(len(groups), "group", "groups"), Targets: groups}, nil
+		},
+		Run: func(ctx context.Context, u ssoUser) (connectors.Outcome, error) {
+			c := u.c
+			ms, err := c.listMemberships(ctx, u.id)
+			if connectors.IsNotFound(err) {
+				return connectors.Already("the Identity Center user does not exist")
+			}
 			if err != nil {
-				return apiError("get permission set inline policy", err)
+				return connectors.Outcome{}, err
 			}
-			ok, err := policyDenies(sdkaws.ToString(got.InlinePolicy), userID)
-			if err != nil {
-				return conflict(op, "permission set %s: %v", ps, err)
+			return deleteEach(ms, func(m istypes.GroupMembership) string {
+				return sdkaws.ToString(m.MembershipId) + " in group " + sdkaws.ToString(m.GroupId)
+			}, "group membership", func(m istypes.GroupMembership) error {
+				_, err := c.ids.DeleteGroupMembership(ctx, &identitystore.DeleteGroupMembershipInput{IdentityStoreId: sdkaws.String(c.cfg.IdentityStoreID), MembershipId: m.MembershipId})
+				return err
+			}, "delete group membership")
+		},
+		Verify: func(ctx context.Context, u ssoUser) error {
+			ms, err := u.c.listMemberships(ctx, u.id)
+			if connectors.IsNotFound(err) {
+				return nil
 			}
-			if !ok {
-				return conflict(op, "permission set %s does not deny the user", ps)
-			}
-			stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
 			if err != nil {
 				return err
 			}
-			if len(stale) > 0 {
-				return conflict(op, "permission set %s is not provisioned with the deny in accounts %s", ps, strings.Join(stale, ", "))
+			if len(ms) > 0 {
+				return connectors.Conflictf(System, u.verifyOp(ActionSSORemoveGroups), "the Identity Center user is still in %s", connectors.Plural(len(ms), "group", "groups"))
 			}
-		}
-	default:
-		return invalid(op, "unknown action %q", action)
-	}
-	return nil
-}
+			return nil
+		},
+	},
+	{
+		Action: ActionSSORemoveAssignments,
+		Plan: func(ctx context.Context, u ssoUser) (connectors.Planned, error) {
+			as, err := u.c.listAssignments(ctx, u.id)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var assignments []string
+			for _, a := range as {
+				assignments = append(assignments, sdkaws.ToString(a.AccountId)+":"+sdkaws.ToString(a.PermissionSetArn))
+			}
+			return connectors.Planned{
+				Description: "Delete " + connectors.Plural(len(assignments), "account assignment", "account assignments") + " of the Identity Center user and wait for AWS to finish",
+				Targets:     assignments,
+			}, nil
+		},
+		Run: func(ctx context.Context, u ssoUser) (connectors.Outcome, error) {
+			c := u.c
+			inst := sdkaws.String(c.cfg.InstanceARN)
+			as, err := c.listAssignments(ctx, u.id)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			// Record every assignment before any is deleted.
+			var recs []string
+			for _, a := range as {
+				recs = append(recs, fmt.Sprintf("assignment of permission set %s in account %s", sdkaws.ToString(a.PermissionSetArn), sdkaws.ToString(a.AccountId)))
+			}
+			type pending struct {
+				id, what string
+			}
+			var waits []pending
+			changed := false
+			for _, a := range as {
+				what := sdkaws.ToString(a.AccountId) + ":" + sdkaws.ToString(a.PermissionSetArn)
+				out, err := c.sso.DeleteAccountAssignment(ctx, &ssoadmin.DeleteAccountAssignmentInput{
+					InstanceArn: inst, TargetId: a.AccountId, TargetType: ssotypes.TargetTypeAwsAccount,
+					PermissionSetArn: a.PermissionSetArn, PrincipalType: ssotypes.PrincipalTypeUser, PrincipalId: sdkaws.String(u.id),
+				})
+				gone, err := removed("delete account assignment", err)
+				if err != nil {
+					return connectors.Outcome{}, err
+				}
+				if gone {
+					recs = append(recs, "assignment "+what+" was already gone")
+					continue
+				}
+				changed = true
+				st := out.AccountAssignmentDeletionStatus
+				if st == nil || sdkaws.ToString(st.RequestId) == "" {
+					return connectors.Outcome{}, connectors.Unavailablef(System, "delete account assignment", "AWS returned no deletion request for %s", what)
+				}
+				if st.Status == ssotypes.StatusValuesFailed {
+					return connectors.Outcome{}, connectors.Unavailablef(System, "delete account assignment", "deletion of %s FAILED: %s", what, connectors.Scrub(sdkaws.ToString(st.FailureReason)))
+				}
+				waits = append(waits, pending{sdkaws.ToString(st.RequestId), what})
+			}
+			// Deletion is asynchronous: wait for each request within the
+			// poll timeout; a later run picks up what is still going.
+			for _, p := range waits {
+				err := c.wait(ctx, "wait for account assignment deletion", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
+					out, err := c.sso.DescribeAccountAssignmentDeletionStatus(ctx, &ssoadmin.DescribeAccountAssignmentDeletionStatusInput{
+						InstanceArn: inst, AccountAssignmentDeletionRequestId: sdkaws.String(p.id),
+					})
+					if err != nil {
+						return "", "", apiError("describe account assignment deletion", err)
+					}
+					st := out.AccountAssignmentDeletionStatus
+					return st.Status, sdkaws.ToString(st.FailureReason), nil
+				})
+				if err != nil {
+					return connectors.Outcome{}, err
+				}
+				recs = append(recs, "deleted assignment "+p.what+" (request "+p.id+")")
+			}
+			return outcome(changed, recs)
+		},
+		Verify: func(ctx context.Context, u ssoUser) error {
+			as, err := u.c.listAssignments(ctx, u.id)
+			if err != nil {
+				return err
+			}
+			if len(as) > 0 {
+				return connectors.Conflictf(System, u.verifyOp(ActionSSORemoveAssignments), "%s remain (a deletion may still be in progress)", connectors.Plural(len(as), "account assignment", "account assignments"))
+			}
+			return nil
+		},
+	},
+	{
+		Action: ActionSSOKillSessions,
+		Plan: func(ctx context.Context, u ssoUser) (connectors.Planned, error) {
+			sets, err := u.c.killSets(ctx)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var arns []string
+			for _, s := range sets {
+				arns = append(arns, s.ARN)
+			}
+			return connectors.Planned{
+				Description: "Deny the Identity Center user everything in " + connectors.Plural(len(sets), "permission set", "permission sets") +
+					" (inline policy on " + userIDKey + ") and re-provision them, which ends the role sessions already handed out",
+				Targets: arns,
+			}, nil
+		},
+		Run: func(ctx context.Context, u ssoUser) (connectors.Outcome, error) {
+			c := u.c
+			inst := sdkaws.String(c.cfg.InstanceARN)
+			sets, err := c.killSets(ctx)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			var recs []string
+			changed := false
+			for _, ps := range sets {
+				arn := sdkaws.String(ps.ARN)
+				got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn})
+				if err != nil {
+					return connectors.Outcome{}, apiError("get permission set inline policy", err)
+				}
+				doc, added, err := addKillSwitch(sdkaws.ToString(got.InlinePolicy), u.id)
+				if err != nil {
+					return connectors.Outcome{}, connectors.InvalidInputf(System, "edit permission set inline policy", "permission set %s: %v", ps, err)
+				}
+				if added {
+					if _, err := c.sso.PutInlinePolicyToPermissionSet(ctx, &ssoadmin.PutInlinePolicyToPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, InlinePolicy: sdkaws.String(doc)}); err != nil {
+						return connectors.Outcome{}, apiError("put permission set inline policy", err)
+					}
+					changed = true
+					recs = append(recs, "permission set "+ps.String()+": denied the user")
+				} else {
+					recs = append(recs, "permission set "+ps.String()+": the user was already denied")
+				}
+				// Re-provisioning is what reaches the accounts (and ends
+				// the sessions); it is asynchronous.
+				stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
+				if err != nil {
+					return connectors.Outcome{}, err
+				}
+				if len(stale) == 0 {
+					continue
+				}
+				out, err := c.sso.ProvisionPermissionSet(ctx, &ssoadmin.ProvisionPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, TargetType: ssotypes.ProvisionTargetTypeAllProvisionedAccounts})
+				if err != nil {
+					return connectors.Outcome{}, apiError("provision permission set", err)
+				}
+				changed = true
+				st := out.PermissionSetProvisioningStatus
+				if st == nil || sdkaws.ToString(st.RequestId) == "" {
+					return connectors.Outcome{}, connectors.Unavailablef(System, "provision permission set", "AWS returned no provisioning request for %s", ps.ARN)
+				}
+				id := sdkaws.ToString(st.RequestId)
+				err = c.wait(ctx, "wait for permission set provisioning", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
+					out, err := c.sso.DescribePermissionSetProvisioningStatus(ctx, &ssoadmin.DescribePermissionSetProvisioningStatusInput{InstanceArn: inst, ProvisionPermissionSetRequestId: sdkaws.String(id)})
+					if err != nil {
+						return "", "", apiError("describe permission set provisioning", err)
+					}
+					s := out.PermissionSetProvisioningStatus
+					return s.Status, sdkaws.ToString(s.FailureReason), nil
+				})
+				if err != nil {
+					return connectors.Outcome{}, err
+				}
+				recs = append(recs, fmt.Sprintf("provisioned %s to accounts %s (request %s)", ps.ARN, strings.Join(stale, ", "), id))
+			}
+			return outcome(changed, recs)
+		},
+		Verify: func(ctx context.Context, u ssoUser) error {
+			c, op := u.c, u.verifyOp(ActionSSOKillSessions)
+			sets, err := c.killSets(ctx)
+			if err != nil {
+				return err
+			}
+			for _, ps := range sets {
+				got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: sdkaws.String(c.cfg.InstanceARN), PermissionSetArn: sdkaws.String(ps.ARN)})
+				if err != nil {
+					return apiError("get permission set inline policy", err)
+				}
+				ok, err := policyDenies(sdkaws.ToString(got.InlinePolicy), u.id)
+				if err != nil {
+					return connectors.Conflictf(System, op, "permission set %s: %v", ps, err)
+				}
+				if !ok {
+					return connectors.Conflictf(System, op, "permission set %s does not deny the user", ps)
+				}
+				stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
+				if err != nil {
+					return err
+				}
+				if len(stale) > 0 {
+					return connectors.Conflictf(System, op, "permission set %s is not provisioned with the deny in accounts %s", ps, strings.Join(stale, ", "))
+				}
+			}
+			return nil
+		},
+	},
+}}

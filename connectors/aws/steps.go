@@ -9,32 +9,27 @@ import (
 	"github.com/offboard/offboard/connectors"
 )
 
-func newStep(action, scope, desc string, targets []string) connectors.Step {
-	return connectors.Step{ID: System + "." + action + "/" + scope, System: System, Action: action, Scope: scope, Description: desc, Targets: targets}
-}
+var (
+	stepSystemRE = regexp.MustCompile(`^[a-z0-9]+$`)
+	stepActionRE = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+	// iamScopeRE is the scope of an IAM user's steps, "<account>:<userId>".
+	iamScopeRE = regexp.MustCompile(`^\d{12}:AIDA[A-Z0-9]{12,124}$`)
+)
 
-// stepLabel is a step ID fit for error messages and Op strings: the ID
-// itself when its scope is opaque (an IAM or Identity Center user ID), else
-// the ID with its scope withheld, since a malformed or old step ID (from
-// before IAM user IDs, "<account>:<userName>") may carry a user name.
-func stepLabel(id string) string {
-	head, scope, ok := strings.Cut(id, "/")
-	if !ok {
-		if stepHeadRE.MatchString(head) {
-			return id
-		}
-		return "(malformed step ID)"
+// stepLabel names a step in error messages and Op strings, built from its
+// fields: "<system>.<action>/<scope>" when the scope is opaque (an IAM or
+// Identity Center user ID), else with the scope withheld, since a
+// malformed or old step (from before IAM user IDs, "<account>:<userName>")
+// may carry a user name.
+func stepLabel(st connectors.Step) string {
+	if !stepSystemRE.MatchString(st.System) || !stepActionRE.MatchString(st.Action) {
+		return "(malformed step)"
 	}
-	if !stepHeadRE.MatchString(head) {
-		return "(malformed step ID)"
+	scope := st.Scope
+	if scope != "" && !iamScopeRE.MatchString(scope) && !ssoUserIDRE.MatchString(scope) {
+		scope = "(scope withheld)"
 	}
-	if acct, uid, ok := strings.Cut(scope, ":"); ok && accountIDRE.MatchString(acct) && iamUserIDRE.MatchString(uid) {
-		return id
-	}
-	if ssoUserIDRE.MatchString(scope) {
-		return id
-	}
-	return head + "/(scope withheld)"
+	return connectors.StepID(st.System, st.Action, scope)
 }
 
 // accountLabel is an Account ID fit for error messages: the ID when it is
@@ -45,15 +40,11 @@ func accountLabel(id string) string {
 	if ssoUserIDRE.MatchString(id) {
 		return id
 	}
-	if rest, ok := strings.CutPrefix(id, "iam:"); ok {
-		if acct, uid, ok := strings.Cut(rest, ":"); ok && accountIDRE.MatchString(acct) && iamUserIDRE.MatchString(uid) {
-			return id
-		}
+	if rest, ok := strings.CutPrefix(id, "iam:"); ok && iamScopeRE.MatchString(rest) {
+		return id
 	}
 	return "(ID withheld)"
 }
-
-var stepHeadRE = regexp.MustCompile(`^[a-z0-9]+\.[a-z0-9-]{1,64}$`)
 
 // target is what a resolved Account points at.
 type target struct {
@@ -63,27 +54,27 @@ type target struct {
 
 func (c *Client) parseAccount(op string, a connectors.Account) (target, error) {
 	if a.System != "" && a.System != System {
-		return target{}, invalid(op, "account belongs to system %q, not aws", a.System)
+		return target{}, connectors.InvalidInputf(System, op, "account belongs to system %q, not aws", a.System)
 	}
 	refs, err := parseIAMUsers(a.Attributes[AttrIAMUsers])
 	if err != nil {
-		return target{}, invalid(op, "account %s: attribute %s: %v", accountLabel(a.ID), AttrIAMUsers, err)
+		return target{}, connectors.InvalidInputf(System, op, "account %s: attribute %s: %v", accountLabel(a.ID), AttrIAMUsers, err)
 	}
 	t := target{iam: refs, sso: a.Attributes[AttrSSOUserID]}
 	if t.sso != "" {
 		if !ssoUserIDRE.MatchString(t.sso) {
-			return target{}, invalid(op, "account %s: attribute %s is not an identity store user ID", accountLabel(a.ID), AttrSSOUserID)
+			return target{}, connectors.InvalidInputf(System, op, "account %s: attribute %s is not an identity store user ID", accountLabel(a.ID), AttrSSOUserID)
 		}
 		if !c.ssoEnabled() {
-			return target{}, invalid(op, "the account has an Identity Center user but Identity Center is not configured")
+			return target{}, connectors.InvalidInputf(System, op, "the account has an Identity Center user but Identity Center is not configured")
 		}
 	}
 	if len(t.iam) == 0 && t.sso == "" {
-		return target{}, invalid(op, "account %s names no IAM user and no Identity Center user", accountLabel(a.ID))
+		return target{}, connectors.InvalidInputf(System, op, "account %s names no IAM user and no Identity Center user", accountLabel(a.ID))
 	}
 	for _, r := range t.iam {
 		if !slices.ContainsFunc(c.accounts, func(ac *accountClient) bool { return ac.id == r.Account }) {
-			return target{}, invalid(op, "IAM user in account %s, which is not configured", r.Account)
+			return target{}, connectors.InvalidInputf(System, op, "IAM user in account %s, which is not configured", r.Account)
 		}
 	}
 	return t, nil
@@ -103,6 +94,16 @@ func (c *Client) orderIAM(refs []iamRef) []iamRef {
 	return out
 }
 
+// iamUserOf returns the IAM step target of ref: the user and its account's
+// client, ready to use.
+func (c *Client) iamUserOf(ctx context.Context, ref iamRef) (*iamUser, error) {
+	ac, err := c.account(ctx, ref.Account)
+	if err != nil {
+		return nil, ref.hideErr(err)
+	}
+	return &iamUser{c: c, ref: ref, ac: ac}, nil
+}
+
 // Plan lists the steps that close the person's AWS access, in the order
 // they must run: for each IAM user (accounts in configured order) the
 // credential and permission steps, then the Identity Center steps. It only
@@ -115,14 +116,20 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 	}
 	var steps []connectors.Step
 	for _, ref := range c.orderIAM(t.iam) {
-		s, err := c.planIAM(ctx, ref)
+		u, err := c.iamUserOf(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		// The kinds of one user share their reads while planning.
+		u.plan = &iamReads{}
+		s, err := iamSteps.Plan(ctx, ref.Scope(), u)
 		if err != nil {
 			return nil, err
 		}
 		steps = append(steps, s...)
 	}
 	if t.sso != "" {
-		s, err := c.planSSO(ctx, t.sso)
+		s, err := ssoSteps.Plan(ctx, t.sso, ssoUser{c: c, id: t.sso})
 		if err != nil {
 			return nil, err
 		}
@@ -131,33 +138,33 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 	return steps, nil
 }
 
-// stepTarget checks a step against the account it runs on and returns its
-// action, and the IAM user or Identity Center user it acts on.
-func (c *Client) stepTarget(op string, a connectors.Account, st connectors.Step) (string, iamRef, string, error) {
+// stepTarget checks a step against the account it runs on and returns what
+// it acts on: the IAM user whose scope is the step's (for IAMActions), or
+// else the Identity Center user (for SSOActions).
+func (c *Client) stepTarget(ctx context.Context, op string, a connectors.Account, st connectors.Step) (*iamUser, ssoUser, error) {
 	t, err := c.parseAccount(op, a)
 	if err != nil {
-		return "", iamRef{}, "", err
+		return nil, ssoUser{}, err
 	}
-	id := stepLabel(st.ID)
-	rest, ok := strings.CutPrefix(st.ID, System+".")
-	action, scope, ok2 := strings.Cut(rest, "/")
-	if !ok || !ok2 || (st.Scope != "" && st.Scope != scope) {
-		return "", iamRef{}, "", invalid(op, "step %q is not an aws step ID (aws.<action>/<scope>)", id)
+	label := stepLabel(st)
+	if st.System != System {
+		return nil, ssoUser{}, connectors.InvalidInputf(System, op, "step %s is not an aws step", label)
 	}
 	switch {
-	case slices.Contains(IAMActions, action):
-		i := slices.IndexFunc(t.iam, func(r iamRef) bool { return r.Scope() == scope })
+	case slices.Contains(IAMActions, st.Action):
+		i := slices.IndexFunc(t.iam, func(r iamRef) bool { return r.Scope() == st.Scope })
 		if i < 0 {
-			return "", iamRef{}, "", invalid(op, "step %s: the account has no such IAM user", id)
+			return nil, ssoUser{}, connectors.InvalidInputf(System, op, "step %s: the account has no such IAM user", label)
 		}
-		return action, t.iam[i], "", nil
-	case slices.Contains(SSOActions, action):
-		if scope != t.sso {
-			return "", iamRef{}, "", invalid(op, "step %s: the account's Identity Center user is not the step's", id)
+		u, err := c.iamUserOf(ctx, t.iam[i])
+		return u, ssoUser{}, err
+	case slices.Contains(SSOActions, st.Action):
+		if st.Scope == "" || st.Scope != t.sso {
+			return nil, ssoUser{}, connectors.InvalidInputf(System, op, "step %s: the account's Identity Center user is not the step's", label)
 		}
-		return action, iamRef{}, scope, nil
+		return nil, ssoUser{c: c, id: st.Scope}, nil
 	}
-	return "", iamRef{}, "", invalid(op, "unknown step %q", id)
+	return nil, ssoUser{}, connectors.InvalidInputf(System, op, "unknown step %s", label)
 }
 
 // Run runs one step. Every step is idempotent: when the desired state
@@ -165,26 +172,25 @@ func (c *Client) stepTarget(op string, a connectors.Account, st connectors.Step)
 // keeping (key IDs and their last use, serials, assignment and request IDs)
 // are recorded before anything is removed.
 func (c *Client) Run(ctx context.Context, a connectors.Account, st connectors.Step) (connectors.Outcome, error) {
-	action, ref, ssoID, err := c.stepTarget("run "+stepLabel(st.ID), a, st)
+	iu, su, err := c.stepTarget(ctx, "run "+stepLabel(st), a, st)
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
-	if ssoID != "" {
-		return c.runSSO(ctx, action, ssoID)
+	if iu != nil {
+		return iamSteps.Run(ctx, st, iu)
 	}
-	return c.runIAM(ctx, action, ref)
+	return ssoSteps.Run(ctx, st, su)
 }
 
 // Verify re-reads AWS and returns a Conflict error ("verify: ...") when the
 // step's desired state does not hold.
 func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors.Step) error {
-	op := "verify " + stepLabel(st.ID)
-	action, ref, ssoID, err := c.stepTarget(op, a, st)
+	iu, su, err := c.stepTarget(ctx, "verify "+stepLabel(st), a, st)
 	if err != nil {
 		return err
 	}
-	if ssoID != "" {
-		return c.verifySSO(ctx, op, action, ssoID)
+	if iu != nil {
+		return iamSteps.Verify(ctx, st, iu)
 	}
-	return c.verifyIAM(ctx, op, action, ref)
+	return ssoSteps.Verify(ctx, st, su)
 }

@@ -8,6 +8,8 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+
+	"github.com/offboard/offboard/connectors"
 )
 
 // Event is one CloudTrail management event from Event history.
@@ -46,10 +48,10 @@ const lookupPace = 500 * time.Millisecond
 func (c *Client) LookupEvents(ctx context.Context, account, key, value string, since, until time.Time, limit int) ([]Event, error) {
 	const op = "lookup CloudTrail events"
 	if !slices.Contains(cttypes.LookupAttributeKey("").Values(), cttypes.LookupAttributeKey(key)) {
-		return nil, invalid(op, "lookup key %q is not a CloudTrail lookup attribute", key)
+		return nil, connectors.InvalidInputf(System, op, "lookup key %q is not a CloudTrail lookup attribute", key)
 	}
 	if value == "" {
-		return nil, invalid(op, "the lookup value is empty")
+		return nil, connectors.InvalidInputf(System, op, "the lookup value is empty")
 	}
 	ac, err := c.account(ctx, account)
 	if err != nil {
@@ -70,14 +72,14 @@ func (c *Client) LookupEvents(ctx context.Context, account, key, value string, s
 	var out []Event
 	for n := 0; p.HasMorePages() && (limit <= 0 || len(out) < limit); n++ {
 		if n >= maxPages {
-			return nil, unavailable(op, "pagination did not end after %d pages", maxPages)
+			return nil, connectors.Unavailablef(System, op, "pagination did not end after %d pages", maxPages)
 		}
 		if n > 0 && pace > 0 {
 			t := time.NewTimer(pace)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return nil, unavailable(op, "stopped: %v", ctx.Err())
+				return nil, connectors.Unavailablef(System, op, "stopped: %v", ctx.Err())
 			case <-t.C:
 			}
 		}

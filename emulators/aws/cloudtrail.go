@@ -28,7 +28,7 @@ var readOnlyActions = map[string]bool{"AssumeRole": true}
 func (s *Server) audit(c *call, p *principal, now time.Time, params map[string]any, res ...resource) {
 	src := eventSources[c.service]
 	ev := &event{
-		ID:          hashUUID("event", s.st.next("event")),
+		ID:          hashUUID("event", s.St.next("event")),
 		Name:        c.action,
 		Source:      src,
 		Time:        now,
@@ -75,7 +75,7 @@ func (s *Server) audit(c *call, p *principal, now time.Time, params map[string]a
 		"recipientAccountId": p.account,
 		"eventCategory":      "Management",
 	})
-	s.st.Events = append(s.st.Events, ev)
+	s.St.Events = append(s.St.Events, ev)
 }
 
 // lookupAttributeKeys are the keys LookupEvents accepts.
@@ -181,8 +181,8 @@ func (s *Server) lookupEvents(w http.ResponseWriter, c *call, p *principal, _ ti
 	}
 	var matched []*event
 	if in.EventCategory == "" {
-		for i := len(s.st.Events) - 1; i >= 0; i-- {
-			e := s.st.Events[i]
+		for i := len(s.St.Events) - 1; i >= 0; i-- {
+			e := s.St.Events[i]
 			if !e.Management || e.Account != p.account {
 				continue
 			}

@@ -134,11 +134,11 @@ func (s *Server) targetUser(c *call, p *principal) (*iamUser, *apiError) {
 	name := c.params.Get("UserName")
 	if name == "" {
 		if p.kind == "user" {
-			return s.st.user(p.account, p.name), nil
+			return s.St.user(p.account, p.name), nil
 		}
 		return nil, validation("1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null")
 	}
-	u := s.st.user(p.account, name)
+	u := s.St.user(p.account, name)
 	if u == nil {
 		return nil, noSuchUser(name)
 	}
@@ -183,7 +183,7 @@ func (s *Server) listUsers(w http.ResponseWriter, c *call, p *principal, _ time.
 		prefix = "/"
 	}
 	var users []*iamUser
-	for _, u := range s.st.Users {
+	for _, u := range s.St.Users {
 		if u.Account == p.account && strings.HasPrefix(u.Path, prefix) {
 			users = append(users, u)
 		}
@@ -235,7 +235,7 @@ func (s *Server) listUserTags(w http.ResponseWriter, c *call, p *principal, _ ti
 		writeError(w, c, e)
 		return
 	}
-	u := s.st.user(p.account, name)
+	u := s.St.user(p.account, name)
 	if u == nil {
 		writeError(w, c, noSuchUser(name))
 		return
@@ -297,7 +297,7 @@ func (s *Server) getAccessKeyLastUsed(w http.ResponseWriter, c *call, p *princip
 		writeError(w, c, e)
 		return
 	}
-	u, k := s.st.keyOwner(id)
+	u, k := s.St.keyOwner(id)
 	if k == nil || u.Account != p.account {
 		writeError(w, c, noSuchKey(id))
 		return
@@ -494,7 +494,7 @@ func (s *Server) deleteLoginProfile(w http.ResponseWriter, c *call, p *principal
 
 func (s *Server) userDevices(u *iamUser) []*mfaDevice {
 	var out []*mfaDevice
-	for _, d := range s.st.MFADevices {
+	for _, d := range s.St.MFADevices {
 		if d.Account == u.Account && d.User == u.UserName {
 			out = append(out, d)
 		}
@@ -535,17 +535,17 @@ func (s *Server) deactivateMFADevice(w http.ResponseWriter, c *call, p *principa
 		writeError(w, c, e)
 		return
 	}
-	i := slices.IndexFunc(s.st.MFADevices, func(d *mfaDevice) bool {
+	i := slices.IndexFunc(s.St.MFADevices, func(d *mfaDevice) bool {
 		return d.Account == u.Account && d.Serial == serial && d.User == u.UserName
 	})
 	if i < 0 {
 		writeError(w, c, noSuchDevice(serial))
 		return
 	}
-	if d := s.st.MFADevices[i]; d.Virtual {
+	if d := s.St.MFADevices[i]; d.Virtual {
 		d.User = "" // a virtual device stays in the account, unassigned
 	} else {
-		s.st.MFADevices = slices.Delete(s.st.MFADevices, i, i+1)
+		s.St.MFADevices = slices.Delete(s.St.MFADevices, i, i+1)
 	}
 	s.audit(c, p, now, map[string]any{"userName": u.UserName, "serialNumber": serial}, userRes(u))
 	writeResult(w, c, nil)
@@ -557,16 +557,16 @@ func (s *Server) deleteVirtualMFADevice(w http.ResponseWriter, c *call, p *princ
 		writeError(w, c, e)
 		return
 	}
-	i := slices.IndexFunc(s.st.MFADevices, func(d *mfaDevice) bool { return d.Account == p.account && d.Serial == serial && d.Virtual })
+	i := slices.IndexFunc(s.St.MFADevices, func(d *mfaDevice) bool { return d.Account == p.account && d.Serial == serial && d.Virtual })
 	if i < 0 {
 		writeError(w, c, errf(404, "NoSuchEntity", "VirtualMFADevice with serial number %s doesn't exist.", serial))
 		return
 	}
-	if s.st.MFADevices[i].User != "" {
+	if s.St.MFADevices[i].User != "" {
 		writeError(w, c, errf(409, "DeleteConflict", "MFA Device is still in use."))
 		return
 	}
-	s.st.MFADevices = slices.Delete(s.st.MFADevices, i, i+1)
+	s.St.MFADevices = slices.Delete(s.St.MFADevices, i, i+1)
 	s.audit(c, p, now, map[string]any{"serialNumber": serial}, resource{Type: "AWS::IAM::VirtualMFADevice", Name: serial})
 	writeResult(w, c, nil)
 }
@@ -663,7 +663,7 @@ func (s *Server) listGroupsForUser(w http.ResponseWriter, c *call, p *principal,
 	listPage(s, w, c, "groups/"+u.UserID, u.Groups, func(pg []string, more bool, marker string) any {
 		r := result{IsTruncated: more, Marker: marker}
 		for _, n := range pg {
-			g := s.st.group(u.Account, n)
+			g := s.St.group(u.Account, n)
 			x := xGroup{Path: "/", GroupName: n, Arn: "arn:aws:iam::" + u.Account + ":group/" + n}
 			if g != nil {
 				x.GroupId, x.CreateDate = g.ID, isoTime(g.Created)
@@ -684,7 +684,7 @@ func (s *Server) removeUserFromGroup(w http.ResponseWriter, c *call, p *principa
 	if u == nil {
 		return
 	}
-	if s.st.group(u.Account, group) == nil {
+	if s.St.group(u.Account, group) == nil {
 		writeError(w, c, errf(404, "NoSuchEntity", "The group with name %s cannot be found.", group))
 		return
 	}

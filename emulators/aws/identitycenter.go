@@ -79,7 +79,7 @@ func (s *Server) checkStore(id string) *apiError {
 	if id == "" {
 		return jsonValidation("1 validation error detected: Value null at 'identityStoreId' failed to satisfy constraint: Member must not be null")
 	}
-	if id != s.st.IdentityStoreID {
+	if id != s.St.IdentityStoreID {
 		return notFound("IDENTITY_STORE", id, "IDENTITY_STORE not found.")
 	}
 	return nil
@@ -121,13 +121,13 @@ func (s *Server) getUserID(w http.ResponseWriter, c *call, _ *principal, _ time.
 	var found *ssoUser
 	switch strings.ToLower(ua.AttributePath) {
 	case "username":
-		for _, u := range s.st.SSOUsers {
+		for _, u := range s.St.SSOUsers {
 			if strings.EqualFold(u.UserName, val) {
 				found = u
 			}
 		}
 	case "emails.value":
-		for _, u := range s.st.SSOUsers {
+		for _, u := range s.St.SSOUsers {
 			if slices.ContainsFunc(u.Emails, func(e string) bool { return strings.EqualFold(e, val) }) {
 				found = u
 			}
@@ -140,7 +140,7 @@ func (s *Server) getUserID(w http.ResponseWriter, c *call, _ *principal, _ time.
 		writeError(w, c, notFound("USER", "", "USER not found."))
 		return
 	}
-	writeJSON(w, c, 200, map[string]any{"IdentityStoreId": s.st.IdentityStoreID, "UserId": found.ID})
+	writeJSON(w, c, 200, map[string]any{"IdentityStoreId": s.St.IdentityStoreID, "UserId": found.ID})
 }
 
 func (s *Server) describeUser(w http.ResponseWriter, c *call, _ *principal, _ time.Time) {
@@ -153,7 +153,7 @@ func (s *Server) describeUser(w http.ResponseWriter, c *call, _ *principal, _ ti
 		writeError(w, c, e)
 		return
 	}
-	u := s.st.ssoUser(in.UserId)
+	u := s.St.ssoUser(in.UserId)
 	if u == nil {
 		writeError(w, c, notFound("USER", in.UserId, "USER not found."))
 		return
@@ -163,7 +163,7 @@ func (s *Server) describeUser(w http.ResponseWriter, c *call, _ *principal, _ ti
 		emails = append(emails, map[string]any{"Value": e, "Type": "work", "Primary": i == 0})
 	}
 	writeJSON(w, c, 200, map[string]any{
-		"IdentityStoreId": s.st.IdentityStoreID,
+		"IdentityStoreId": s.St.IdentityStoreID,
 		"UserId":          u.ID,
 		"UserName":        u.UserName,
 		"DisplayName":     u.DisplayName,
@@ -185,12 +185,12 @@ func (s *Server) describeGroup(w http.ResponseWriter, c *call, _ *principal, _ t
 		writeError(w, c, e)
 		return
 	}
-	g := s.st.ssoGroup(in.GroupId)
+	g := s.St.ssoGroup(in.GroupId)
 	if g == nil {
 		writeError(w, c, notFound("GROUP", in.GroupId, "GROUP not found."))
 		return
 	}
-	writeJSON(w, c, 200, map[string]any{"IdentityStoreId": s.st.IdentityStoreID, "GroupId": g.ID, "DisplayName": g.Name, "CreatedAt": epoch(g.Created)})
+	writeJSON(w, c, 200, map[string]any{"IdentityStoreId": s.St.IdentityStoreID, "GroupId": g.ID, "DisplayName": g.Name, "CreatedAt": epoch(g.Created)})
 }
 
 func (s *Server) listGroupMembershipsForMember(w http.ResponseWriter, c *call, _ *principal, _ time.Time) {
@@ -212,7 +212,7 @@ func (s *Server) listGroupMembershipsForMember(w http.ResponseWriter, c *call, _
 		writeError(w, c, jsonValidation("1 validation error detected: Value null at 'memberId' failed to satisfy constraint: Member must not be null"))
 		return
 	}
-	if s.st.ssoUser(in.MemberId.UserId) == nil {
+	if s.St.ssoUser(in.MemberId.UserId) == nil {
 		writeError(w, c, notFound("USER", in.MemberId.UserId, "USER not found."))
 		return
 	}
@@ -223,7 +223,7 @@ func (s *Server) listGroupMembershipsForMember(w http.ResponseWriter, c *call, _
 		return
 	}
 	var ms []*membership
-	for _, m := range s.st.Memberships {
+	for _, m := range s.St.Memberships {
 		if m.UserID == in.MemberId.UserId {
 			ms = append(ms, m)
 		}
@@ -233,7 +233,7 @@ func (s *Server) listGroupMembershipsForMember(w http.ResponseWriter, c *call, _
 	list := []map[string]any{}
 	for _, m := range pg {
 		list = append(list, map[string]any{
-			"IdentityStoreId": s.st.IdentityStoreID, "MembershipId": m.ID, "GroupId": m.GroupID,
+			"IdentityStoreId": s.St.IdentityStoreID, "MembershipId": m.ID, "GroupId": m.GroupID,
 			"MemberId": map[string]any{"UserId": m.UserID}, "CreatedAt": epoch(m.Created),
 		})
 	}
@@ -254,14 +254,14 @@ func (s *Server) deleteGroupMembership(w http.ResponseWriter, c *call, p *princi
 		writeError(w, c, e)
 		return
 	}
-	i := slices.IndexFunc(s.st.Memberships, func(m *membership) bool { return m.ID == in.MembershipId })
+	i := slices.IndexFunc(s.St.Memberships, func(m *membership) bool { return m.ID == in.MembershipId })
 	if i < 0 {
 		writeError(w, c, notFound("GROUP_MEMBERSHIP", in.MembershipId, "GROUP_MEMBERSHIP not found."))
 		return
 	}
-	m := s.st.Memberships[i]
-	s.st.Memberships = slices.Delete(s.st.Memberships, i, i+1)
-	s.audit(c, p, now, map[string]any{"identityStoreId": s.st.IdentityStoreID, "membershipId": m.ID},
+	m := s.St.Memberships[i]
+	s.St.Memberships = slices.Delete(s.St.Memberships, i, i+1)
+	s.audit(c, p, now, map[string]any{"identityStoreId": s.St.IdentityStoreID, "membershipId": m.ID},
 		resource{Type: "AWS::IdentityStore::GroupMembership", Name: m.ID}, resource{Type: "AWS::IdentityStore::Group", Name: m.GroupID})
 	writeJSON(w, c, 200, map[string]any{})
 }
@@ -288,7 +288,7 @@ func (s *Server) checkInstance(arn string) *apiError {
 	if arn == "" {
 		return jsonValidation("1 validation error detected: Value null at 'instanceArn' failed to satisfy constraint: Member must not be null")
 	}
-	if arn != s.st.InstanceARN {
+	if arn != s.St.InstanceARN {
 		return notFound("", "", "Instance %s does not exist.", arn)
 	}
 	return nil
@@ -303,7 +303,7 @@ func (s *Server) psOrError(w http.ResponseWriter, c *call, instance, arn string)
 		writeError(w, c, jsonValidation("1 validation error detected: Value null at 'permissionSetArn' failed to satisfy constraint: Member must not be null"))
 		return nil
 	}
-	ps := s.st.permissionSet(arn)
+	ps := s.St.permissionSet(arn)
 	if ps == nil {
 		writeError(w, c, notFound("", "", "Could not find PermissionSet with id %s", arn))
 		return nil
@@ -347,7 +347,7 @@ func (s *Server) listAssignmentsForPrincipal(w http.ResponseWriter, c *call, _ *
 		return
 	}
 	var as []*assignment
-	for _, a := range s.st.Assignments {
+	for _, a := range s.St.Assignments {
 		if a.PrincipalID == in.PrincipalId && a.PrincipalType == in.PrincipalType && (filter == "" || a.Account == filter) {
 			as = append(as, a)
 		}
@@ -384,7 +384,7 @@ func (s *Server) listAssignments(w http.ResponseWriter, c *call, _ *principal, _
 		return
 	}
 	var as []*assignment
-	for _, a := range s.st.Assignments {
+	for _, a := range s.St.Assignments {
 		if a.Account == in.AccountId && a.PermissionSetARN == in.PermissionSetArn {
 			as = append(as, a)
 		}
@@ -442,18 +442,18 @@ func (s *Server) deleteAssignment(w http.ResponseWriter, c *call, p *principal, 
 	match := func(a *assignment) bool {
 		return a.Account == in.TargetId && a.PermissionSetARN == in.PermissionSetArn && a.PrincipalType == in.PrincipalType && a.PrincipalID == in.PrincipalId
 	}
-	if !slices.ContainsFunc(s.st.Assignments, match) {
+	if !slices.ContainsFunc(s.St.Assignments, match) {
 		writeError(w, c, notFound("", "", "Could not find the account assignment."))
 		return
 	}
-	for _, r := range s.st.Requests {
+	for _, r := range s.St.Requests {
 		if r.Kind == "deletion" && r.Status == "IN_PROGRESS" && r.Account == in.TargetId && r.PermissionSetARN == in.PermissionSetArn && r.PrincipalID == in.PrincipalId {
 			writeError(w, c, conflictErr("An account assignment deletion for this principal, account and permission set is already in progress (request %s).", r.ID))
 			return
 		}
 	}
 	r := &asyncRequest{
-		ID: hashUUID("request", s.st.next("request")), Kind: "deletion", Status: "IN_PROGRESS", Created: now,
+		ID: hashUUID("request", s.St.next("request")), Kind: "deletion", Status: "IN_PROGRESS", Created: now,
 		Account: in.TargetId, PermissionSetARN: in.PermissionSetArn, PrincipalType: in.PrincipalType, PrincipalID: in.PrincipalId,
 	}
 	s.addRequest(r)
@@ -467,15 +467,15 @@ func (s *Server) deleteAssignment(w http.ResponseWriter, c *call, p *principal, 
 const maxRequests = 1000
 
 func (s *Server) addRequest(r *asyncRequest) {
-	s.st.Requests = append(s.st.Requests, r)
-	if len(s.st.Requests) > maxRequests {
-		s.st.Requests = slices.Clone(s.st.Requests[len(s.st.Requests)-maxRequests:])
+	s.St.Requests = append(s.St.Requests, r)
+	if len(s.St.Requests) > maxRequests {
+		s.St.Requests = slices.Clone(s.St.Requests[len(s.St.Requests)-maxRequests:])
 	}
 }
 
 // settle completes the async requests whose time has come.
 func (s *Server) settle(now time.Time) {
-	for _, r := range s.st.Requests {
+	for _, r := range s.St.Requests {
 		if r.Status == "IN_PROGRESS" && !now.Before(r.Created.Add(s.opts.AsyncDelay)) {
 			s.complete(r)
 		}
@@ -486,11 +486,11 @@ func (s *Server) complete(r *asyncRequest) {
 	r.Status = "SUCCEEDED"
 	switch r.Kind {
 	case "deletion":
-		s.st.Assignments = slices.DeleteFunc(s.st.Assignments, func(a *assignment) bool {
+		s.St.Assignments = slices.DeleteFunc(s.St.Assignments, func(a *assignment) bool {
 			return a.Account == r.Account && a.PermissionSetARN == r.PermissionSetARN && a.PrincipalType == r.PrincipalType && a.PrincipalID == r.PrincipalID
 		})
 	case "provision":
-		ps := s.st.permissionSet(r.PermissionSetARN)
+		ps := s.St.permissionSet(r.PermissionSetARN)
 		if ps == nil {
 			r.Status, r.Failure = "FAILED", "The permission set no longer exists."
 			return
@@ -526,7 +526,7 @@ func (s *Server) describeDeletion(w http.ResponseWriter, c *call, _ *principal, 
 		writeError(w, c, e)
 		return
 	}
-	r := s.st.request(in.AccountAssignmentDeletionRequestId)
+	r := s.St.request(in.AccountAssignmentDeletionRequestId)
 	if r == nil || r.Kind != "deletion" {
 		writeError(w, c, notFound("", "", "Could not find the account assignment deletion request %s.", in.AccountAssignmentDeletionRequestId))
 		return
@@ -554,8 +554,8 @@ func (s *Server) listPermissionSets(w http.ResponseWriter, c *call, _ *principal
 		writeError(w, c, e)
 		return
 	}
-	arns := make([]string, 0, len(s.st.PermissionSets))
-	for _, p := range s.st.PermissionSets {
+	arns := make([]string, 0, len(s.St.PermissionSets))
+	for _, p := range s.St.PermissionSets {
 		arns = append(arns, p.ARN)
 	}
 	pg, more := page(arns, off, size)
@@ -651,7 +651,7 @@ func (s *Server) listProvisionedAccounts(w http.ResponseWriter, c *call, _ *prin
 		return
 	}
 	accts := []string{}
-	for _, a := range s.st.Accounts {
+	for _, a := range s.St.Accounts {
 		v, ok := ps.Provisioned[a.ID]
 		if !ok {
 			continue
@@ -683,13 +683,13 @@ func (s *Server) provisionPermissionSet(w http.ResponseWriter, c *call, p *princ
 	var accts []string
 	switch in.TargetType {
 	case "ALL_PROVISIONED_ACCOUNTS":
-		for _, a := range s.st.Accounts {
+		for _, a := range s.St.Accounts {
 			if _, ok := ps.Provisioned[a.ID]; ok {
 				accts = append(accts, a.ID)
 			}
 		}
 	case "AWS_ACCOUNT":
-		if s.st.account(in.TargetId) == nil {
+		if s.St.account(in.TargetId) == nil {
 			writeError(w, c, jsonValidation("TargetId %s is not an account of the organization.", in.TargetId))
 			return
 		}
@@ -698,14 +698,14 @@ func (s *Server) provisionPermissionSet(w http.ResponseWriter, c *call, p *princ
 		writeError(w, c, jsonValidation("1 validation error detected: Value '%s' at 'targetType' failed to satisfy constraint: Member must satisfy enum value set: [AWS_ACCOUNT, ALL_PROVISIONED_ACCOUNTS]", in.TargetType))
 		return
 	}
-	for _, r := range s.st.Requests {
+	for _, r := range s.St.Requests {
 		if r.Kind == "provision" && r.Status == "IN_PROGRESS" && r.PermissionSetARN == ps.ARN {
 			writeError(w, c, conflictErr("Could not provision PermissionSet %s: another provisioning of it is in progress.", ps.ARN))
 			return
 		}
 	}
 	r := &asyncRequest{
-		ID: hashUUID("request", s.st.next("request")), Kind: "provision", Status: "IN_PROGRESS", Created: now,
+		ID: hashUUID("request", s.St.next("request")), Kind: "provision", Status: "IN_PROGRESS", Created: now,
 		PermissionSetARN: ps.ARN, Accounts: accts, PSVersion: ps.Version,
 	}
 	s.addRequest(r)
@@ -724,7 +724,7 @@ func (s *Server) describeProvisioning(w http.ResponseWriter, c *call, _ *princip
 		writeError(w, c, e)
 		return
 	}
-	r := s.st.request(in.ProvisionPermissionSetRequestId)
+	r := s.St.request(in.ProvisionPermissionSetRequestId)
 	if r == nil || r.Kind != "provision" {
 		writeError(w, c, notFound("", "", "Could not find the provisioning request %s.", in.ProvisionPermissionSetRequestId))
 		return

@@ -46,7 +46,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/offboard/offboard/emulators/emu"
@@ -95,11 +94,14 @@ const (
 
 // Server is the AWS emulator. It implements http.Handler.
 type Server struct {
+	// Store holds the state; handlers Lock it, use St, and Unlock. Its
+	// lock also guards buckets.
+	*emu.Store[state]
 	opts Options
 	emu  *emu.Emulator
-
-	mu      sync.Mutex
-	st      *state
+	// seed is the AWS part of the org the emulator was made with, for
+	// DevSection.
+	seed    seed.AWSOrg
 	buckets map[string]*bucket
 }
 
@@ -140,7 +142,7 @@ func New(org *seed.Org, opts Options) *Server {
 	if org == nil {
 		org = &seed.Org{}
 	}
-	s := &Server{opts: opts, st: fromSeed(org), buckets: map[string]*bucket{}}
+	s := &Server{Store: emu.NewStore("aws", fromSeed(org), (*state).normalize), opts: opts, seed: org.AWS, buckets: map[string]*bucket{}}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	return s
 }
@@ -152,9 +154,9 @@ func (s *Server) Emulator() *emu.Emulator { return s.emu }
 // AccountCredentials returns the long-term key pair the emulator accepts
 // for an account.
 func (s *Server) AccountCredentials(acct string) (keyID, secret string, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.st.Credentials {
+	s.Lock()
+	defer s.Unlock()
+	for _, c := range s.St.Credentials {
 		if c.Kind == credAccount && c.Account == acct {
 			return c.KeyID, c.Secret, true
 		}
@@ -165,37 +167,24 @@ func (s *Server) AccountCredentials(acct string) (keyID, secret string, ok bool)
 // AccessKeySecret returns the secret of an IAM user's access key, so a test
 // can sign with the user's own key.
 func (s *Server) AccessKeySecret(keyID string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, k := s.st.keyOwner(keyID)
+	s.Lock()
+	defer s.Unlock()
+	_, k := s.St.keyOwner(keyID)
 	if k == nil {
 		return "", false
 	}
 	return k.Secret, true
 }
 
-// SaveState writes the full state (IAM, Identity Center, CloudTrail) as
-// JSON.
-func (s *Server) SaveState(w io.Writer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return emu.EncodeState(w, "aws", s.st)
-}
-
-// LoadState replaces the state with one written by SaveState. On error the
-// state is left as it was.
+// LoadState replaces the state with one written by SaveState (see
+// emu.Store.LoadState) and resets the rate windows.
 func (s *Server) LoadState(r io.Reader) error {
-	var st state
-	if err := emu.DecodeState(r, "aws", &st); err != nil {
+	if err := s.Store.LoadState(r); err != nil {
 		return err
 	}
-	if err := st.normalize(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.st = &st
+	s.Lock()
 	s.buckets = map[string]*bucket{}
-	s.mu.Unlock()
+	s.Unlock()
 	return nil
 }
 
@@ -467,9 +456,9 @@ func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (s *Server) managementAccount() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.st.managementAccount()
+	s.Lock()
+	defer s.Unlock()
+	return s.St.managementAccount()
 }
 
 // --- authentication -------------------------------------------------------
@@ -505,18 +494,18 @@ func (s *Server) authenticate(r *http.Request, c *call, now time.Time) (*princip
 	var secret, token string
 	switch {
 	case sig.KeyID == s.opts.AccessKeyID:
-		acct := s.st.managementAccount()
+		acct := s.St.managementAccount()
 		p = &principal{account: acct, arn: "arn:aws:iam::" + acct + ":root", userID: acct, name: "root", keyID: sig.KeyID, kind: credAccount}
 		secret = s.opts.SecretAccessKey
-	case s.st.credential(sig.KeyID) != nil:
-		cr := s.st.credential(sig.KeyID)
+	case s.St.credential(sig.KeyID) != nil:
+		cr := s.St.credential(sig.KeyID)
 		p = &principal{account: cr.Account, arn: cr.ARN, userID: cr.UserID, name: cr.Name, keyID: cr.KeyID, kind: cr.Kind, issued: cr.Issued}
 		secret, token = cr.Secret, cr.SessionToken
 		if cr.Kind == credSession && !now.Before(cr.Expires) {
 			return nil, errf(403, pick("ExpiredToken", "ExpiredTokenException"), "The security token included in the request is expired")
 		}
 	default:
-		u, k := s.st.keyOwner(sig.KeyID)
+		u, k := s.St.keyOwner(sig.KeyID)
 		if k == nil || k.Status != "Active" {
 			return nil, invalid
 		}
@@ -533,7 +522,7 @@ func (s *Server) authenticate(r *http.Request, c *call, now time.Time) (*princip
 		return nil, errf(403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
 	if p.kind == "user" {
-		_, k := s.st.keyOwner(p.keyID)
+		_, k := s.St.keyOwner(p.keyID)
 		t := now
 		k.LastUsed, k.LastService, k.LastRegion = &t, c.service, sig.Region
 	}
@@ -601,8 +590,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, c, errf(404, "UnknownOperationException", "AWS APIs are served at /, not %s", c.wirePath))
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	now := s.opts.Now().UTC()
 	s.settle(now)
 	p, e := s.authenticate(r, c, now)
@@ -748,7 +737,7 @@ func (s *Server) iamSnapshot(u *iamUser) IAMUserState {
 	for _, k := range u.AccessKeys {
 		us.AccessKeys = append(us.AccessKeys, KeyState{ID: k.ID, Status: k.Status})
 	}
-	for _, d := range s.st.MFADevices {
+	for _, d := range s.St.MFADevices {
 		if d.Account == u.Account && d.User == u.UserName {
 			us.MFADevices = append(us.MFADevices, d.Serial)
 		}
@@ -777,12 +766,12 @@ func (s *Server) iamSnapshot(u *iamUser) IAMUserState {
 
 func (s *Server) ssoSnapshot(u *ssoUser) SSOUserState {
 	us := SSOUserState{UserID: u.ID, Groups: []string{}, Assignments: []AssignmentState{}}
-	for _, m := range s.st.Memberships {
+	for _, m := range s.St.Memberships {
 		if m.UserID == u.ID {
 			us.Groups = append(us.Groups, m.GroupID)
 		}
 	}
-	for _, a := range s.st.Assignments {
+	for _, a := range s.St.Assignments {
 		if a.PrincipalType == "USER" && a.PrincipalID == u.ID {
 			us.Assignments = append(us.Assignments, AssignmentState{Account: a.Account, PermissionSetARN: a.PermissionSetARN})
 		}
@@ -805,20 +794,20 @@ func psSnapshot(p *permissionSet) PermissionSetState {
 
 // State returns a snapshot of every user's and permission set's state.
 func (s *Server) State() State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	s.settle(s.opts.Now().UTC())
 	out := State{IAMUsers: []IAMUserState{}, SSOUsers: []SSOUserState{}, PermissionSets: []PermissionSetState{}}
-	for _, u := range s.st.Users {
+	for _, u := range s.St.Users {
 		out.IAMUsers = append(out.IAMUsers, s.iamSnapshot(u))
 	}
-	for _, u := range s.st.SSOUsers {
+	for _, u := range s.St.SSOUsers {
 		out.SSOUsers = append(out.SSOUsers, s.ssoSnapshot(u))
 	}
-	for _, p := range s.st.PermissionSets {
+	for _, p := range s.St.PermissionSets {
 		out.PermissionSets = append(out.PermissionSets, psSnapshot(p))
 	}
-	for _, e := range s.st.Events {
+	for _, e := range s.St.Events {
 		if e.Management {
 			out.EventCount++
 		}
@@ -828,9 +817,9 @@ func (s *Server) State() State {
 
 // IAMUser returns a snapshot of one IAM user, by account and user name.
 func (s *Server) IAMUser(acct, userName string) (IAMUserState, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.st.user(acct, userName)
+	s.Lock()
+	defer s.Unlock()
+	u := s.St.user(acct, userName)
 	if u == nil {
 		return IAMUserState{}, false
 	}
@@ -839,10 +828,10 @@ func (s *Server) IAMUser(acct, userName string) (IAMUserState, bool) {
 
 // SSOUser returns a snapshot of one Identity Center user, by user ID.
 func (s *Server) SSOUser(userID string) (SSOUserState, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	s.settle(s.opts.Now().UTC())
-	u := s.st.ssoUser(userID)
+	u := s.St.ssoUser(userID)
 	if u == nil {
 		return SSOUserState{}, false
 	}
@@ -851,12 +840,12 @@ func (s *Server) SSOUser(userID string) (SSOUserState, bool) {
 
 // PermissionSet returns a snapshot of one permission set, by name or ARN.
 func (s *Server) PermissionSet(nameOrARN string) (PermissionSetState, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	s.settle(s.opts.Now().UTC())
-	p := s.st.permissionSet(nameOrARN)
+	p := s.St.permissionSet(nameOrARN)
 	if p == nil {
-		p = s.st.permissionSetByName(nameOrARN)
+		p = s.St.permissionSetByName(nameOrARN)
 	}
 	if p == nil {
 		return PermissionSetState{}, false
@@ -867,10 +856,10 @@ func (s *Server) PermissionSet(nameOrARN string) (PermissionSetState, bool) {
 // Events returns the CloudTrail management events of an account, oldest
 // first, as LookupEvents would return them (without the JSON record).
 func (s *Server) Events(acct string) []EventState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	var out []EventState
-	for _, e := range s.st.Events {
+	for _, e := range s.St.Events {
 		if e.Management && e.Account == acct {
 			out = append(out, EventState{ID: e.ID, Name: e.Name, Source: e.Source, Time: e.Time, AccessKeyID: e.AccessKeyID})
 		}

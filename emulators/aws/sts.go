@@ -59,13 +59,13 @@ func (s *Server) assumeRole(w http.ResponseWriter, c *call, p *principal, now ti
 		return
 	}
 	acct, role := m[1], m[2]
-	if s.st.account(acct) == nil || p.kind == credSession {
+	if s.St.account(acct) == nil || p.kind == credSession {
 		// Unknown accounts have no role that trusts the caller; the
 		// emulator does not model role chaining.
 		writeError(w, c, errf(403, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", p.arn, arn))
 		return
 	}
-	serial := s.st.next("session")
+	serial := s.St.next("session")
 	cr := &credential{
 		KeyID:        hashID("ASIA", 16, "session", serial),
 		Secret:       hashSecret("session", serial),
@@ -79,13 +79,13 @@ func (s *Server) assumeRole(w http.ResponseWriter, c *call, p *principal, now ti
 		Expires:      now.Add(dur),
 	}
 	// Drop expired sessions so the list does not grow without bound.
-	live := s.st.Credentials[:0]
-	for _, old := range s.st.Credentials {
+	live := s.St.Credentials[:0]
+	for _, old := range s.St.Credentials {
 		if old.Kind != credSession || now.Before(old.Expires) {
 			live = append(live, old)
 		}
 	}
-	s.st.Credentials = append(live, cr)
+	s.St.Credentials = append(live, cr)
 	s.audit(c, p, now, map[string]any{"roleArn": arn, "roleSessionName": name, "durationSeconds": int(dur / time.Second)},
 		resource{Type: "AWS::IAM::Role", Name: arn}, resource{Type: "AWS::STS::AssumedRole", Name: strings.TrimPrefix(cr.ARN, "arn:aws:sts::"+acct+":")})
 	type creds struct {

@@ -1,0 +1,208 @@
+package aws_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/offboard/offboard/config"
+	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/aws"
+	awsemu "github.com/offboard/offboard/emulators/aws"
+)
+
+func TestVendor(t *testing.T) {
+	t.Parallel()
+	if aws.Vendor.Name != "aws" || aws.Vendor.Identity {
+		t.Errorf("vendor %+v", aws.Vendor)
+	}
+	if _, ok := aws.Vendor.NewSection().(*aws.Section); !ok {
+		t.Errorf("NewSection returns %T", aws.Vendor.NewSection())
+	}
+}
+
+// TestSectionYAML checks the section's keys: those of the aws section of
+// offboard.yaml.
+func TestSectionYAML(t *testing.T) {
+	t.Parallel()
+	const doc = `
+region: eu-west-1
+endpoint: http://127.0.0.1:9000
+accounts:
+  - id: "111111111111"
+  - id: "222222222222"
+    roleArn: arn:aws:iam::222222222222:role/OffboardingRole
+accessKeyId: AKIAOFFBOARDEMULATOR
+secretAccessKey: s3cret
+secretAccessKeyFile: /run/secrets/aws
+identityStoreId: d-9067000001
+instanceArn: arn:aws:sso:::instance/ssoins-7223000000000001
+identityCenterRegion: eu-central-1
+killSwitchPermissionSets: [AdministratorAccess]
+`
+	var s aws.Section
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	want := aws.Section{
+		Region: "eu-west-1", Endpoint: "http://127.0.0.1:9000",
+		Accounts:    []aws.Account{{ID: prod}, {ID: staging, RoleARN: roleB}},
+		AccessKeyID: "AKIAOFFBOARDEMULATOR", SecretAccessKey: "s3cret", SecretAccessKeyFile: "/run/secrets/aws",
+		IdentityStoreID: storeID, InstanceARN: inst, IdentityCenterRegion: "eu-central-1",
+		KillSwitchPermissionSets: []string{"AdministratorAccess"},
+	}
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("decoded\n %+v\nwant\n %+v", s, want)
+	}
+	dec = yaml.NewDecoder(strings.NewReader("accounts: []\nsecretKey: x\n"))
+	dec.KnownFields(true)
+	if err := dec.Decode(&aws.Section{}); err == nil {
+		t.Error("an unknown key decoded")
+	}
+}
+
+func TestSectionFromEnv(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, []byte("  from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(vars map[string]string) connectors.Lookup {
+		return func(name string) (string, bool) { v, ok := vars[name]; return v, ok }
+	}
+	withEnv := env(map[string]string{aws.EnvSecretAccessKey: "from-env"})
+	cases := map[string]struct {
+		s       aws.Section
+		env     connectors.Lookup
+		want    config.Secret
+		wantErr string
+	}{
+		"env over inline":          {s: aws.Section{SecretAccessKey: "inline"}, env: withEnv, want: "from-env"},
+		"env over file":            {s: aws.Section{SecretAccessKeyFile: file}, env: withEnv, want: "from-env"},
+		"empty env is unset":       {s: aws.Section{SecretAccessKeyFile: file}, env: env(map[string]string{aws.EnvSecretAccessKey: ""}), want: "from-file"},
+		"file, trimmed":            {s: aws.Section{SecretAccessKeyFile: file}, env: env(nil), want: "from-file"},
+		"inline over file":         {s: aws.Section{SecretAccessKey: "inline", SecretAccessKeyFile: file}, env: env(nil), want: "inline"},
+		"nothing":                  {env: env(nil), want: ""},
+		"missing file":             {s: aws.Section{SecretAccessKeyFile: filepath.Join(dir, "none")}, env: env(nil), wantErr: "aws secret access key file: "},
+		"env spares a broken file": {s: aws.Section{SecretAccessKeyFile: filepath.Join(dir, "none")}, env: withEnv, want: "from-env"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := c.s
+			alone, err := s.FromEnv(c.env)
+			if alone {
+				t.Error("the environment alone configures aws")
+			}
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("error %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.SecretAccessKey != c.want {
+				t.Errorf("secret %q, want %q", s.SecretAccessKey.Reveal(), c.want.Reveal())
+			}
+		})
+	}
+}
+
+func TestSectionValidate(t *testing.T) {
+	t.Parallel()
+	ok := aws.Section{Accounts: []aws.Account{{ID: prod}}}
+	with := func(f func(*aws.Section)) aws.Section {
+		s := ok
+		f(&s)
+		return s
+	}
+	cases := map[string]struct {
+		s    aws.Section
+		want []string // nil means valid
+	}{
+		"one account":         {s: ok},
+		"static credentials":  {s: with(func(s *aws.Section) { s.AccessKeyID, s.SecretAccessKey = "AKIAOFFBOARDEMULATOR", "x" })},
+		"identity center":     {s: with(func(s *aws.Section) { s.IdentityStoreID, s.InstanceARN = storeID, inst })},
+		"endpoint":            {s: with(func(s *aws.Section) { s.Endpoint = "http://127.0.0.1:9000" })},
+		"no account":          {s: aws.Section{}, want: []string{"aws.accounts lists no account"}},
+		"relative endpoint":   {s: with(func(s *aws.Section) { s.Endpoint = "localhost:9000/x" }), want: []string{"aws.endpoint must be an absolute URL"}},
+		"key without secret":  {s: with(func(s *aws.Section) { s.AccessKeyID = "AKIAOFFBOARDEMULATOR" }), want: []string{"aws static credentials need both accessKeyId and the secret (OFFBOARD_AWS_SECRET_ACCESS_KEY or aws.secretAccessKeyFile), or neither"}},
+		"secret without key":  {s: with(func(s *aws.Section) { s.SecretAccessKey = "x" }), want: []string{"aws static credentials need both"}},
+		"store without arn":   {s: with(func(s *aws.Section) { s.IdentityStoreID = storeID }), want: []string{"aws Identity Center needs both identityStoreId and instanceArn, or neither"}},
+		"arn without store":   {s: with(func(s *aws.Section) { s.InstanceARN = inst }), want: []string{"aws Identity Center needs both identityStoreId and instanceArn, or neither"}},
+		"every error at once": {s: aws.Section{Endpoint: "x", AccessKeyID: "A", InstanceARN: inst}, want: []string{"aws.accounts", "aws.endpoint", "aws static credentials", "aws Identity Center"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			err := c.s.Validate()
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate passed, want %q", c.want)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSectionConnector(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{})
+	s := aws.Section{
+		Endpoint: f.ts.URL, Accounts: f.cfg.Accounts,
+		AccessKeyID: awsemu.DefaultAccessKeyID, SecretAccessKey: config.Secret(awsemu.DefaultSecretAccessKey),
+		IdentityStoreID: storeID, InstanceARN: inst,
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := s.Connector(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := conn.(*aws.Client)
+	if !ok || c.Name() != "aws" {
+		t.Fatalf("connector %T", conn)
+	}
+	a, err := c.Resolve(t.Context(), person(t, "E1001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps, err := c.Plan(t.Context(), a); err != nil || len(steps) != 13 {
+		t.Errorf("plan: %d steps, %v", len(steps), err)
+	}
+	// What New refuses, Connector refuses, as an InvalidInput error.
+	bad := s
+	bad.Region = "mars"
+	_, err = bad.Connector(t.Context())
+	connErr(t, err, connectors.InvalidInput)
+	// The secret never shows in the section's printed form.
+	if strings.Contains(sprint(s), awsemu.DefaultSecretAccessKey) {
+		t.Error("the section prints its secret")
+	}
+}
+
+func sprint(v any) string {
+	var b bytes.Buffer
+	_ = yaml.NewEncoder(&b).Encode(v)
+	return b.String()
+}
