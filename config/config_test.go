@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"fmt"
@@ -7,6 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/offboard/offboard/config"
+	"github.com/offboard/offboard/connectors/okta"
+	"github.com/offboard/offboard/connectors/slack"
+	"github.com/offboard/offboard/vendors"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -22,97 +27,144 @@ func write(t *testing.T, body string) string {
 	return p
 }
 
-func TestLoad(t *testing.T) {
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte("from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
+func load(t *testing.T, file string, e map[string]string) (*config.Config, error) {
+	t.Helper()
+	path := ""
+	if file != "" {
+		path = write(t, file)
 	}
+	t.Chdir(t.TempDir()) // no default config files around
+	return config.Load(path, env(e), vendors.Connectors())
+}
+
+func section[T any](t *testing.T, c *config.Config, name string) T {
+	t.Helper()
+	for _, s := range c.Systems {
+		if s.Vendor.Name == name {
+			v, ok := s.Section.(T)
+			if !ok {
+				t.Fatalf("%s section is %T", name, s.Section)
+			}
+			return v
+		}
+	}
+	t.Fatalf("%s is not configured", name)
+	var zero T
+	return zero
+}
+
+// TestLoad covers what config itself does: find the file, hand each
+// vendor's key to the vendor's section (strictly), let the environment
+// configure a vendor the file lacks, pick the identity system, and wrap
+// every error with the file's path. Each vendor's own keys and checks are
+// tested in its package.
+func TestLoad(t *testing.T) {
 	cases := []struct {
 		name, file string
 		env        map[string]string
-		wantURL    string
-		wantToken  string
+		systems    string // configured vendors, in order
+		identity   string
 		wantErr    string
 	}{
-		{name: "file", file: "okta:\n  orgUrl: https://acme.okta.com\n  token: t1\n", wantURL: "https://acme.okta.com", wantToken: "t1"},
-		{name: "env beats file", file: "okta:\n  orgUrl: https://acme.okta.com\n  token: t1\n", env: map[string]string{EnvOktaToken: "t2", EnvOktaOrgURL: "https://b.okta.com"}, wantURL: "https://b.okta.com", wantToken: "t2"},
-		{name: "token file", file: "okta:\n  orgUrl: https://acme.okta.com\n  tokenFile: " + tokenFile + "\n", wantURL: "https://acme.okta.com", wantToken: "from-file"},
-		{name: "env only", env: map[string]string{EnvOktaToken: "t3", EnvOktaOrgURL: "http://127.0.0.1:1"}, wantURL: "http://127.0.0.1:1", wantToken: "t3"},
-		{name: "unknown key", file: "okta:\n  orgURL: x\n", wantErr: "field orgURL not found"},
-		{name: "missing token", file: "okta:\n  orgUrl: https://acme.okta.com\n", wantErr: "okta token is missing"},
-		{name: "relative url", file: "okta:\n  orgUrl: acme.okta.com\n  token: t\n", wantErr: "absolute URL"},
-		{name: "bad lifecycle", file: "okta:\n  orgUrl: https://a.okta.com\n  token: t\n  lifecycle: delete\n", wantErr: `lifecycle "delete"`},
-		{name: "empty file", file: "\n"},
-		{name: "github without orgs", file: "github:\n  token: t\n", wantErr: "github.orgs lists no organization"},
-		{name: "github without token", file: "github:\n  orgs: [acme]\n", wantErr: "OFFBOARD_GITHUB_TOKEN"},
-		{name: "slack without team", file: "slack:\n  adminToken: xoxp-1\n", wantErr: "slack.teamId is missing"},
-		{name: "slack relative url", file: "slack:\n  teamId: T1\n  adminToken: xoxp-1\n  scimUrl: /scim\n", wantErr: "slack.scimUrl must be an absolute URL"},
-		{name: "google without credentials", file: "google:\n  customer: C1\n", wantErr: "google credentials are missing"},
-		{name: "google file without subject", file: "google:\n  credentialsFile: /x.json\n", wantErr: "google.adminSubject is missing"},
-		{name: "aws without accounts", file: "aws:\n  region: us-east-1\n", wantErr: "aws.accounts lists no account"},
-		{name: "aws half credentials", file: "aws:\n  accounts: [{id: \"111111111111\"}]\n  accessKeyId: AKIA1\n", wantErr: "need both accessKeyId and the secret"},
-		{name: "aws half identity center", file: "aws:\n  accounts: [{id: \"111111111111\"}]\n  identityStoreId: d-1\n", wantErr: "needs both identityStoreId and instanceArn"},
+		{name: "okta from the file", file: "okta:\n  orgUrl: https://acme.okta.com\n  token: t1\n", systems: "okta", identity: "okta"},
+		{name: "okta from the environment alone", env: map[string]string{okta.EnvToken: "t3", okta.EnvOrgURL: "http://127.0.0.1:1"}, systems: "okta", identity: "okta"},
+		{name: "vendor order is the list's", file: "slack:\n  teamId: T1\n  adminToken: xoxp-1\nokta:\n  orgUrl: https://a.okta.com\n  token: t\n", systems: "okta slack", identity: "okta"},
+		{name: "no identity system", file: "slack:\n  teamId: T1\n  adminToken: xoxp-1\n", systems: "slack"},
+		{name: "empty file", file: "\n", systems: ""},
+		{name: "unknown vendor key", file: "okta:\n  orgURL: x\n", wantErr: "field orgURL not found"},
+		{name: "unknown top-level key", file: "jira:\n  url: x\n", wantErr: `unknown key "jira"`},
+		{name: "vendor validation", file: "okta:\n  orgUrl: https://acme.okta.com\n", wantErr: "okta token is missing"},
 		{name: "identity not configured", file: "identity: okta\nslack:\n  teamId: T1\n  adminToken: xoxp-1\n", wantErr: "identity okta is not configured"},
+		{name: "identity that cannot be one", file: "identity: slack\nslack:\n  teamId: T1\n  adminToken: xoxp-1\n", wantErr: "slack cannot be the identity system"},
+		{name: "not yaml", file: "okta: [\n", wantErr: "config "},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := ""
-			if c.file != "" {
-				path = write(t, c.file)
-			}
-			t.Chdir(t.TempDir()) // no default config files around
-			cfg, err := Load(path, env(c.env))
+			cfg, err := load(t, c.file, c.env)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("Load error = %v, want %q", err, c.wantErr)
+				}
+				if c.file != "" && !strings.Contains(err.Error(), "offboard.yaml") {
+					t.Errorf("error %q does not name the file", err)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.wantURL == "" {
-				if !cfg.Empty() {
-					t.Fatalf("config not empty: %+v", cfg.Okta)
+			var names []string
+			for _, s := range cfg.Systems {
+				names = append(names, s.Vendor.Name)
+			}
+			if got := strings.Join(names, " "); got != c.systems || cfg.Identity != c.identity {
+				t.Fatalf("systems %q identity %q, want %q %q", got, cfg.Identity, c.systems, c.identity)
+			}
+			if cfg.Empty() != (c.systems == "") {
+				t.Fatalf("Empty() = %v", cfg.Empty())
+			}
+		})
+	}
+}
+
+func TestLoadEnvironmentOverFile(t *testing.T) {
+	cfg, err := load(t, "okta:\n  orgUrl: https://acme.okta.com\n  token: t1\nslack:\n  teamId: T1\n",
+		map[string]string{okta.EnvToken: "t2", okta.EnvOrgURL: "https://b.okta.com", slack.EnvAdminToken: "xoxp-env"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := section[*okta.Section](t, cfg, "okta")
+	if o.OrgURL != "https://b.okta.com" || o.Token.Reveal() != "t2" {
+		t.Errorf("okta: %s %s", o.OrgURL, o.Token.Reveal())
+	}
+	if s := section[*slack.Section](t, cfg, "slack"); s.AdminToken.Reveal() != "xoxp-env" {
+		t.Errorf("slack admin token %q", s.AdminToken.Reveal())
+	}
+}
+
+func TestReadSecret(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte("  from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, have, file string
+		env              map[string]string
+		want, wantErr    string
+	}{
+		{name: "env wins", have: "inline", file: file, env: map[string]string{"X": "from-env"}, want: "from-env"},
+		{name: "inline over file", have: "inline", file: file, want: "inline"},
+		{name: "file, trimmed", file: file, want: "from-file"},
+		{name: "nothing", want: ""},
+		{name: "missing file", file: filepath.Join(t.TempDir(), "nope"), wantErr: "okta token file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := config.Secret(c.have)
+			err := config.ReadSecret(&s, c.file, "X", "okta token", env(c.env))
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
 				}
 				return
 			}
-			if cfg.Okta.OrgURL != c.wantURL || cfg.Okta.Token.Reveal() != c.wantToken {
-				t.Fatalf("got %s %s, want %s %s", cfg.Okta.OrgURL, cfg.Okta.Token.Reveal(), c.wantURL, c.wantToken)
+			if err != nil || s.Reveal() != c.want {
+				t.Fatalf("got %q, %v; want %q", s.Reveal(), err, c.want)
 			}
 		})
 	}
 }
 
 func TestSecretRedacts(t *testing.T) {
-	s := Secret("hunter2")
+	s := config.Secret("hunter2")
 	var b strings.Builder
-	slog.New(slog.NewTextHandler(&b, nil)).Info("x", "token", s, "cfg", OktaConfig{Token: s})
-	for _, out := range []string{b.String(), fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, OktaConfig{Token: s}, s, s)} {
+	sec := okta.Section{Token: s}
+	slog.New(slog.NewTextHandler(&b, nil)).Info("x", "token", s, "cfg", sec)
+	for _, out := range []string{b.String(), fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, sec, s, s)} {
 		if strings.Contains(out, "hunter2") {
 			t.Fatalf("secret leaked: %s", out)
 		}
 	}
 	if s.Reveal() != "hunter2" {
 		t.Fatal("Reveal lost the value")
-	}
-}
-
-func TestLoadVendorSecrets(t *testing.T) {
-	dir := t.TempDir()
-	bot := filepath.Join(dir, "bot")
-	if err := os.WriteFile(bot, []byte("xoxb-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	path := write(t, "github:\n  orgs: [acme]\n  token: from-file\nslack:\n  teamId: T1\n  botTokenFile: "+bot+"\n")
-	cfg, err := Load(path, env(map[string]string{EnvGitHubToken: "from-env", EnvSlackAdminToken: "xoxp-env"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.GitHub.Token.Reveal() != "from-env" || cfg.Slack.AdminToken.Reveal() != "xoxp-env" || cfg.Slack.BotToken.Reveal() != "xoxb-file" {
-		t.Fatalf("secrets: %q %q %q", cfg.GitHub.Token.Reveal(), cfg.Slack.AdminToken.Reveal(), cfg.Slack.BotToken.Reveal())
-	}
-	if cfg.Identity != "" || cfg.Empty() {
-		t.Fatalf("identity %q empty %v", cfg.Identity, cfg.Empty())
 	}
 }

@@ -23,11 +23,6 @@ import (
 	"github.com/offboard/offboard/activities"
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
-	"github.com/offboard/offboard/connectors/aws"
-	"github.com/offboard/offboard/connectors/github"
-	"github.com/offboard/offboard/connectors/google"
-	"github.com/offboard/offboard/connectors/okta"
-	"github.com/offboard/offboard/connectors/slack"
 	"github.com/offboard/offboard/workflows"
 )
 
@@ -36,54 +31,11 @@ const MinRetention = 30 * 24 * time.Hour
 
 // Connectors builds a connector for every system in cfg.
 func Connectors(ctx context.Context, cfg *config.Config) ([]connectors.Connector, error) {
-	var out []connectors.Connector
-	if o := cfg.Okta; o != nil {
-		c, err := okta.New(ctx, okta.Config{OrgURL: o.OrgURL, Token: o.Token, Lifecycle: o.Lifecycle})
+	out := make([]connectors.Connector, 0, len(cfg.Systems))
+	for _, sys := range cfg.Systems {
+		c, err := sys.Section.Connector(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("okta: %w", err)
-		}
-		out = append(out, c)
-	}
-	if g := cfg.GitHub; g != nil {
-		c, err := github.New(ctx, github.Config{Orgs: g.Orgs, BaseURL: g.BaseURL, Token: g.Token})
-		if err != nil {
-			return nil, fmt.Errorf("github: %w", err)
-		}
-		out = append(out, c)
-	}
-	if sc := cfg.Slack; sc != nil {
-		c, err := slack.New(ctx, slack.Config{
-			APIURL: sc.APIURL, SCIMURL: sc.SCIMURL, AuditURL: sc.AuditURL,
-			AdminToken: sc.AdminToken, BotToken: sc.BotToken, TeamID: sc.TeamID,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("slack: %w", err)
-		}
-		out = append(out, c)
-	}
-	if a := cfg.AWS; a != nil {
-		accts := make([]aws.Account, len(a.Accounts))
-		for i, ac := range a.Accounts {
-			accts[i] = aws.Account{ID: ac.ID, RoleARN: ac.RoleARN}
-		}
-		c, err := aws.New(ctx, aws.Config{
-			Accounts: accts, Region: a.Region, Endpoint: a.Endpoint,
-			AccessKeyID: a.AccessKeyID, SecretAccessKey: a.SecretAccessKey,
-			IdentityStoreID: a.IdentityStoreID, InstanceARN: a.InstanceARN, IdentityCenterRegion: a.IdentityCenterRegion,
-			KillSwitchPermissionSets: a.KillSwitchPermissionSets,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("aws: %w", err)
-		}
-		out = append(out, c)
-	}
-	if g := cfg.Google; g != nil {
-		c, err := google.New(ctx, google.Config{
-			BaseURL: g.BaseURL, Customer: g.Customer, Domain: g.Domain,
-			CredentialsFile: g.CredentialsFile, AdminSubject: g.AdminSubject, Token: g.Token,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("google: %w", err)
+			return nil, fmt.Errorf("%s: %w", sys.Vendor.Name, err)
 		}
 		out = append(out, c)
 	}
@@ -93,7 +45,7 @@ func Connectors(ctx context.Context, cfg *config.Config) ([]connectors.Connector
 // Activities builds the activities over cfg's connectors.
 func Activities(ctx context.Context, cfg *config.Config) (*activities.Activities, error) {
 	if cfg.Empty() {
-		return nil, errors.New("no vendor system is configured: write offboard.yaml or set OFFBOARD_OKTA_ORG_URL and OFFBOARD_OKTA_TOKEN (see the README)")
+		return nil, errors.New("no vendor system is configured: write offboard.yaml or set OFFBOARD_CONFIG (see the README)")
 	}
 	conns, err := Connectors(ctx, cfg)
 	if err != nil {
@@ -124,6 +76,7 @@ func Register(r interface {
 	RegisterActivity(any)
 }, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingName})
+	r.RegisterWorkflowWithOptions(workflows.DryRun, workflow.RegisterOptions{Name: workflows.PlanName})
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

@@ -21,17 +21,18 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/offboard/offboard/cli"
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/emulators/seed"
+	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/internal/devserver"
+	"github.com/offboard/offboard/vendors"
 	"github.com/offboard/offboard/worker"
 	"github.com/offboard/offboard/workflows"
 )
 
 // Options configure a stack.
 type Options struct {
-	cli.DevOptions
+	devopts.Options
 	// Emulators are reused across restarts (tests); nil seeds new ones and
 	// keeps their state in Dir between runs.
 	Emulators *Emulators
@@ -80,10 +81,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 			return nil, err
 		}
 	}
-	ports := map[string]int{"okta": o.OktaPort, "github": o.GitHubPort, "slack": o.SlackPort, "aws": o.AWSPort, "google": o.GooglePort}
 	s.URLs = map[string]string{}
 	for _, e := range s.Emu.All() {
-		addr, err := s.serve(e.Name+" emulator", ports[e.Name], e.Emulator)
+		addr, err := s.serve(e.Name+" emulator", o.EmulatorPort(e.Name), e.Emulator)
 		if err != nil {
 			return nil, err
 		}
@@ -114,10 +114,10 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 
 	s.Path = filepath.Join(o.Dir, "dev.yaml")
-	if err := os.WriteFile(s.Path, []byte(s.Emu.configYAML(s.URLs)), 0o600); err != nil {
-		return nil, fmt.Errorf("write dev config: %w", err)
+	if err := s.Emu.writeConfig(s.Path, o.Dir, s.URLs); err != nil {
+		return nil, err
 	}
-	s.Config, err = config.Load(s.Path, func(string) (string, bool) { return "", false })
+	s.Config, err = config.Load(s.Path, func(string) (string, bool) { return "", false }, vendors.Connectors())
 	if err != nil {
 		return nil, err
 	}
@@ -222,8 +222,8 @@ func (s *Stack) Stop() error {
 
 // Run is `offboard dev`: start the stack, say where everything is, and run
 // until ctx ends.
-func Run(ctx context.Context, o cli.DevOptions, out io.Writer) error {
-	s, err := Start(ctx, Options{DevOptions: o})
+func Run(ctx context.Context, o devopts.Options, out io.Writer) error {
+	s, err := Start(ctx, Options{Options: o})
 	if err != nil {
 		return err
 	}
