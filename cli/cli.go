@@ -19,7 +19,10 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/offboard/offboard/cases"
 	"github.com/offboard/offboard/config"
+	"github.com/offboard/offboard/internal/devopts"
+	"github.com/offboard/offboard/vendors"
 	"github.com/offboard/offboard/workflows"
 )
 
@@ -41,20 +44,6 @@ func (m MapEnv) Environ() []string {
 // LookupEnv implements Env.
 func (m MapEnv) LookupEnv(k string) (string, bool) { v, ok := m[k]; return v, ok }
 
-// DevOptions configure `offboard dev`.
-type DevOptions struct {
-	DB         string
-	Port       int
-	UIPort     int
-	OktaPort   int
-	GitHubPort int
-	SlackPort  int
-	AWSPort    int
-	GooglePort int
-	Seed       string
-	Dir        string
-}
-
 // Options inject what the CLI needs from its process.
 type Options struct {
 	Stdin  io.Reader
@@ -63,7 +52,7 @@ type Options struct {
 	Env    Env
 	// Dev runs `offboard dev`. main injects it so that this package does not
 	// link the Temporal server.
-	Dev func(ctx context.Context, o DevOptions, out io.Writer) error
+	Dev func(ctx context.Context, o devopts.Options, out io.Writer) error
 	// DialTimeout bounds reaching Temporal; default 5s.
 	DialTimeout time.Duration
 }
@@ -109,8 +98,8 @@ func (a *app) root() *cobra.Command {
 		Use:   "offboard",
 		Short: "Close every way a leaver had in, prove it, and keep the record",
 		Long: `offboard runs each offboarding as a durable Temporal workflow that revokes
-Okta (and, as they are added, GitHub, Slack, AWS and Google Workspace)
-access together, verifies every revocation and keeps who did what.`,
+access in every configured system together (` + vendorNames() + `),
+verifies every revocation and keeps who did what.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -122,7 +111,34 @@ access together, verifies every revocation and keeps who did what.`,
 func (a *app) lookup(k string) (string, bool) { return a.opts.Env.LookupEnv(k) }
 
 func (a *app) loadConfig() (*config.Config, error) {
-	return config.Load(a.configPath, a.lookup)
+	return config.Load(a.configPath, a.lookup, vendors.Connectors())
+}
+
+func vendorNames() string {
+	names := make([]string, len(vendors.All))
+	for i, v := range vendors.All {
+		names[i] = v.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// casesClient is a cases API over a client this command dialled.
+type casesClient struct {
+	*cases.Client
+	tc client.Client
+}
+
+func (c casesClient) close() { c.tc.Close() }
+
+// cases dials Temporal for a command that reads or changes cases. Such
+// commands need only the TEMPORAL_* settings: whatever needs vendor
+// credentials runs on a worker.
+func (a *app) cases(ctx context.Context) (casesClient, error) {
+	tc, err := a.dial(ctx)
+	if err != nil {
+		return casesClient{}, err
+	}
+	return casesClient{Client: cases.New(tc), tc: tc}, nil
 }
 
 // dial connects to Temporal with the standard TEMPORAL_* settings, failing

@@ -1,0 +1,356 @@
+// Package cases is the one API over Temporal that every front door calls —
+// the CLI, the HTTP intake, Slack: start a case, dry-run it, read it, list
+// cases, and record operators' decisions. It never prints and never calls a
+// vendor: what needs vendor credentials (finding the person, planning) runs
+// on a worker, in the DryRun workflow.
+package cases
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/workflows"
+)
+
+// Client reaches cases through a Temporal client.
+type Client struct {
+	tc client.Client
+}
+
+// New returns a Client over tc, which the caller keeps and closes.
+func New(tc client.Client) *Client { return &Client{tc: tc} }
+
+// ErrNoCase is wrapped by every error about an employee with no case.
+var ErrNoCase = errors.New("no case")
+
+// StartResult says what Start did.
+type StartResult struct {
+	CaseID string `json:"caseId"`
+	RunID  string `json:"runId"`
+	// EmployeeID is the ID the case is named by: the identity system's form.
+	EmployeeID string `json:"employeeId"`
+	// Started is false when the case already existed.
+	Started bool `json:"started"`
+	// State of an existing case: "open", or "closed: <status>".
+	State string `json:"state,omitempty"`
+}
+
+// Start starts the offboarding case, or returns the one that exists. A
+// worker first looks the person up (the DryRun workflow, resolving only):
+// an employee no system knows is refused before anything is written, and
+// the case is named by the employee ID as the identity system holds it, so
+// "e1001" finds E1001's case. An open case is returned (USE_EXISTING); a
+// completed one is never repeated by accident; a failed one may be started
+// again.
+func (c *Client) Start(ctx context.Context, in workflows.Input) (StartResult, error) {
+	if err := in.Validate(); err != nil {
+		return StartResult{}, err
+	}
+	p, err := c.dryRun(ctx, workflows.PlanInput{Subject: subject(in), ExistsOnly: true})
+	if err != nil {
+		return StartResult{}, err
+	}
+	if err := workflows.ValidateEmployeeID(p.EmployeeID); err != nil {
+		return StartResult{}, fmt.Errorf("the identity system holds employee %s in a form that cannot name a case: %w", in.EmployeeID, err)
+	}
+	in.EmployeeID = p.EmployeeID
+	id := workflows.WorkflowID(in.EmployeeID)
+	res := StartResult{CaseID: id, EmployeeID: in.EmployeeID}
+	if d, err := c.tc.DescribeWorkflowExecution(ctx, id, ""); err == nil && d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		res.RunID = d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		res.State = "open"
+		return res, nil
+	}
+	sa := []temporal.SearchAttributeUpdate{workflows.SAState.ValueSet(string(workflows.CaseRunning))}
+	if !in.EffectiveAt.IsZero() {
+		sa = append(sa, workflows.SAEffectiveAt.ValueSet(in.EffectiveAt))
+	}
+	opts := client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		// Without this the SDK hands back a closed run as if it had started.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes:                    temporal.NewSearchAttributes(sa...),
+	}
+	run, err := c.tc.ExecuteWorkflow(ctx, opts, workflows.OffboardingName, in)
+	if _, ok := errors.AsType[*serviceerror.WorkflowExecutionAlreadyStarted](err); ok {
+		d, derr := c.tc.DescribeWorkflowExecution(ctx, id, "")
+		if derr != nil {
+			return res, fmt.Errorf("case %s exists but cannot be read: %w", id, derr)
+		}
+		res.RunID = d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		res.State = "closed: " + statusName(d.GetWorkflowExecutionInfo().GetStatus())
+		return res, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("start case %s: %w", id, err)
+	}
+	res.RunID, res.Started = run.GetRunID(), true
+	return res, nil
+}
+
+func subject(in workflows.Input) connectors.Subject {
+	return connectors.Subject{EmployeeID: in.EmployeeID, Email: in.Email, Overrides: in.Overrides}
+}
+
+// Plan is the dry run behind `offboard plan`: on a worker, the accounts
+// found and the steps that would run. It writes nothing to any vendor. An
+// employee no system knows is an error.
+func (c *Client) Plan(ctx context.Context, s connectors.Subject) (workflows.Plan, error) {
+	if err := workflows.ValidateEmployeeID(s.EmployeeID); err != nil {
+		return workflows.Plan{}, err
+	}
+	return c.dryRun(ctx, workflows.PlanInput{Subject: s})
+}
+
+// dryRun runs the DryRun workflow and waits for it, at most
+// workflows.PlanTimeout.
+func (c *Client) dryRun(ctx context.Context, in workflows.PlanInput) (workflows.Plan, error) {
+	var p workflows.Plan
+	ctx, cancel := context.WithTimeout(ctx, workflows.PlanTimeout)
+	defer cancel()
+	run, err := c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.PlanWorkflowID(in.Subject.EmployeeID, NewRequestID()),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowExecutionTimeout: workflows.PlanTimeout,
+	}, workflows.PlanName, in)
+	if err != nil {
+		return p, fmt.Errorf("start the dry run for employee %s: %w", in.Subject.EmployeeID, err)
+	}
+	if err := run.Get(ctx, &p); err != nil {
+		if ctx.Err() != nil {
+			return p, fmt.Errorf("no worker finished the dry run for employee %s within %s: is an offboard worker polling task queue %s?",
+				in.Subject.EmployeeID, workflows.PlanTimeout, workflows.TaskQueue)
+		}
+		return p, errors.New(message(err))
+	}
+	if !p.Found() {
+		var names []string
+		for _, s := range p.Systems {
+			names = append(names, s.System)
+		}
+		return p, fmt.Errorf("unknown employee %s: no account in %s", in.Subject.EmployeeID, strings.Join(names, ", "))
+	}
+	return p, nil
+}
+
+// Run is one run of a case's workflow.
+type Run struct {
+	RunID     string    `json:"runId"`
+	Status    string    `json:"workflowStatus"`
+	StartedAt time.Time `json:"startedAt"`
+	ClosedAt  time.Time `json:"closedAt,omitzero"`
+}
+
+// Status is a case as `offboard status` shows it: the latest run's case,
+// the run it is, and, when the person has had more than one run, the
+// earlier ones.
+type Status struct {
+	workflows.Case
+	RunID string `json:"runId"`
+	// EarlierRuns lists the person's earlier runs, newest first.
+	EarlierRuns []Run `json:"earlierRuns,omitempty"`
+}
+
+// Status reads the latest run of an employee's case.
+func (c *Client) Status(ctx context.Context, employeeID string) (Status, error) {
+	var st Status
+	if err := workflows.ValidateEmployeeID(employeeID); err != nil {
+		return st, err
+	}
+	id := workflows.WorkflowID(employeeID)
+	resp, err := c.tc.QueryWorkflowWithOptions(ctx, &client.QueryWorkflowWithOptionsRequest{WorkflowID: id, QueryType: workflows.QueryStatus})
+	if err != nil {
+		return st, noCase(employeeID, err)
+	}
+	if err := resp.QueryResult.Get(&st.Case); err != nil {
+		return st, fmt.Errorf("read status of %s: %w", id, err)
+	}
+	runs, err := c.runs(ctx, fmt.Sprintf("WorkflowId = '%s'", id))
+	if err != nil {
+		return st, err
+	}
+	if len(runs) > 0 {
+		st.RunID = runs[0].RunID
+		for _, r := range runs[1:] {
+			st.EarlierRuns = append(st.EarlierRuns, r.Run)
+		}
+	}
+	return st, nil
+}
+
+// Summary is one case in a listing.
+type Summary struct {
+	CaseID      string   `json:"caseId"`
+	State       string   `json:"state"`
+	ParkedSteps []string `json:"parkedSteps,omitempty"`
+	Run
+}
+
+// List lists cases, newest first; state ("" for all) is one of
+// workflows.CaseStates.
+func (c *Client) List(ctx context.Context, state string) ([]Summary, error) {
+	if state != "" && !slices.Contains(workflows.CaseStates, workflows.CaseState(state)) {
+		return nil, fmt.Errorf("state %q: want one of %v", state, workflows.CaseStates)
+	}
+	q := ""
+	if state != "" {
+		q = fmt.Sprintf("%s = '%s'", workflows.SAState.GetName(), state)
+	}
+	return c.runs(ctx, q)
+}
+
+// runs lists Offboarding runs matching query ("" for all), newest first.
+func (c *Client) runs(ctx context.Context, query string) ([]Summary, error) {
+	q := fmt.Sprintf("WorkflowType = '%s'", workflows.OffboardingName)
+	if query != "" {
+		q += " AND " + query
+	}
+	var out []Summary
+	var token []byte
+	for {
+		resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("list cases: %s", rootCause(err))
+		}
+		for _, e := range resp.GetExecutions() {
+			s := Summary{CaseID: e.GetExecution().GetWorkflowId(), Run: Run{
+				RunID:     e.GetExecution().GetRunId(),
+				Status:    statusName(e.GetStatus()),
+				StartedAt: e.GetStartTime().AsTime().UTC(),
+			}}
+			if e.GetCloseTime() != nil {
+				s.ClosedAt = e.GetCloseTime().AsTime().UTC()
+			}
+			fields := e.GetSearchAttributes().GetIndexedFields()
+			decodeSA(fields, workflows.SAState.GetName(), &s.State)
+			decodeSA(fields, workflows.SAParkedSteps.GetName(), &s.ParkedSteps)
+			out = append(out, s)
+		}
+		token = resp.GetNextPageToken()
+		if len(token) == 0 {
+			break
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Summary) int { return b.StartedAt.Compare(a.StartedAt) })
+	return out, nil
+}
+
+// decodeSA reads one search attribute; they are always in the default
+// encoding, whatever the data converter.
+func decodeSA(fields map[string]*commonpb.Payload, name string, v any) {
+	if p, ok := fields[name]; ok {
+		_ = converter.GetDefaultDataConverter().FromPayload(p, v)
+	}
+}
+
+// Decide retries or skips a parked step, through the decide-step Update.
+// The request ID is the Update ID, so repeating a request is harmless. A
+// decision the case refuses changes nothing.
+func (c *Client) Decide(ctx context.Context, employeeID string, req workflows.DecideStepRequest) (workflows.DecisionResult, error) {
+	if req.RequestID == "" {
+		req.RequestID = NewRequestID()
+	}
+	res, err := c.update(ctx, employeeID, workflows.UpdateDecideStep, req.RequestID, req)
+	if err != nil && !errors.Is(err, ErrNoCase) {
+		return res, fmt.Errorf("cannot %s %s: %w", req.Action, req.Step, err)
+	}
+	return res, err
+}
+
+// CutNow starts a scheduled case's cut at once.
+func (c *Client) CutNow(ctx context.Context, employeeID string, req workflows.ScheduleRequest) (workflows.DecisionResult, error) {
+	return c.schedule(ctx, employeeID, workflows.UpdateCutNow, req)
+}
+
+// Rescind ends a scheduled case before anything is cut.
+func (c *Client) Rescind(ctx context.Context, employeeID string, req workflows.ScheduleRequest) (workflows.DecisionResult, error) {
+	return c.schedule(ctx, employeeID, workflows.UpdateRescind, req)
+}
+
+func (c *Client) schedule(ctx context.Context, employeeID, name string, req workflows.ScheduleRequest) (workflows.DecisionResult, error) {
+	if req.RequestID == "" {
+		req.RequestID = NewRequestID()
+	}
+	return c.update(ctx, employeeID, name, req.RequestID, req)
+}
+
+// update sends a workflow Update and waits for it to be applied.
+func (c *Client) update(ctx context.Context, employeeID, name, requestID string, arg any) (workflows.DecisionResult, error) {
+	var res workflows.DecisionResult
+	if err := workflows.ValidateEmployeeID(employeeID); err != nil {
+		return res, err
+	}
+	h, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:     requestID,
+		WorkflowID:   workflows.WorkflowID(employeeID),
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		if _, ok := errors.AsType[*serviceerror.NotFound](err); ok {
+			return res, noCase(employeeID, err)
+		}
+		return res, errors.New(message(err))
+	}
+	return res, nil
+}
+
+func noCase(employeeID string, err error) error {
+	if _, ok := errors.AsType[*serviceerror.NotFound](err); ok {
+		return fmt.Errorf("%w for employee %s (no workflow %s)", ErrNoCase, employeeID, workflows.WorkflowID(employeeID))
+	}
+	return fmt.Errorf("case %s: %s", workflows.WorkflowID(employeeID), rootCause(err))
+}
+
+// message is what a person needs of a workflow or Update error: the
+// application error's own message, without Temporal's wrapping.
+func message(err error) string {
+	if appErr, ok := errors.AsType[*temporal.ApplicationError](err); ok {
+		return appErr.Message()
+	}
+	return rootCause(err)
+}
+
+func rootCause(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
+}
+
+func statusName(s enumspb.WorkflowExecutionStatus) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_"))
+}
+
+// NewRequestID returns a random request ID, for Update IDs and dry-run
+// workflow IDs.
+func NewRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
