@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboard/offboard/cli"
+	"github.com/offboard/offboard/cases"
 	"github.com/offboard/offboard/internal/dev"
+	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/workflows"
 )
 
@@ -27,10 +28,10 @@ func BenchmarkCaseEndToEnd(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var total time.Duration
-			cases := 0
+			n := 0
 			for b.Loop() {
 				b.StopTimer()
-				s, err := dev.Start(b.Context(), dev.Options{DevOptions: cli.DevOptions{Port: -1, Dir: b.TempDir()}, Quiet: true})
+				s, err := dev.Start(b.Context(), dev.Options{Options: devopts.Options{Port: -1, Dir: b.TempDir()}, Quiet: true})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -38,25 +39,25 @@ func BenchmarkCaseEndToEnd(b *testing.B) {
 				start := time.Now()
 				for _, id := range bc.people {
 					in := workflows.Input{EmployeeID: id, Mode: workflows.ModeStandard, RequestedBy: "bench"}
-					if _, err := cli.Start(b.Context(), s.Client, in); err != nil {
+					if _, err := cases.New(s.Client).Start(b.Context(), in); err != nil {
 						b.Fatal(err)
 					}
 				}
 				for _, id := range bc.people {
-					var st workflows.Status
+					var st workflows.Case
 					if err := s.Client.GetWorkflow(b.Context(), workflows.WorkflowID(id), "").Get(b.Context(), &st); err != nil || st.State != workflows.CaseDone {
 						b.Fatalf("%s: %v %s", id, err, st.State)
 					}
 				}
 				total += time.Since(start)
-				cases += len(bc.people)
+				n += len(bc.people)
 				b.StopTimer()
 				_ = s.Stop()
 				b.StartTimer()
 			}
-			ms := float64(total.Milliseconds()) / float64(cases)
+			ms := float64(total.Milliseconds()) / float64(n)
 			b.ReportMetric(ms, "ms/case")
-			fmt.Printf("%s: %d cases, %.0f ms per case from start to verified\n", bc.name, cases, ms)
+			fmt.Printf("%s: %d cases, %.0f ms per case from start to verified\n", bc.name, n, ms)
 		})
 	}
 }

@@ -5,13 +5,38 @@ import (
 	"strings"
 	"testing"
 
+	awsemu "github.com/offboard/offboard/emulators/aws"
+	githubemu "github.com/offboard/offboard/emulators/github"
+	googleemu "github.com/offboard/offboard/emulators/google"
+	oktaemu "github.com/offboard/offboard/emulators/okta"
+	slackemu "github.com/offboard/offboard/emulators/slack"
 	"github.com/offboard/offboard/internal/dev"
 	"github.com/offboard/offboard/workflows"
 )
 
+// emulators are a stack's emulators with their vendor types, for tests
+// that read vendor state.
+type emulators struct {
+	Okta   *oktaemu.Server
+	GitHub *githubemu.Server
+	Slack  *slackemu.Server
+	AWS    *awsemu.Server
+	Google *googleemu.Server
+}
+
+func typed(e *dev.Emulators) emulators {
+	return emulators{
+		Okta:   e.Get("okta").(*oktaemu.Server),
+		GitHub: e.Get("github").(*githubemu.Server),
+		Slack:  e.Get("slack").(*slackemu.Server),
+		AWS:    e.Get("aws").(*awsemu.Server),
+		Google: e.Get("google").(*googleemu.Server),
+	}
+}
+
 // assertClosed checks, in every emulator, that a person has no way in left:
 // the vendor state itself, not what offboard reports.
-func assertClosed(t *testing.T, emus *dev.Emulators, employee string) {
+func assertClosed(t *testing.T, emus emulators, employee string) {
 	t.Helper()
 	p := person(t, employee)
 	if p.Okta != nil {
@@ -81,7 +106,7 @@ func assertClosed(t *testing.T, emus *dev.Emulators, employee string) {
 
 // assertPlanned checks that every system where the person has an account
 // planned steps, and every other system planned none.
-func assertPlanned(t *testing.T, st workflows.Status, systems map[string]bool) {
+func assertPlanned(t *testing.T, st workflows.Case, systems map[string]bool) {
 	t.Helper()
 	for _, s := range st.Systems {
 		if s.Found != systems[s.System] {

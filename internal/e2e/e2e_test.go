@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -21,10 +22,12 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/offboard/offboard/cases"
 	"github.com/offboard/offboard/cli"
 	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/emulators/seed"
 	"github.com/offboard/offboard/internal/dev"
+	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/internal/devserver"
 	"github.com/offboard/offboard/workflows"
 )
@@ -34,7 +37,10 @@ var update = flag.Bool("update", false, "rewrite the replay history in workflows
 type harness struct {
 	t     *testing.T
 	stack *dev.Stack
-	env   cli.MapEnv
+	emu   emulators
+	// env is the CLI's whole environment: the Temporal address and a user,
+	// no vendor settings and no config file, as an admin's shell would be.
+	env cli.MapEnv
 }
 
 func start(t *testing.T, o dev.Options) *harness {
@@ -50,9 +56,8 @@ func start(t *testing.T, o dev.Options) *harness {
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
 	}
-	h := &harness{t: t, stack: s, env: cli.MapEnv{
+	h := &harness{t: t, stack: s, emu: typed(s.Emu), env: cli.MapEnv{
 		"TEMPORAL_ADDRESS": s.Server.FrontendAddr(),
-		"OFFBOARD_CONFIG":  s.Path,
 		"USER":             "e2e-operator",
 	}}
 	t.Cleanup(func() { _ = s.Stop() })
@@ -75,9 +80,9 @@ func (h *harness) mustCLI(args ...string) string {
 	return out
 }
 
-func (h *harness) status(employee string) workflows.Status {
+func (h *harness) status(employee string) cases.Status {
 	h.t.Helper()
-	var st workflows.Status
+	var st cases.Status
 	out := h.mustCLI("status", employee, "-o", "json")
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		h.t.Fatalf("status json: %v\n%s", err, out)
@@ -87,11 +92,11 @@ func (h *harness) status(employee string) workflows.Status {
 
 // waitFor polls the case until cond holds. The deadline only stops a hung
 // test; it asserts nothing about speed.
-func (h *harness) waitFor(employee, what string, cond func(workflows.Status) bool) workflows.Status {
+func (h *harness) waitFor(employee, what string, cond func(workflows.Case) bool) workflows.Case {
 	h.t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		var st workflows.Status
+		var st workflows.Case
 		v, err := h.stack.Client.QueryWorkflow(h.t.Context(), workflows.WorkflowID(employee), "", workflows.QueryStatus)
 		if err == nil && v.Get(&st) == nil && cond(st) {
 			return st
@@ -132,7 +137,7 @@ func (h *harness) record(employee, file string) {
 	}
 }
 
-func stepState(st workflows.Status, id string) workflows.StepStatus {
+func stepState(st workflows.Case, id string) workflows.StepState {
 	if s, ok := st.Step(id); ok {
 		return s.State
 	}
@@ -161,7 +166,7 @@ func oktaID(t *testing.T, employee string) string {
 	return p.Okta.ID
 }
 
-func assertAllVerified(t *testing.T, st workflows.Status) {
+func assertAllVerified(t *testing.T, st workflows.Case) {
 	t.Helper()
 	if st.State != workflows.CaseDone {
 		t.Fatalf("case state %s, want done", st.State)
@@ -177,7 +182,7 @@ func assertAllVerified(t *testing.T, st workflows.Status) {
 }
 
 func TestTerminateClosesEverySystem(t *testing.T) {
-	h := start(t, dev.Options{DevOptions: cli.DevOptions{UIPort: -1}})
+	h := start(t, dev.Options{Options: devopts.Options{UIPort: -1}})
 
 	plan := h.mustCLI("plan", "E1001")
 	for _, want := range []string{"okta.remove-admin-roles", "okta.suspend", "okta.clear-sessions", "okta.revoke-grants", "okta.remove-groups", "okta.reset-factors", "nothing was changed"} {
@@ -185,10 +190,10 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 			t.Errorf("plan lacks %q:\n%s", want, plan)
 		}
 	}
-	if n := len(h.stack.Emu.Okta.Emulator().Requests()); n == 0 {
+	if n := len(h.emu.Okta.Emulator().Requests()); n == 0 {
 		t.Fatal("plan made no vendor requests")
 	}
-	for _, r := range h.stack.Emu.Okta.Emulator().Requests() {
+	for _, r := range h.emu.Okta.Emulator().Requests() {
 		if r.Method != http.MethodGet {
 			t.Fatalf("plan wrote to Okta: %s %s", r.Method, r.Path)
 		}
@@ -201,13 +206,13 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 	if !strings.Contains(out, "case offboard/E1001 started") {
 		t.Fatalf("terminate said %q", out)
 	}
-	st := h.waitFor("E1001", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	st := h.waitFor("E1001", "done", func(s workflows.Case) bool { return s.State == workflows.CaseDone })
 	assertAllVerified(t, st)
 	if st.RequestedBy != "e2e-operator" || st.Reason != "e2e" {
 		t.Errorf("requested by %q reason %q", st.RequestedBy, st.Reason)
 	}
 
-	assertClosed(t, h.stack.Emu, "E1001")
+	assertClosed(t, h.emu, "E1001")
 	assertVendorPaths(t, h.stack.Emu)
 	assertPlanned(t, st, map[string]bool{"okta": true, "github": true, "slack": true, "aws": true, "google": true})
 	for _, id := range []string{
@@ -267,7 +272,9 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 		t.Errorf("web UI API does not list the case: %s", body.String())
 	}
 
-	h.record("E1001", "offboarding-all-systems.json")
+	assertWebUIShowsSteps(t, h, "E1001", "okta.suspend", "github.remove-membership/acme", "slack.deactivate", "google.suspend")
+
+	h.record("E1001", "offboarding-all-systems-2.json")
 }
 
 // TestPersonWithoutIdentity offboards someone the identity system does not
@@ -279,21 +286,21 @@ func TestPersonWithoutIdentity(t *testing.T) {
 		t.Fatalf("without an email: exit %d %q", code, errs)
 	}
 	h.mustCLI("terminate", "E1011", "--email", p.Email)
-	st := h.waitFor("E1011", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	st := h.waitFor("E1011", "done", func(s workflows.Case) bool { return s.State == workflows.CaseDone })
 	assertAllVerified(t, st)
 	assertPlanned(t, st, map[string]bool{"okta": false, "github": false, "slack": false, "aws": true, "google": true})
-	assertClosed(t, h.stack.Emu, "E1011")
+	assertClosed(t, h.emu, "E1011")
 }
 
 func TestParkRetrySkip(t *testing.T) {
 	h := start(t, dev.Options{})
-	em := h.stack.Emu.Okta.Emulator()
+	em := h.emu.Okta.Emulator()
 	suspendPath := "/api/v1/users/" + oktaID(t, "E1002") + "/lifecycle/suspend"
 	if err := em.AddFault(emu.Fault{Method: http.MethodPost, Path: "^" + suspendPath + "$", Status: http.StatusForbidden}); err != nil {
 		t.Fatal(err)
 	}
 	h.mustCLI("terminate", "E1002", "--reason", "park test")
-	st := h.waitFor("E1002", "okta.suspend parked", func(s workflows.Status) bool { return stepState(s, "okta.suspend") == workflows.StepParked })
+	st := h.waitFor("E1002", "okta.suspend parked", func(s workflows.Case) bool { return stepState(s, "okta.suspend") == workflows.StepParked })
 	s, _ := st.Step("okta.suspend")
 	if s.ErrorKind != "PermissionDenied" || s.Attempts != 1 || !strings.Contains(s.LastError, "403") {
 		t.Errorf("parked step: kind %q attempts %d error %q", s.ErrorKind, s.Attempts, s.LastError)
@@ -332,7 +339,7 @@ func TestParkRetrySkip(t *testing.T) {
 	}
 	// Repeating the same request is harmless (same Update ID).
 	h.mustCLI("retry", "E1002", "--step", "okta.suspend", "--reason", "granted the role", "--request-id", "req-1")
-	st = h.waitFor("E1002", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	st = h.waitFor("E1002", "done", func(s workflows.Case) bool { return s.State == workflows.CaseDone })
 	assertAllVerified(t, st)
 	if len(st.Decisions) != 1 || st.Decisions[0].By != "e2e-operator" || st.Decisions[0].Reason != "granted the role" || st.Decisions[0].At.IsZero() {
 		t.Errorf("decisions: %+v", st.Decisions)
@@ -340,10 +347,10 @@ func TestParkRetrySkip(t *testing.T) {
 	if s, _ := st.Step("okta.suspend"); s.Attempts != 2 {
 		t.Errorf("okta.suspend attempts %d, want 2", s.Attempts)
 	}
-	if u, _ := h.stack.Emu.Okta.User(oktaID(t, "E1002")); u.Status != "SUSPENDED" {
+	if u, _ := h.emu.Okta.User(oktaID(t, "E1002")); u.Status != "SUSPENDED" {
 		t.Errorf("E1002 status %s after retry", u.Status)
 	}
-	h.record("E1002", "offboarding-park-retry.json")
+	h.record("E1002", "offboarding-park-retry-2.json")
 
 	// Skip: a step that cannot be done is given up with a reason, and the
 	// rest of the system still runs.
@@ -352,9 +359,9 @@ func TestParkRetrySkip(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.mustCLI("terminate", "E1015")
-	h.waitFor("E1015", "okta.reset-factors parked", func(s workflows.Status) bool { return stepState(s, "okta.reset-factors") == workflows.StepParked })
+	h.waitFor("E1015", "okta.reset-factors parked", func(s workflows.Case) bool { return stepState(s, "okta.reset-factors") == workflows.StepParked })
 	h.mustCLI("skip", "E1015", "--step", "okta.reset-factors", "--reason", "factors are managed by the MDM", "--by", "sec-lead")
-	st = h.waitFor("E1015", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	st = h.waitFor("E1015", "done", func(s workflows.Case) bool { return s.State == workflows.CaseDone })
 	s, _ = st.Step("okta.reset-factors")
 	if s.State != workflows.StepSkipped || s.SkippedBy != "sec-lead" || s.SkipReason != "factors are managed by the MDM" {
 		t.Errorf("skipped step: %+v", s)
@@ -395,7 +402,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			t.Errorf("a case exists for %s after bad input: %v", id, err)
 		}
 	}
-	for _, r := range h.stack.Emu.Okta.Emulator().Requests() {
+	for _, r := range h.emu.Okta.Emulator().Requests() {
 		if r.Method != http.MethodGet {
 			t.Errorf("bad input wrote to Okta: %s %s", r.Method, r.Path)
 		}
@@ -410,12 +417,12 @@ func TestRestartMidCaseFinishes(t *testing.T) {
 		t.Fatal(err)
 	}
 	emus := dev.NewEmulators(org)
-	okta := emus.Okta
+	okta := typed(emus).Okta
 	okta.Emulator().SetLatency(400 * time.Millisecond)
 
-	first := start(t, dev.Options{DevOptions: cli.DevOptions{DB: db, Dir: dir}, Emulators: emus})
+	first := start(t, dev.Options{Options: devopts.Options{DB: db, Dir: dir}, Emulators: emus})
 	first.mustCLI("terminate", "E1005", "--reason", "restart test")
-	first.waitFor("E1005", "some steps done", func(s workflows.Status) bool {
+	first.waitFor("E1005", "some steps done", func(s workflows.Case) bool {
 		return stepState(s, "okta.remove-admin-roles") == workflows.StepDone && stepState(s, "okta.reset-factors") != workflows.StepDone
 	})
 	if err := first.stack.Stop(); err != nil {
@@ -426,8 +433,8 @@ func TestRestartMidCaseFinishes(t *testing.T) {
 	}
 
 	okta.Emulator().SetLatency(0)
-	second := start(t, dev.Options{DevOptions: cli.DevOptions{DB: db, Dir: dir}, Emulators: emus})
-	st := second.waitFor("E1005", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	second := start(t, dev.Options{Options: devopts.Options{DB: db, Dir: dir}, Emulators: emus})
+	st := second.waitFor("E1005", "done", func(s workflows.Case) bool { return s.State == workflows.CaseDone })
 	assertAllVerified(t, st)
 	if u, _ := okta.User(oktaID(t, "E1005")); u.Status != "SUSPENDED" || len(u.Roles) != 0 {
 		t.Errorf("after restart: %+v", u)
@@ -445,7 +452,7 @@ func TestPortInUseIsOneLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("port 127.0.0.1:%d is already in use", port)) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("error = %v", err)
 	}
-	_, err = dev.Start(context.Background(), dev.Options{DevOptions: cli.DevOptions{Port: -1, OktaPort: port, Dir: t.TempDir()}, Quiet: true})
+	_, err = dev.Start(context.Background(), dev.Options{Options: devopts.Options{Port: -1, Ports: map[string]int{"okta": port}, Dir: t.TempDir()}, Quiet: true})
 	if err == nil || !strings.Contains(err.Error(), "okta emulator port") {
 		t.Fatalf("dev.Start error = %v", err)
 	}
@@ -461,11 +468,14 @@ func TestWorkerCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int)
 	var out, errb bytes.Buffer
+	// The worker, unlike the CLI, holds the vendor settings.
+	workerEnv := cli.MapEnv{"OFFBOARD_CONFIG": h.stack.Path}
+	maps.Copy(workerEnv, h.env)
 	go func() {
-		done <- cli.Execute(ctx, []string{"worker"}, cli.Options{Stdout: &out, Stderr: &errb, Env: h.env})
+		done <- cli.Execute(ctx, []string{"worker"}, cli.Options{Stdout: &out, Stderr: &errb, Env: workerEnv})
 	}()
 	h.mustCLI("terminate", "E1014")
-	st := h.waitFor("E1014", "done", func(s workflows.Status) bool { return s.State == workflows.CaseDone })
+	st := h.waitFor("E1014", "done", func(s workflows.Case) bool { return s.State == workflows.CaseDone })
 	assertAllVerified(t, st)
 	cancel()
 	if code := <-done; code != 0 {
