@@ -101,6 +101,8 @@ type fakeVendors struct {
 	runAttempts map[string][]int32 // step → activity attempt numbers seen
 	verifyCalls map[string]int
 	upserts     []saSnapshot
+	// oktaEmployeeID is the employee ID the fake Okta holds, if any.
+	oktaEmployeeID string
 }
 
 type saSnapshot struct {
@@ -122,7 +124,7 @@ func (f *fakeVendors) resolve(_ context.Context, in activities.ResolveInput) (ac
 	switch in.System {
 	case "okta":
 		return activities.ResolveResult{Found: true, Account: connectors.Account{
-			System: "okta", ID: oktaUserID, Status: "ACTIVE",
+			System: "okta", ID: oktaUserID, Status: "ACTIVE", EmployeeID: f.oktaEmployeeID,
 			Attributes: map[string]string{"email": workEmail, "githubUsername": githubLogin},
 		}}, nil
 	case "github":
