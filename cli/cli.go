@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,13 +16,11 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/offboard/offboard/cases"
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/vendors"
-	"github.com/offboard/offboard/workflows"
 )
 
 // Env is the environment the CLI reads (the same shape envconfig uses).
@@ -149,45 +146,7 @@ func (a *app) dial(ctx context.Context) (client.Client, error) {
 
 // dialWithLogger is dial with the SDK logging to log (the worker's log).
 func (a *app) dialWithLogger(ctx context.Context, log *slog.Logger) (client.Client, error) {
-	opts, err := a.clientOptions()
-	if err != nil {
-		return nil, err
-	}
-	opts.Logger = sdklog.NewStructuredLogger(log)
-	addr := opts.HostPort
-	if addr == "" {
-		addr = client.DefaultHostPort
-	}
-	dctx, cancel := context.WithTimeout(ctx, a.opts.DialTimeout)
-	defer cancel()
-	c, err := client.DialContext(dctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach Temporal at %s, namespace %s (is `make run` running, or TEMPORAL_ADDRESS set?): %s", addr, opts.Namespace, rootCause(err))
-	}
-	return c, nil
-}
-
-// clientOptions reads the standard TEMPORAL_* settings; the namespace
-// defaults to workflows.Namespace.
-func (a *app) clientOptions() (client.Options, error) {
-	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: a.opts.Env})
-	if err != nil {
-		return opts, fmt.Errorf("temporal client settings: %w", err)
-	}
-	if opts.Namespace == "" {
-		opts.Namespace = workflows.Namespace
-	}
-	return opts, nil
-}
-
-func rootCause(err error) string {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err.Error()
-		}
-		err = u
-	}
+	return cases.Dial(ctx, a.opts.Env, a.opts.DialTimeout, log)
 }
 
 func oneLine(s string) string {

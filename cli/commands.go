@@ -71,7 +71,7 @@ func (a *app) workerCmd() *cobra.Command {
 			}
 			defer c.Close()
 			if !noBootstrap {
-				opts, _ := a.clientOptions() // dial succeeded, so these load
+				opts, _ := cases.ClientOptions(a.opts.Env) // dial succeeded, so these load
 				if err := worker.Bootstrap(ctx, c, opts.Namespace, log); err != nil {
 					return err
 				}

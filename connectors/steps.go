@@ -83,7 +83,7 @@ func (s Steps[T]) Plan(ctx context.Context, scope string, t T) ([]Step, error) {
 
 // Run runs step st on t.
 func (s Steps[T]) Run(ctx context.Context, st Step, t T) (Outcome, error) {
-	k, err := s.Kind("run "+st.ID, st.Action)
+	k, err := s.step("run "+st.ID, st)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -92,11 +92,23 @@ func (s Steps[T]) Run(ctx context.Context, st Step, t T) (Outcome, error) {
 
 // Verify verifies step st on t.
 func (s Steps[T]) Verify(ctx context.Context, st Step, t T) error {
-	k, err := s.Kind("verify "+st.ID, st.Action)
+	k, err := s.step("verify "+st.ID, st)
 	if err != nil {
 		return err
 	}
 	return k.Verify(ctx, t)
+}
+
+// step finds st's kind, refusing a step of another system or one whose ID
+// is not the one its fields make (a step built by hand, or tampered with).
+func (s Steps[T]) step(op string, st Step) (StepKind[T], error) {
+	if st.System != "" && st.System != s.System {
+		return StepKind[T]{}, InvalidInputf(s.System, op, "step %q belongs to system %q, not %s", st.ID, st.System, s.System)
+	}
+	if st.ID != StepID(s.System, st.Action, st.Scope) {
+		return StepKind[T]{}, InvalidInputf(s.System, op, "step %q does not match its action %q and scope %q", st.ID, st.Action, st.Scope)
+	}
+	return s.Kind(op, st.Action)
 }
 
 // InvalidInputf is an InvalidInput error of system.

@@ -39,7 +39,7 @@ func clip(s string, n int) string {
 // its state and the step table, in markdown.
 func currentDetails(c *Case, state CaseState) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** is **%s**\n\n", c.CaseID, state)
+	b.WriteString(fmt.Sprintf("**%s** is **%s**\n\n", c.CaseID, state))
 	b.WriteString("| step | state | attempts | last error | verified at |\n|---|---|---|---|---|\n")
 	for _, st := range c.Steps {
 		s := string(st.State)
@@ -54,7 +54,7 @@ func currentDetails(c *Case, state CaseState) string {
 		if !st.VerifiedAt.IsZero() {
 			verified = st.VerifiedAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", st.ID, s, strconv.Itoa(st.Attempts), cell(last), verified)
+		b.WriteString(fmt.Sprintf("| `%s` | %s | %s | %s | %s |\n", st.ID, s, strconv.Itoa(st.Attempts), cell(last), verified))
 	}
 	return b.String()
 }

@@ -92,19 +92,12 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 	return table.Verify(ctx, st, t)
 }
 
-// target checks a step is one of this connector's, for a configured org
-// (its Scope), and builds what it acts on. The step's action is checked
-// by the table.
+// target checks a step is for a configured org (its Scope) and builds what
+// it acts on. The table checks the step's system, ID and action.
 func (c *Client) target(op string, a connectors.Account, st connectors.Step) (target, error) {
 	login, err := accountLogin(op, a)
 	if err != nil {
 		return target{}, err
-	}
-	if st.System != "" && st.System != System {
-		return target{}, connectors.InvalidInputf(System, op, "step %q belongs to system %q, not github", st.ID, st.System)
-	}
-	if st.ID != connectors.StepID(System, st.Action, st.Scope) {
-		return target{}, connectors.InvalidInputf(System, op, "step %q does not match its action %q and scope %q", st.ID, st.Action, st.Scope)
 	}
 	if st.Scope == "" {
 		return target{}, connectors.InvalidInputf(System, op, "step %q names no org", st.ID)

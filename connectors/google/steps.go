@@ -83,22 +83,15 @@ func (c *Client) Verify(ctx context.Context, a connectors.Account, st connectors
 	return table.Verify(ctx, st, t)
 }
 
-// target checks a step is one of this connector's (Google steps have no
-// scope) and builds what it acts on. The step's action is checked by the
-// table.
+// target checks a step has no scope (Google steps have none) and builds
+// what it acts on. The table checks the step's system, ID and action.
 func (c *Client) target(op string, a connectors.Account, st connectors.Step) (*target, error) {
 	id, err := accountID(op, a)
 	if err != nil {
 		return nil, err
 	}
-	if st.System != "" && st.System != System {
-		return nil, connectors.InvalidInputf(System, op, "step %q belongs to system %q, not google", st.ID, st.System)
-	}
 	if st.Scope != "" {
 		return nil, connectors.InvalidInputf(System, op, "step %q has scope %q; google steps have none", st.ID, st.Scope)
-	}
-	if st.ID != connectors.StepID(System, st.Action, "") {
-		return nil, connectors.InvalidInputf(System, op, "step %q does not match its action %q", st.ID, st.Action)
 	}
 	return &target{c: c, id: id}, nil
 }

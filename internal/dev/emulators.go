@@ -1,6 +1,7 @@
 package dev
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,11 +75,13 @@ func (e *Emulators) writeConfig(path, dir string, urls map[string]string) error 
 		doc.Content = append(doc.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: n.Name}, &v)
 	}
 	doc.HeadComment = "Written by offboard dev: points offboard at the local emulators."
-	b, err := yaml.Marshal(&doc)
-	if err != nil {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("write dev config: %w", err)
 	}
 	return nil

@@ -1,0 +1,137 @@
+package connectors
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStepID(t *testing.T) {
+	for _, c := range []struct{ system, action, scope, want string }{
+		{"okta", "suspend", "", "okta.suspend"},
+		{"github", "remove-membership", "acme", "github.remove-membership/acme"},
+		{"aws", "revoke-sessions", "111111111111:AIDAEXAMPLE", "aws.revoke-sessions/111111111111:AIDAEXAMPLE"},
+	} {
+		if got := StepID(c.system, c.action, c.scope); got != c.want {
+			t.Errorf("StepID(%q, %q, %q) = %q, want %q", c.system, c.action, c.scope, got, c.want)
+		}
+		st := NewStep(c.system, c.action, c.scope, "d", nil)
+		if st.ID != c.want || st.System != c.system || st.Action != c.action || st.Scope != c.scope {
+			t.Errorf("NewStep: %+v", st)
+		}
+	}
+}
+
+func TestStepsDispatchByFields(t *testing.T) {
+	var ran, verified []string
+	table := Steps[string]{System: "demo", Kinds: []StepKind[string]{
+		{
+			Action: "first",
+			Plan:   func(_ context.Context, t string) (Planned, error) { return Planned{Description: "first for " + t}, nil },
+			Run:    func(_ context.Context, t string) (Outcome, error) { ran = append(ran, "first:"+t); return Done() },
+			Verify: func(_ context.Context, t string) error { verified = append(verified, "first:"+t); return nil },
+		},
+		{
+			Action: "second",
+			Plan:   func(_ context.Context, t string) (Planned, error) { return Planned{Targets: []string{t}}, nil },
+			Run:    func(_ context.Context, t string) (Outcome, error) { ran = append(ran, "second:"+t); return Already() },
+			Verify: func(_ context.Context, t string) error { return Conflictf("demo", "verify", "not yet") },
+		},
+	}}
+	ctx := context.Background()
+	steps, err := table.Plan(ctx, "org", "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 2 || steps[0].ID != "demo.first/org" || steps[0].Description != "first for u1" || steps[1].Targets[0] != "u1" {
+		t.Fatalf("plan: %+v", steps)
+	}
+	if got := strings.Join(table.Actions(), ","); got != "first,second" {
+		t.Errorf("actions %s", got)
+	}
+	if out, err := table.Run(ctx, steps[1], "u1"); err != nil || out.Result != ResultAlready {
+		t.Errorf("run second: %+v %v", out, err)
+	}
+	if err := table.Verify(ctx, steps[0], "u1"); err != nil {
+		t.Errorf("verify first: %v", err)
+	}
+	if err := table.Verify(ctx, steps[1], "u1"); KindOf(err) != Conflict || !strings.Contains(err.Error(), "verify: not yet") {
+		t.Errorf("verify second: %v", err)
+	}
+
+	bad := []struct {
+		name string
+		st   Step
+		want string
+	}{
+		{"unknown action", NewStep("demo", "third", "", "", nil), `unknown step action "third"`},
+		{"another system", NewStep("other", "first", "", "", nil), `belongs to system "other"`},
+		{"ID not its fields", Step{ID: "demo.second", System: "demo", Action: "first"}, `does not match its action "first"`},
+		{"only an ID", Step{ID: "demo.first"}, `does not match its action ""`},
+	}
+	for _, c := range bad {
+		_, err := table.Run(ctx, c.st, "u1")
+		if KindOf(err) != InvalidInput || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: run error %v, want InvalidInput %q", c.name, err, c.want)
+		}
+		if err := table.Verify(ctx, c.st, "u1"); KindOf(err) != InvalidInput {
+			t.Errorf("%s: verify error %v", c.name, err)
+		}
+	}
+	if strings.Join(ran, ",") != "second:u1" || strings.Join(verified, ",") != "first:u1" {
+		t.Errorf("a refused step ran: ran %v verified %v", ran, verified)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	h := func(kv ...string) http.Header {
+		out := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			out.Set(kv[i], kv[i+1])
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		h    http.Header
+		want time.Duration
+	}{
+		{"absent", h(), 0},
+		{"seconds", h("Retry-After", "7"), 7 * time.Second},
+		{"spaces", h("Retry-After", " 3 "), 3 * time.Second},
+		{"negative", h("Retry-After", "-4"), 0},
+		{"garbage", h("Retry-After", "soon"), 0},
+		{"date from now", h("Retry-After", now.Add(90*time.Second).Format(http.TimeFormat)), 90 * time.Second},
+		{"date from the response's Date", h("Retry-After", now.Add(time.Hour+30*time.Second).Format(http.TimeFormat), "Date", now.Add(time.Hour).Format(http.TimeFormat)), 30 * time.Second},
+		{"date past", h("Retry-After", now.Add(-time.Minute).Format(http.TimeFormat)), 0},
+	} {
+		if got := RetryAfter(c.h, now); got != c.want {
+			t.Errorf("%s: RetryAfter = %s, want %s", c.name, got, c.want)
+		}
+	}
+	if got := CeilSecond(1500 * time.Millisecond); got != 2*time.Second {
+		t.Errorf("CeilSecond(1.5s) = %s", got)
+	}
+}
+
+func TestTransportMessageAndStatus(t *testing.T) {
+	if got := TransportMessage(context.DeadlineExceeded); got != "request timed out" {
+		t.Errorf("deadline: %q", got)
+	}
+	err := &wrapped{errors.New("dial tcp: lookup ada@example.com: no such host")}
+	if got := TransportMessage(err); strings.Contains(got, "ada@example.com") || !strings.Contains(got, "no such host") {
+		t.Errorf("transport message %q", got)
+	}
+	if StatusOf(&Error{Kind: NotFound, Status: 404}) != 404 || StatusOf(errors.New("x")) != 0 {
+		t.Error("StatusOf")
+	}
+}
+
+type wrapped struct{ err error }
+
+func (w *wrapped) Error() string { return "outer: " + w.err.Error() }
+func (w *wrapped) Unwrap() error { return w.err }
