@@ -13,6 +13,7 @@ import (
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
 	"github.com/offboard/offboard/connectors/aws"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	awsemu "github.com/offboard/offboard/emulators/aws"
 )
 
@@ -126,42 +127,20 @@ func TestSectionValidate(t *testing.T) {
 		f(&s)
 		return s
 	}
-	cases := map[string]struct {
-		s    aws.Section
-		want []string // nil means valid
-	}{
-		"one account":         {s: ok},
-		"static credentials":  {s: with(func(s *aws.Section) { s.AccessKeyID, s.SecretAccessKey = "AKIAOFFBOARDEMULATOR", "x" })},
-		"identity center":     {s: with(func(s *aws.Section) { s.IdentityStoreID, s.InstanceARN = storeID, inst })},
-		"endpoint":            {s: with(func(s *aws.Section) { s.Endpoint = "http://127.0.0.1:9000" })},
-		"no account":          {s: aws.Section{}, want: []string{"aws.accounts lists no account"}},
-		"relative endpoint":   {s: with(func(s *aws.Section) { s.Endpoint = "localhost:9000/x" }), want: []string{"aws.endpoint must be an absolute URL"}},
-		"key without secret":  {s: with(func(s *aws.Section) { s.AccessKeyID = "AKIAOFFBOARDEMULATOR" }), want: []string{"aws static credentials need both accessKeyId and the secret (OFFBOARD_AWS_SECRET_ACCESS_KEY or aws.secretAccessKeyFile), or neither"}},
-		"secret without key":  {s: with(func(s *aws.Section) { s.SecretAccessKey = "x" }), want: []string{"aws static credentials need both"}},
-		"store without arn":   {s: with(func(s *aws.Section) { s.IdentityStoreID = storeID }), want: []string{"aws Identity Center needs both identityStoreId and instanceArn, or neither"}},
-		"arn without store":   {s: with(func(s *aws.Section) { s.InstanceARN = inst }), want: []string{"aws Identity Center needs both identityStoreId and instanceArn, or neither"}},
-		"every error at once": {s: aws.Section{Endpoint: "x", AccessKeyID: "A", InstanceARN: inst}, want: []string{"aws.accounts", "aws.endpoint", "aws static credentials", "aws Identity Center"}},
+	cases := map[string]connectorstest.ValidateCase[aws.Section]{
+		"one account":         {S: ok},
+		"static credentials":  {S: with(func(s *aws.Section) { s.AccessKeyID, s.SecretAccessKey = "AKIAOFFBOARDEMULATOR", "x" })},
+		"identity center":     {S: with(func(s *aws.Section) { s.IdentityStoreID, s.InstanceARN = storeID, inst })},
+		"endpoint":            {S: with(func(s *aws.Section) { s.Endpoint = "http://127.0.0.1:9000" })},
+		"no account":          {S: aws.Section{}, Want: []string{"aws.accounts lists no account"}},
+		"relative endpoint":   {S: with(func(s *aws.Section) { s.Endpoint = "localhost:9000/x" }), Want: []string{"aws.endpoint must be an absolute URL"}},
+		"key without secret":  {S: with(func(s *aws.Section) { s.AccessKeyID = "AKIAOFFBOARDEMULATOR" }), Want: []string{"aws static credentials need both accessKeyId and the secret (OFFBOARD_AWS_SECRET_ACCESS_KEY or aws.secretAccessKeyFile), or neither"}},
+		"secret without key":  {S: with(func(s *aws.Section) { s.SecretAccessKey = "x" }), Want: []string{"aws static credentials need both"}},
+		"store without arn":   {S: with(func(s *aws.Section) { s.IdentityStoreID = storeID }), Want: []string{"aws Identity Center needs both identityStoreId and instanceArn, or neither"}},
+		"arn without store":   {S: with(func(s *aws.Section) { s.InstanceARN = inst }), Want: []string{"aws Identity Center needs both identityStoreId and instanceArn, or neither"}},
+		"every error at once": {S: aws.Section{Endpoint: "x", AccessKeyID: "A", InstanceARN: inst}, Want: []string{"aws.accounts", "aws.endpoint", "aws static credentials", "aws Identity Center"}},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			err := c.s.Validate()
-			if c.want == nil {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Validate passed, want %q", c.want)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
-			}
-		})
-	}
+	connectorstest.CheckValidate(t, cases)
 }
 
 func TestSectionConnector(t *testing.T) {

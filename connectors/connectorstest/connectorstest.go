@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -84,4 +85,46 @@ func (r *Recorder) Header(path string) http.Header {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.last[path]
+}
+
+// ValidateCase is a config section and the errors its Validate must give,
+// one per line and in order; none means the section is valid.
+type ValidateCase[S any] struct {
+	S    S
+	Want []string
+}
+
+// CheckValidate runs Validate on each case's section: a valid one passes,
+// an invalid one gives exactly the wanted errors, each line containing its
+// text, in order.
+func CheckValidate[S any, P interface {
+	*S
+	connectors.Section
+}](t *testing.T, cases map[string]ValidateCase[S]) {
+	t.Helper()
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := c.S
+			err := P(&s).Validate()
+			if len(c.Want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate passed, want %q", c.Want)
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(c.Want) {
+				t.Fatalf("%d errors, want %d: %v", len(lines), len(c.Want), err)
+			}
+			for i, w := range c.Want {
+				if !strings.Contains(lines[i], w) {
+					t.Errorf("error %d %q lacks %q", i, lines[i], w)
+				}
+			}
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/github"
 )
 
@@ -89,37 +90,15 @@ func TestSectionFromEnv(t *testing.T) {
 func TestSectionValidate(t *testing.T) {
 	t.Parallel()
 	ok := github.Section{Orgs: []string{"acme"}, Token: "t"}
-	cases := map[string]struct {
-		s    github.Section
-		want []string // nil means valid
-	}{
-		"valid":            {ok, nil},
-		"with a base URL":  {github.Section{Orgs: []string{"acme"}, Token: "t", BaseURL: "https://ghe.example.com/api/v3/"}, nil},
-		"no orgs":          {github.Section{Token: "t"}, []string{"github.orgs lists no organization"}},
-		"relative baseUrl": {github.Section{Orgs: []string{"acme"}, Token: "t", BaseURL: "ghe.example.com"}, []string{"github.baseUrl must be an absolute URL"}},
-		"no token":         {github.Section{Orgs: []string{"acme"}}, []string{"github token is missing: set OFFBOARD_GITHUB_TOKEN or github.tokenFile"}},
-		"everything wrong": {github.Section{BaseURL: "/x"}, []string{"github.orgs lists no organization", "github.baseUrl must be an absolute URL", "github token is missing"}},
+	cases := map[string]connectorstest.ValidateCase[github.Section]{
+		"valid":            {S: ok},
+		"with a base URL":  {S: github.Section{Orgs: []string{"acme"}, Token: "t", BaseURL: "https://ghe.example.com/api/v3/"}},
+		"no orgs":          {S: github.Section{Token: "t"}, Want: []string{"github.orgs lists no organization"}},
+		"relative baseUrl": {S: github.Section{Orgs: []string{"acme"}, Token: "t", BaseURL: "ghe.example.com"}, Want: []string{"github.baseUrl must be an absolute URL"}},
+		"no token":         {S: github.Section{Orgs: []string{"acme"}}, Want: []string{"github token is missing: set OFFBOARD_GITHUB_TOKEN or github.tokenFile"}},
+		"everything wrong": {S: github.Section{BaseURL: "/x"}, Want: []string{"github.orgs lists no organization", "github.baseUrl must be an absolute URL", "github token is missing"}},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			err := c.s.Validate()
-			if c.want == nil {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("valid, want %q", c.want)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q, want it to contain %q", err, w)
-				}
-			}
-		})
-	}
+	connectorstest.CheckValidate(t, cases)
 }
 
 func TestSectionConnector(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/google"
 )
 
@@ -94,38 +95,16 @@ func TestSectionFromEnv(t *testing.T) {
 
 func TestSectionValidate(t *testing.T) {
 	t.Parallel()
-	cases := map[string]struct {
-		s    google.Section
-		want []string // nil means valid
-	}{
-		"token":                         {google.Section{Token: "t"}, nil},
-		"credentials file with subject": {google.Section{CredentialsFile: "/sa.json", AdminSubject: "admin@example.com"}, nil},
-		"base URL":                      {google.Section{Token: "t", BaseURL: "http://127.0.0.1:8080/"}, nil},
-		"relative baseUrl":              {google.Section{Token: "t", BaseURL: "admin.googleapis.com"}, []string{"google.baseUrl must be an absolute URL"}},
-		"no credentials":                {google.Section{Customer: "C1"}, []string{"google credentials are missing: set google.credentialsFile (with adminSubject) or OFFBOARD_GOOGLE_TOKEN"}},
-		"credentials file alone":        {google.Section{CredentialsFile: "/sa.json"}, []string{"google.adminSubject is missing: the admin the service account impersonates"}},
-		"everything wrong":              {google.Section{BaseURL: "/x"}, []string{"google.baseUrl must be an absolute URL", "google credentials are missing"}},
+	cases := map[string]connectorstest.ValidateCase[google.Section]{
+		"token":                         {S: google.Section{Token: "t"}},
+		"credentials file with subject": {S: google.Section{CredentialsFile: "/sa.json", AdminSubject: "admin@example.com"}},
+		"base URL":                      {S: google.Section{Token: "t", BaseURL: "http://127.0.0.1:8080/"}},
+		"relative baseUrl":              {S: google.Section{Token: "t", BaseURL: "admin.googleapis.com"}, Want: []string{"google.baseUrl must be an absolute URL"}},
+		"no credentials":                {S: google.Section{Customer: "C1"}, Want: []string{"google credentials are missing: set google.credentialsFile (with adminSubject) or OFFBOARD_GOOGLE_TOKEN"}},
+		"credentials file alone":        {S: google.Section{CredentialsFile: "/sa.json"}, Want: []string{"google.adminSubject is missing: the admin the service account impersonates"}},
+		"everything wrong":              {S: google.Section{BaseURL: "/x"}, Want: []string{"google.baseUrl must be an absolute URL", "google credentials are missing"}},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			err := c.s.Validate()
-			if c.want == nil {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("valid, want %q", c.want)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q, want it to contain %q", err, w)
-				}
-			}
-		})
-	}
+	connectorstest.CheckValidate(t, cases)
 }
 
 func TestSectionConnector(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/okta"
 )
 
@@ -111,42 +112,17 @@ func TestSectionValidate(t *testing.T) {
 	t.Parallel()
 	ok := okta.Section{OrgURL: "https://acme.okta.com", Token: "t"}
 	with := func(f func(*okta.Section)) okta.Section { s := ok; f(&s); return s }
-	cases := map[string]struct {
-		s    okta.Section
-		want []string // nil means valid
-	}{
-		"valid":              {ok, nil},
-		"deactivate":         {with(func(s *okta.Section) { s.Lifecycle = "deactivate" }), nil},
-		"suspend":            {with(func(s *okta.Section) { s.Lifecycle = "suspend" }), nil},
-		"missing org URL":    {with(func(s *okta.Section) { s.OrgURL = "" }), []string{"okta.orgUrl must be an absolute URL such as https://acme.okta.com"}},
-		"relative org URL":   {with(func(s *okta.Section) { s.OrgURL = "acme.okta.com" }), []string{"okta.orgUrl must be an absolute URL such as https://acme.okta.com"}},
-		"missing token":      {with(func(s *okta.Section) { s.Token = "" }), []string{"okta token is missing: set OFFBOARD_OKTA_TOKEN or okta.tokenFile"}},
-		"unknown lifecycle":  {with(func(s *okta.Section) { s.Lifecycle = "delete" }), []string{`okta.lifecycle "delete": want suspend or deactivate`}},
-		"everything missing": {okta.Section{Lifecycle: "x"}, []string{"okta.orgUrl", "okta token is missing", `okta.lifecycle "x"`}},
+	cases := map[string]connectorstest.ValidateCase[okta.Section]{
+		"valid":              {S: ok},
+		"deactivate":         {S: with(func(s *okta.Section) { s.Lifecycle = "deactivate" })},
+		"suspend":            {S: with(func(s *okta.Section) { s.Lifecycle = "suspend" })},
+		"missing org URL":    {S: with(func(s *okta.Section) { s.OrgURL = "" }), Want: []string{"okta.orgUrl must be an absolute URL such as https://acme.okta.com"}},
+		"relative org URL":   {S: with(func(s *okta.Section) { s.OrgURL = "acme.okta.com" }), Want: []string{"okta.orgUrl must be an absolute URL such as https://acme.okta.com"}},
+		"missing token":      {S: with(func(s *okta.Section) { s.Token = "" }), Want: []string{"okta token is missing: set OFFBOARD_OKTA_TOKEN or okta.tokenFile"}},
+		"unknown lifecycle":  {S: with(func(s *okta.Section) { s.Lifecycle = "delete" }), Want: []string{`okta.lifecycle "delete": want suspend or deactivate`}},
+		"everything missing": {S: okta.Section{Lifecycle: "x"}, Want: []string{"okta.orgUrl", "okta token is missing", `okta.lifecycle "x"`}},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			err := c.s.Validate()
-			if c.want == nil {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("Validate passed")
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-			if n := len(strings.Split(err.Error(), "\n")); n != len(c.want) {
-				t.Errorf("%d errors, want %d: %v", n, len(c.want), err)
-			}
-		})
-	}
+	connectorstest.CheckValidate(t, cases)
 }
 
 func TestSectionConnector(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/slack"
 )
 
@@ -108,45 +109,19 @@ func TestSectionValidate(t *testing.T) {
 	t.Parallel()
 	ok := slack.Section{TeamID: "T0ACME0001", AdminToken: "xoxp-1"}
 	with := func(f func(*slack.Section)) slack.Section { s := ok; f(&s); return s }
-	cases := map[string]struct {
-		s    slack.Section
-		want []string // nil means valid
-	}{
-		"valid": {ok, nil},
-		"all URLs": {with(func(s *slack.Section) {
+	cases := map[string]connectorstest.ValidateCase[slack.Section]{
+		"valid": {S: ok},
+		"all URLs": {S: with(func(s *slack.Section) {
 			s.APIURL, s.SCIMURL, s.AuditURL = "https://slack.com/api/", "https://api.slack.com/scim/v2/", "https://api.slack.com/audit/v1/"
-		}), nil},
-		"relative apiUrl":    {with(func(s *slack.Section) { s.APIURL = "slack.com/api" }), []string{"slack.apiUrl must be an absolute URL"}},
-		"relative scimUrl":   {with(func(s *slack.Section) { s.SCIMURL = "/scim/v2/" }), []string{"slack.scimUrl must be an absolute URL"}},
-		"relative auditUrl":  {with(func(s *slack.Section) { s.AuditURL = "audit" }), []string{"slack.auditUrl must be an absolute URL"}},
-		"missing team":       {with(func(s *slack.Section) { s.TeamID = "" }), []string{"slack.teamId is missing"}},
-		"missing admin":      {with(func(s *slack.Section) { s.AdminToken = "" }), []string{"slack admin token is missing: set OFFBOARD_SLACK_ADMIN_TOKEN or slack.adminTokenFile"}},
-		"everything missing": {slack.Section{APIURL: "x", SCIMURL: "y", AuditURL: "z"}, []string{"slack.apiUrl", "slack.scimUrl", "slack.auditUrl", "slack.teamId", "slack admin token"}},
+		})},
+		"relative apiUrl":    {S: with(func(s *slack.Section) { s.APIURL = "slack.com/api" }), Want: []string{"slack.apiUrl must be an absolute URL"}},
+		"relative scimUrl":   {S: with(func(s *slack.Section) { s.SCIMURL = "/scim/v2/" }), Want: []string{"slack.scimUrl must be an absolute URL"}},
+		"relative auditUrl":  {S: with(func(s *slack.Section) { s.AuditURL = "audit" }), Want: []string{"slack.auditUrl must be an absolute URL"}},
+		"missing team":       {S: with(func(s *slack.Section) { s.TeamID = "" }), Want: []string{"slack.teamId is missing"}},
+		"missing admin":      {S: with(func(s *slack.Section) { s.AdminToken = "" }), Want: []string{"slack admin token is missing: set OFFBOARD_SLACK_ADMIN_TOKEN or slack.adminTokenFile"}},
+		"everything missing": {S: slack.Section{APIURL: "x", SCIMURL: "y", AuditURL: "z"}, Want: []string{"slack.apiUrl", "slack.scimUrl", "slack.auditUrl", "slack.teamId", "slack admin token"}},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			err := c.s.Validate()
-			if c.want == nil {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("Validate passed")
-			}
-			lines := strings.Split(err.Error(), "\n")
-			if len(lines) != len(c.want) {
-				t.Fatalf("%d errors, want %d: %v", len(lines), len(c.want), err)
-			}
-			for i, w := range c.want {
-				if !strings.Contains(lines[i], w) {
-					t.Errorf("error %d %q lacks %q", i, lines[i], w)
-				}
-			}
-		})
-	}
+	connectorstest.CheckValidate(t, cases)
 }
 
 func TestSectionConnector(t *testing.T) {
