@@ -196,11 +196,39 @@ func ToTemporal(ctx context.Context, err error, records ...string) error {
 	if ce, ok := errors.AsType[*connectors.Error](err); ok {
 		kind, retryAfter = ce.Kind, ce.RetryAfter
 	}
+	next := retryAfter
+	if retryAfter > 0 && activity.IsActivity(ctx) {
+		info := activity.GetInfo(ctx)
+		next = NextRetryDelay(info.RetryPolicy, info.Attempt, retryAfter)
+	}
 	return temporal.NewApplicationErrorWithOptions(err.Error(), string(kind), temporal.ApplicationErrorOptions{
 		NonRetryable:   !Retryable(kind),
-		NextRetryDelay: retryAfter,
+		NextRetryDelay: next,
 		Details:        []any{ErrorDetails{Kind: kind, Attempt: attempt(ctx), RetryAfter: retryAfter, Records: records}},
 	})
+}
+
+// NextRetryDelay is the wait before the next attempt of an activity whose
+// vendor asked to wait retryAfter: the longer of that and the retry
+// policy's own backoff for this attempt, so a vendor that answers
+// "Retry-After: 1" to a burst does not use up every attempt in seconds.
+func NextRetryDelay(p *temporal.RetryPolicy, attempt int32, retryAfter time.Duration) time.Duration {
+	if p == nil || p.InitialInterval <= 0 || attempt < 1 {
+		return retryAfter
+	}
+	coef := p.BackoffCoefficient
+	if coef < 1 {
+		coef = 2
+	}
+	backoff := float64(p.InitialInterval)
+	for range attempt - 1 {
+		backoff *= coef
+		if p.MaximumInterval > 0 && backoff >= float64(p.MaximumInterval) {
+			backoff = float64(p.MaximumInterval)
+			break
+		}
+	}
+	return max(retryAfter, time.Duration(backoff))
 }
 
 // attempt is the current activity attempt (1 outside an activity).

@@ -134,3 +134,37 @@ func TestActivities(t *testing.T) {
 		}
 	}
 }
+
+// Issue 8, item 3: where a vendor gives Retry-After, the next attempt waits
+// the longer of it and the exponential backoff.
+func TestIssue8_NextRetryDelayIsTheLongerOfRetryAfterAndBackoff(t *testing.T) {
+	p := &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}
+	for _, c := range []struct {
+		attempt    int32
+		retryAfter time.Duration
+		want       time.Duration
+	}{
+		{1, time.Second, time.Second},
+		{2, time.Second, 2 * time.Second},
+		{3, time.Second, 4 * time.Second},
+		{4, time.Second, 8 * time.Second},
+		{3, 30 * time.Second, 30 * time.Second},
+		{10, time.Second, time.Minute},
+		{10, 5 * time.Minute, 5 * time.Minute},
+	} {
+		if got := NextRetryDelay(p, c.attempt, c.retryAfter); got != c.want {
+			t.Errorf("attempt %d, Retry-After %s: %s, want %s", c.attempt, c.retryAfter, got, c.want)
+		}
+	}
+	if got := NextRetryDelay(nil, 3, 2*time.Second); got != 2*time.Second {
+		t.Errorf("no policy: %s", got)
+	}
+	// A burst of five 503s with Retry-After: 1 now spans 1+2+4+8 s.
+	var total time.Duration
+	for a := int32(1); a <= 4; a++ {
+		total += NextRetryDelay(p, a, time.Second)
+	}
+	if total != 15*time.Second {
+		t.Errorf("five attempts span %s, want 15s", total)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -151,7 +152,13 @@ func failureMessage(err error) string {
 // wait holds the case until its effective time, a cut-now or a rescind.
 func (w *offboarding) wait(ctx workflow.Context, in Input) error {
 	now := workflow.Now(ctx)
-	if in.EffectiveAt.IsZero() || !in.EffectiveAt.After(now) {
+	if in.EffectiveAt.IsZero() {
+		return nil
+	}
+	if !in.EffectiveAt.After(now) {
+		// Already passed: the cut starts now (StartedAt), and the case keeps
+		// the time that was asked for.
+		w.c.EffectiveAt = in.EffectiveAt.UTC()
 		return nil
 	}
 	w.c.State = CaseScheduled
@@ -168,6 +175,10 @@ type offboarding struct {
 	policy    Policy
 	cutNow    bool
 	rescinded bool
+	// changes counts step changes (a step done, parked or skipped) and
+	// operator decisions: a case is done only after a verification pass that
+	// started after the last of them.
+	changes int
 	c         Case
 	accounts  map[string]connectors.Account
 	pending   map[string]Decision // step ID → decision not yet acted on
@@ -186,6 +197,7 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 			func(ctx workflow.Context, req ScheduleRequest) (DecisionResult, error) {
 				d := Decision{Action: name, By: req.By, Reason: req.Reason, RequestID: req.RequestID, At: workflow.Now(ctx).UTC()}
 				w.c.Decisions = append(w.c.Decisions, d)
+				w.changes++
 				if name == UpdateCutNow {
 					w.cutNow = true
 				} else {
@@ -195,13 +207,18 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 			},
 			workflow.UpdateHandlerOptions{Validator: func(req ScheduleRequest) error {
 				var errs []error
-				if w.c.State != CaseScheduled || w.cutNow || w.rescinded {
+				switch {
+				case w.rescinded:
+					errs = append(errs, fmt.Errorf("the case was rescinded; %s no longer applies", name))
+				case w.cutNow:
+					errs = append(errs, fmt.Errorf("a cut-now was already recorded and the cut has started; %s no longer applies", name))
+				case w.c.State != CaseScheduled:
 					errs = append(errs, fmt.Errorf("the case is %s; %s applies only while it waits for its effective time", w.c.State, name))
 				}
-				if req.By == "" {
+				if blank(req.By) {
 					errs = append(errs, errors.New("who decided (by) is required"))
 				}
-				if name == UpdateRescind && req.Reason == "" {
+				if name == UpdateRescind && blank(req.Reason) {
 					errs = append(errs, errors.New("a rescind needs a reason"))
 				}
 				return errors.Join(errs...)
@@ -218,6 +235,7 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 			func(ctx workflow.Context, req DecideStepRequest) (DecisionResult, error) {
 				d := Decision{Step: req.Step, Action: req.Action, By: req.By, Reason: req.Reason, RequestID: req.RequestID, At: workflow.Now(ctx).UTC()}
 				w.c.Decisions = append(w.c.Decisions, d)
+				w.changes++
 				w.pending[req.Step] = d
 				return DecisionResult{Step: d.Step, Action: d.Action, At: d.At}, nil
 			},
@@ -237,10 +255,10 @@ func (w *offboarding) validateDecision(_ workflow.Context, req DecideStepRequest
 	if req.Action != ActionRetry && req.Action != ActionSkip {
 		errs = append(errs, fmt.Errorf("action %q: want %s or %s", req.Action, ActionRetry, ActionSkip))
 	}
-	if req.By == "" {
+	if blank(req.By) {
 		errs = append(errs, errors.New("who decided (by) is required"))
 	}
-	if req.Action == ActionSkip && req.Reason == "" {
+	if req.Action == ActionSkip && blank(req.Reason) {
 		errs = append(errs, errors.New("a skip needs a reason"))
 	}
 	st, ok := w.c.Step(req.Step)
@@ -297,10 +315,45 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 
 	// Verify: re-read every done step once more, after all systems are cut,
 	// so nothing a later step (or a sync) undid goes unnoticed. A step that no
-	// longer holds runs again, in plan order within its system.
-	w.verifySweep(ctx)
-	return nil
+	// longer holds runs again, in plan order within its system. The case is
+	// done only after a full pass that started after the last step change
+	// and the last operator decision found every step holding.
+	for round := 1; ; round++ {
+		before := w.changes
+		clean := w.verifySweep(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if clean && w.changes == before {
+			return nil
+		}
+		// Cases recorded before passes were repeated ended after one.
+		if workflow.GetVersion(ctx, versionRepeatSweep, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return nil
+		}
+		if round >= maxSweeps {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+				"steps still did not hold after %d verification passes: something keeps undoing them (see the steps' last errors)", round), "NotVerified", nil)
+		}
+	}
 }
+
+// Change IDs for workflow.GetVersion: behaviour added while cases were open.
+const (
+	// versionRepeatSweep repeats the final verification pass until one that
+	// started after the last change finds every step holding.
+	versionRepeatSweep = "repeat-verification-pass"
+	// versionReverifyBefore re-verifies a system's earlier steps before a
+	// step runs again.
+	versionReverifyBefore = "reverify-earlier-steps"
+)
+
+// maxSweeps bounds the final verification passes: a vendor that undoes a
+// step every time it is redone fails the case rather than loop for ever.
+const maxSweeps = 10
+
+// blank reports whether a person-given value is empty or only white space.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // listSystems asks a worker which systems it is configured for.
 func listSystems(ctx workflow.Context) (activities.SystemsResult, error) {
@@ -349,8 +402,13 @@ func (w *offboarding) systemSteps(sys string) []*Step {
 // failure park it until an operator decides.
 func (w *offboarding) runStep(ctx workflow.Context, st *Step, subject connectors.Subject) {
 	throttled := 0
+	again := st.State != StepPending // a re-run from the final pass
 	for {
-		st.State = StepRunning
+		if again {
+			w.reverifyBefore(ctx, st, subject)
+			again = false
+		}
+		st.State, st.Result = StepRunning, ""
 		st.StartedAt = workflow.Now(ctx).UTC()
 		st.ErrorKind, st.LastError = "", ""
 		w.publish(ctx)
@@ -358,6 +416,7 @@ func (w *offboarding) runStep(ctx workflow.Context, st *Step, subject connectors
 		attempts, err := w.attempt(ctx, st, subject)
 		st.Attempts += attempts
 		if err == nil {
+			w.changes++
 			w.publish(ctx)
 			return
 		}
@@ -373,6 +432,7 @@ func (w *offboarding) runStep(ctx workflow.Context, st *Step, subject connectors
 		st.State = StepParked
 		st.ParkedAt = workflow.Now(ctx).UTC()
 		st.ErrorKind, st.LastError = describe(err)
+		w.changes++
 		if ctx.Err() != nil {
 			st.ErrorKind, st.LastError = "Canceled", "the case was cancelled while this step ran"
 			return
@@ -385,11 +445,13 @@ func (w *offboarding) runStep(ctx workflow.Context, st *Step, subject connectors
 			return // cancelled: the step stays parked
 		}
 		if d.Action == ActionSkip {
-			st.State = StepSkipped
+			st.State, st.Result = StepSkipped, ""
 			st.SkippedBy, st.SkipReason = d.By, d.Reason
+			w.changes++
 			w.publish(ctx)
 			return
 		}
+		again = true // an operator's retry
 	}
 }
 
@@ -408,7 +470,7 @@ func (w *offboarding) attempt(ctx workflow.Context, st *Step, subject connectors
 	}
 	var v activities.VerifyResult
 	if err := workflow.ExecuteActivity(stepSummary(ctx, st.Step, "verify"), a.VerifyStep, in).Get(ctx, &v); err != nil {
-		return atLeastOne(run.Attempt), err
+		return attemptsOf(err, w.policy.StepAttempts), err
 	}
 	st.State = StepDone
 	st.Result = ResultVerified
@@ -435,7 +497,7 @@ func (w *offboarding) plan(ctx workflow.Context, st *Step, subject connectors.Su
 	}
 	steps, err := planSteps(ctx, res.Account)
 	if err != nil {
-		return attempts, err
+		return attemptsOf(err, w.policy.StepAttempts), err
 	}
 	w.accounts[sys] = res.Account
 	acc := res.Account
@@ -496,40 +558,30 @@ func (w *offboarding) awaitDecision(ctx workflow.Context, st *Step) (Decision, b
 	}
 }
 
-func (w *offboarding) verifySweep(ctx workflow.Context) {
+// verifySweep verifies every done step once more and runs again, in plan
+// order within each system, those that no longer hold. It reports whether
+// every step held.
+func (w *offboarding) verifySweep(ctx workflow.Context) bool {
 	if ctx.Err() != nil {
-		return
+		return false
 	}
-	type check struct {
-		st *Step
-		f  workflow.Future
-	}
-	var checks []check
+	var done []*Step
 	for _, st := range w.c.Steps {
-		if st.State != StepDone || st.Action == ActionPlan {
-			continue
+		if st.State == StepDone && st.Action != ActionPlan {
+			done = append(done, st)
 		}
-		in := activities.StepInput{Account: w.accounts[st.System], Step: st.Step}
-		checks = append(checks, check{st, workflow.ExecuteActivity(stepSummary(ctx, st.Step, "verify again"), a.VerifyStep, in)})
+	}
+	failing := w.verifyAll(ctx, done, "verify again")
+	if len(failing) == 0 {
+		return ctx.Err() == nil
 	}
 	var order []string
 	bySystem := map[string][]*Step{}
-	for _, c := range checks {
-		var v activities.VerifyResult
-		if err := c.f.Get(ctx, &v); err != nil {
-			if ctx.Err() != nil || temporal.IsCanceledError(err) {
-				return
-			}
-			if _, ok := bySystem[c.st.System]; !ok {
-				order = append(order, c.st.System)
-			}
-			bySystem[c.st.System] = append(bySystem[c.st.System], c.st)
-			continue
+	for _, st := range failing {
+		if _, ok := bySystem[st.System]; !ok {
+			order = append(order, st.System)
 		}
-		c.st.VerifiedAt = v.VerifiedAt
-	}
-	if len(order) == 0 {
-		return
+		bySystem[st.System] = append(bySystem[st.System], st)
 	}
 	wg := workflow.NewWaitGroup(ctx)
 	for _, sys := range order {
@@ -543,6 +595,60 @@ func (w *offboarding) verifySweep(ctx workflow.Context) {
 		})
 	}
 	wg.Wait(ctx)
+	return false
+}
+
+// verifyAll verifies steps concurrently, records when each was proven, and
+// returns, in order, those that no longer hold (none once cancelled).
+func (w *offboarding) verifyAll(ctx workflow.Context, steps []*Step, verb string) []*Step {
+	futures := make([]workflow.Future, len(steps))
+	for i, st := range steps {
+		in := activities.StepInput{Account: w.accounts[st.System], Step: st.Step}
+		futures[i] = workflow.ExecuteActivity(stepSummary(ctx, st.Step, verb), a.VerifyStep, in)
+	}
+	var failing []*Step
+	for i, f := range futures {
+		var v activities.VerifyResult
+		if err := f.Get(ctx, &v); err != nil {
+			if ctx.Err() != nil || temporal.IsCanceledError(err) {
+				return nil
+			}
+			failing = append(failing, steps[i])
+			continue
+		}
+		steps[i].VerifiedAt = v.VerifiedAt
+	}
+	return failing
+}
+
+// reverifyBefore, before a step runs again (an operator's retry, or a
+// re-run from the final pass), verifies the steps before it in its system
+// and runs again those that no longer hold: a step may depend on them (Okta
+// clears sessions only of a suspended user), and someone may have undone
+// them at the vendor.
+func (w *offboarding) reverifyBefore(ctx workflow.Context, st *Step, subject connectors.Subject) {
+	if st.Action == ActionPlan || ctx.Err() != nil {
+		return
+	}
+	if workflow.GetVersion(ctx, versionReverifyBefore, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	var earlier []*Step
+	for _, s := range w.systemSteps(st.System) {
+		if s == st {
+			break
+		}
+		if s.State == StepDone {
+			earlier = append(earlier, s)
+		}
+	}
+	if len(earlier) == 0 {
+		return
+	}
+	for _, e := range w.verifyAll(ctx, earlier, "verify before "+st.ID+" runs again") {
+		workflow.GetLogger(ctx).Warn("an earlier step no longer holds; running it again first", "step", e.ID, "before", st.ID)
+		w.runStep(ctx, e, subject)
+	}
 }
 
 // view is the case as people see it: a running case with a parked step is

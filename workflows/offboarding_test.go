@@ -103,6 +103,11 @@ type fakeVendors struct {
 	upserts     []saSnapshot
 	// oktaEmployeeID is the employee ID the fake Okta holds, if any.
 	oktaEmployeeID string
+	// planErr is the connector error a system's Plan returns, if any.
+	planErr map[string]error
+	// runLog is every RunStep and VerifyStep call, in order ("run:<id>",
+	// "verify:<id>").
+	runLog []string
 }
 
 type saSnapshot struct {
@@ -139,10 +144,13 @@ func (f *fakeVendors) resolve(_ context.Context, in activities.ResolveInput) (ac
 	return activities.ResolveResult{}, nil
 }
 
-func (f *fakeVendors) plan(_ context.Context, in activities.PlanInput) ([]connectors.Step, error) {
+func (f *fakeVendors) plan(ctx context.Context, in activities.PlanInput) ([]connectors.Step, error) {
 	f.mu.Lock()
 	f.plans = append(f.plans, in.Account.System)
 	f.mu.Unlock()
+	if err := f.planErr[in.Account.System]; err != nil {
+		return nil, activities.ToTemporal(ctx, err)
+	}
 	return fakePlan(in.Account.System), nil
 }
 
@@ -152,6 +160,7 @@ func (f *fakeVendors) runStep(ctx context.Context, in activities.StepInput) (act
 		f.runOrder, f.runCalls, f.runAttempts = map[string][]string{}, map[string]int{}, map[string][]int32{}
 	}
 	f.runOrder[in.Step.System] = append(f.runOrder[in.Step.System], in.Step.ID)
+	f.runLog = append(f.runLog, "run:"+in.Step.ID)
 	f.runCalls[in.Step.ID]++
 	n := f.runCalls[in.Step.ID]
 	f.runAttempts[in.Step.ID] = append(f.runAttempts[in.Step.ID], activityAttempt(ctx))
@@ -177,6 +186,7 @@ func (f *fakeVendors) verifyStep(ctx context.Context, in activities.StepInput) (
 	}
 	f.verifyCalls[in.Step.ID]++
 	n := f.verifyCalls[in.Step.ID]
+	f.runLog = append(f.runLog, "verify:"+in.Step.ID)
 	f.mu.Unlock()
 	if f.verifyErr != nil {
 		if err := f.verifyErr(in.Step.ID, n); err != nil {
@@ -745,8 +755,9 @@ func TestOffboarding_InvalidInput(t *testing.T) {
 
 func TestOffboarding_VerifySweepRerunsStep(t *testing.T) {
 	// githubRevokeToken verifies when it runs (call 1), no longer holds in
-	// the sweep (calls 2-3: both attempts StepAttempts allows), and verifies
-	// again after it is re-run (call 4).
+	// the sweep (calls 2-3: both attempts StepAttempts allows), verifies
+	// again after it is re-run (call 4), and once more in the full pass that
+	// follows the re-run (call 5).
 	f := &fakeVendors{verifyErr: func(step string, n int) error {
 		if step == githubRevokeToken && (n == 2 || n == 3) {
 			return errNotVerified("github", "verify revoke tokens")
@@ -767,7 +778,7 @@ func TestOffboarding_VerifySweepRerunsStep(t *testing.T) {
 	assert.Equal(t, 2, s.Attempts, "one run, then one re-run after the sweep")
 	assert.Empty(t, s.ErrorKind)
 	assert.Equal(t, 2, f.runs(githubRevokeToken), "RunStep re-run after the sweep")
-	assert.Equal(t, 4, f.verifies(githubRevokeToken))
+	assert.Equal(t, 5, f.verifies(githubRevokeToken))
 	for _, sys := range []string{"okta", "github"} {
 		for _, id := range planOrder[sys] {
 			if id == githubRevokeToken {
@@ -775,6 +786,14 @@ func TestOffboarding_VerifySweepRerunsStep(t *testing.T) {
 			}
 			assert.Equal(t, 1, f.runs(id), "%s is not re-run", id)
 			assert.Equal(t, StepDone, step(t, st, id).State, id)
+			// When run, in the first pass, and in the second, after the
+			// re-run; githubRemoveOrg, before githubRevokeToken in its system,
+			// also before the re-run.
+			want := 3
+			if id == githubRemoveOrg {
+				want = 4
+			}
+			assert.Equal(t, want, f.verifies(id), "VerifyStep calls for %s", id)
 		}
 	}
 }
