@@ -310,11 +310,25 @@ func (c *Client) update(ctx context.Context, employeeID, name, requestID string,
 	}
 	if err != nil {
 		if _, ok := errors.AsType[*serviceerror.NotFound](err); ok {
-			return res, noCase(employeeID, err)
+			return res, c.closedOrNone(ctx, employeeID, err)
 		}
 		return res, errors.New(message(err))
 	}
 	return res, nil
+}
+
+// closedOrNone explains an Update that found no open workflow: the case
+// has ended ("case offboard/E1001 is done"), or there is none.
+func (c *Client) closedOrNone(ctx context.Context, employeeID string, err error) error {
+	id := workflows.WorkflowID(employeeID)
+	d, derr := c.tc.DescribeWorkflowExecution(ctx, id, "")
+	if derr != nil || d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return noCase(employeeID, err)
+	}
+	info := d.GetWorkflowExecutionInfo()
+	state := statusName(info.GetStatus())
+	decodeSA(info.GetSearchAttributes().GetIndexedFields(), workflows.SAState.GetName(), &state)
+	return fmt.Errorf("case %s is %s: it has ended, so nothing can be decided in it", id, state)
 }
 
 func noCase(employeeID string, err error) error {

@@ -72,13 +72,18 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 	c := &Config{Path: path}
 	nodes := map[string]yaml.Node{}
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("read config: %w", err)
+			return nil, err
 		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
 		// An empty file decodes as io.EOF: it configures nothing.
-		if err := yaml.Unmarshal(b, &nodes); err != nil && !errors.Is(err, io.EOF) {
+		if err := dec.Decode(&nodes); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		var more yaml.Node
+		if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("config %s: more than one YAML document (a second --- ...); put everything in one", path)
 		}
 	}
 	var errs []error
@@ -126,6 +131,34 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 		return nil, err
 	}
 	return c, nil
+}
+
+// MaxFileSize bounds a config file.
+const MaxFileSize = 1 << 20
+
+// readFile reads a config file, refusing what is not a regular file (a
+// device, a FIFO, a directory) or is larger than MaxFileSize.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("config %s is not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("config %s is larger than %d KiB", path, MaxFileSize>>10)
+	}
+	return b, nil
 }
 
 // decodeStrict decodes a section, refusing keys its type does not have.

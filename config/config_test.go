@@ -107,6 +107,23 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// Issue 8, item 10: a second YAML document, a path that is not a regular
+// file, or a file over 1 MiB is an error, not ignored or read for ever.
+func TestIssue8_ConfigFileBounds(t *testing.T) {
+	if _, err := load(t, "okta:\n  orgUrl: https://a.okta.com\n  token: t\n---\nokta:\n  token: other\n", nil); err == nil || !strings.Contains(err.Error(), "more than one YAML document") {
+		t.Errorf("two documents: %v", err)
+	}
+	for _, p := range []string{"/dev/zero", t.TempDir()} {
+		if _, err := config.Load(p, env(nil), vendors.Connectors()); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	big := write(t, "# "+strings.Repeat("x", config.MaxFileSize)+"\n")
+	if _, err := config.Load(big, env(nil), vendors.Connectors()); err == nil || !strings.Contains(err.Error(), "larger than 1024 KiB") {
+		t.Errorf("big file: %v", err)
+	}
+}
+
 func TestLoadEnvironmentOverFile(t *testing.T) {
 	cfg, err := load(t, "okta:\n  orgUrl: https://acme.okta.com\n  token: t1\nslack:\n  teamId: T1\n",
 		map[string]string{okta.EnvToken: "t2", okta.EnvOrgURL: "https://b.okta.com", slack.EnvAdminToken: "xoxp-env"})

@@ -14,6 +14,7 @@ import (
 	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -99,6 +100,9 @@ func Bootstrap(ctx context.Context, c client.Client, namespace string, log *slog
 		if err != nil && !isAlreadyExists(err) {
 			return fmt.Errorf("register namespace %s: %w", namespace, err)
 		}
+		if err := awaitNamespace(ctx, ws, namespace); err != nil {
+			return err
+		}
 	case err != nil:
 		return fmt.Errorf("describe namespace %s: %w", namespace, err)
 	default:
@@ -134,6 +138,33 @@ func Bootstrap(ctx context.Context, c client.Client, namespace string, log *slog
 	}
 	return nil
 }
+
+// awaitNamespace waits until a namespace just registered can be used: the
+// frontend learns of it from its namespace cache, which refreshes every
+// few seconds, and until then a worker's start fails with "Namespace ...
+// is not found".
+func awaitNamespace(ctx context.Context, ws workflowservice.WorkflowServiceClient, namespace string) error {
+	ctx, cancel := context.WithTimeout(ctx, namespaceWait)
+	defer cancel()
+	for {
+		_, err := ws.DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+			Namespace: namespace,
+			TaskQueue: &taskqueuepb.TaskQueue{Name: workflows.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+		})
+		var notFound *serviceerror.NamespaceNotFound
+		if !errors.As(err, &notFound) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("namespace %s was registered but is still not usable after %s", namespace, namespaceWait)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// namespaceWait bounds awaitNamespace.
+const namespaceWait = 30 * time.Second
 
 func isAlreadyExists(err error) bool {
 	var ae *serviceerror.AlreadyExists

@@ -10,11 +10,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -53,6 +57,76 @@ type Stack struct {
 	servers []*http.Server
 	ownsEmu bool
 	dir     string
+	saving  map[string]*sync.Mutex // one per emulator: its saves in turn
+}
+
+// persisted serves an emulator and saves its state after every request
+// that may change it (all but GET and HEAD, which the vendor APIs use only
+// to read), before the answer goes out, so a vendor change that offboard
+// saw is on disk even if `offboard dev` is killed (-9) right after: a
+// restarted stack finds each vendor as offboard left it, as the real
+// vendors would be.
+func (s *Stack) persisted(e Named) http.Handler {
+	mu := &sync.Mutex{}
+	s.saving[e.Name] = mu
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			e.Emulator.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		e.Emulator.ServeHTTP(rec, r)
+		mu.Lock()
+		err := s.saveOne(e)
+		mu.Unlock()
+		if err != nil {
+			http.Error(w, e.Name+" emulator: save state: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+}
+
+// privateDir makes dir, or makes an existing one, readable by its owner
+// only.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// privateFile creates path (and its directory) readable by its owner only,
+// or makes it so; "" is nothing.
+func privateFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := privateDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Chmod(path, 0o600)
+}
+
+// privateSQLite makes a database and its -wal and -shm files, where they
+// exist, readable by their owner only.
+func privateSQLite(db string) error {
+	if db == "" {
+		return nil
+	}
+	for _, p := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Start starts the stack. On error everything started is stopped.
@@ -60,10 +134,10 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if o.Dir == "" {
 		o.Dir = ".offboard"
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+	if err := privateDir(o.Dir); err != nil {
 		return nil, fmt.Errorf("dev directory: %w", err)
 	}
-	s := &Stack{dir: o.Dir}
+	s := &Stack{dir: o.Dir, saving: map[string]*sync.Mutex{}}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -83,7 +157,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	s.URLs = map[string]string{}
 	for _, e := range s.Emu.All() {
-		addr, err := s.serve(e.Name+" emulator", o.EmulatorPort(e.Name), e.Emulator)
+		var h http.Handler = e.Emulator
+		if s.ownsEmu {
+			h = s.persisted(e)
+		}
+		addr, err := s.serve(e.Name+" emulator", o.EmulatorPort(e.Name), h)
 		if err != nil {
 			return nil, err
 		}
@@ -94,11 +172,27 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if o.Quiet {
 		logPath = ""
 	}
+	// Private from the start: the log made here, the database (and, with
+	// the mode SQLite gives them from it, its -wal and -shm) under a umask
+	// while the server creates them; older ones are made private too.
+	if err := privateFile(logPath); err != nil {
+		return nil, err
+	}
+	if o.DB != "" {
+		if err := privateDir(filepath.Dir(o.DB)); err != nil {
+			return nil, err
+		}
+	}
+	old := syscall.Umask(0o077)
 	s.Server, err = devserver.Start(devserver.Options{
 		DBPath: o.DB, Port: o.Port, UIPort: o.UIPort,
 		Namespace: workflows.Namespace, SearchAttributes: workflows.SearchAttributes(), LogPath: logPath,
 	})
+	syscall.Umask(old)
 	if err != nil {
+		return nil, err
+	}
+	if err := privateSQLite(o.DB); err != nil {
 		return nil, err
 	}
 	s.Client, err = client.DialContext(ctx, client.Options{
@@ -137,7 +231,7 @@ func (s *Stack) serve(name string, port int, h http.Handler) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s port 127.0.0.1:%d is already in use (or not allowed); stop what holds it or choose another port", name, port)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: devserver.LoopbackOnly(ln.Addr().String(), h), ReadHeaderTimeout: 10 * time.Second}
 	s.servers = append(s.servers, srv)
 	go func() { _ = srv.Serve(ln) }()
 	return ln.Addr().String(), nil
@@ -173,6 +267,12 @@ func (s *Stack) saveEmulatorState() error {
 	}
 	var errs []error
 	for _, e := range s.Emu.All() {
+		if mu := s.saving[e.Name]; mu != nil {
+			mu.Lock()
+			errs = append(errs, s.saveOne(e))
+			mu.Unlock()
+			continue
+		}
 		errs = append(errs, s.saveOne(e))
 	}
 	return errors.Join(errs...)
@@ -185,7 +285,7 @@ func (s *Stack) saveOne(e Named) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.Create(path + ".tmp")
+	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}

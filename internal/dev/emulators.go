@@ -53,14 +53,11 @@ func (e *Emulators) Get(name string) emu.Dev {
 func (e *Emulators) writeConfig(path, dir string, urls map[string]string) error {
 	secrets := filepath.Join(dir, "secrets")
 	secret := func(name, value string) (string, error) {
-		if err := os.MkdirAll(secrets, 0o700); err != nil {
-			return "", err
-		}
 		p, err := filepath.Abs(filepath.Join(secrets, name))
 		if err != nil {
 			return "", err
 		}
-		return p, os.WriteFile(p, []byte(value+"\n"), 0o600)
+		return p, writePrivate(p, []byte(value+"\n"))
 	}
 	doc := yaml.Node{Kind: yaml.MappingNode}
 	for _, n := range e.list {
@@ -81,8 +78,17 @@ func (e *Emulators) writeConfig(path, dir string, urls map[string]string) error 
 	if err := enc.Encode(&doc); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+	if err := writePrivate(path, b.Bytes()); err != nil {
 		return fmt.Errorf("write dev config: %w", err)
 	}
 	return nil
+}
+
+// writePrivate writes a file readable by its owner only, also when it
+// existed with a looser mode.
+func writePrivate(path string, b []byte) error {
+	if err := privateFile(path); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
 }

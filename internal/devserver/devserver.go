@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -53,6 +56,7 @@ type Options struct {
 type Server struct {
 	srv      temporal.Server
 	ui       *uiserver.Server
+	uiProxy  *http.Server
 	frontend string
 	uiAddr   string
 }
@@ -121,10 +125,21 @@ func Start(o Options) (*Server, error) {
 	}
 	s := &Server{srv: srv, frontend: net.JoinHostPort(o.IP, strconv.Itoa(o.Port))}
 	if o.UIPort != 0 {
+		// The UI listens on a port of its own; the UI port is a proxy that
+		// refuses Host headers that are not this loopback address.
+		inner, err := freePort(o.IP)
+		if err != nil {
+			srv.Stop()
+			return nil, err
+		}
 		s.uiAddr = net.JoinHostPort(o.IP, strconv.Itoa(o.UIPort))
+		if err := s.proxyUI(net.JoinHostPort(o.IP, strconv.Itoa(inner))); err != nil {
+			srv.Stop()
+			return nil, err
+		}
 		s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
 			Host:                o.IP,
-			Port:                o.UIPort,
+			Port:                inner,
 			TemporalGRPCAddress: s.frontend,
 			EnableUI:            true,
 			DefaultNamespace:    o.Namespace,
@@ -143,6 +158,23 @@ func Start(o Options) (*Server, error) {
 	return s, nil
 }
 
+// proxyUI serves the UI port: a reverse proxy to the UI at inner, behind
+// LoopbackOnly.
+func (s *Server) proxyUI(inner string) error {
+	ln, err := net.Listen("tcp", s.uiAddr)
+	if err != nil {
+		return fmt.Errorf("Temporal Web UI port %s is already in use (or not allowed); stop what holds it or choose another port", s.uiAddr)
+	}
+	target := &url.URL{Scheme: "http", Host: inner}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Host = r.In.Host
+	}}
+	s.uiProxy = &http.Server{Handler: LoopbackOnly(s.uiAddr, proxy), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.uiProxy.Serve(ln) }()
+	return nil
+}
+
 // FrontendAddr is the host:port clients dial.
 func (s *Server) FrontendAddr() string { return s.frontend }
 
@@ -151,6 +183,9 @@ func (s *Server) UIAddr() string { return s.uiAddr }
 
 // Stop stops the UI, then the server.
 func (s *Server) Stop() error {
+	if s.uiProxy != nil {
+		_ = s.uiProxy.Close()
+	}
 	if s.ui != nil {
 		s.ui.Stop()
 	}
