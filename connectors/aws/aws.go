@@ -13,11 +13,19 @@
 // group memberships and account assignments, and add the user's ID to a
 // deny statement in the kill-switch permission sets' inline policies
 // (re-provisioned), which ends the role sessions Identity Center already
-// handed out.
+// handed out. A permission set that fails does not stop the others: the
+// step denies the user in every set it can, then fails naming the sets
+// still lacking the deny, with the records of what it did.
 //
-// It uses aws-sdk-go-v2 with SDK retries off (RetryMaxAttempts 1): a
-// throttled or failed call returns at once as RateLimited or Unavailable,
-// and the caller decides when to retry.
+// It uses aws-sdk-go-v2. Writes are tried once (RetryMaxAttempts 1): a
+// throttled or failed write returns at once as RateLimited or Unavailable,
+// and the caller (the workflow, which records attempts and parks) decides
+// when to retry. Reads (List*, Get*, Describe*, LookupEvents, and STS
+// GetCallerIdentity and AssumeRole), which are safe to repeat, ride out
+// transient failures (5xx, throttling, dropped connections) inside the call
+// with the SDK's standard retryer: DefaultReadAttempts attempts in all, with
+// its jittered backoff and any Retry-After, each wait at most
+// DefaultReadMaxWait (see WithReadRetries).
 package aws
 
 import (
@@ -139,6 +147,8 @@ type options struct {
 	pollInterval time.Duration
 	pollTimeout  time.Duration
 	lookupPace   time.Duration
+	readAttempts int
+	readMaxWait  time.Duration
 }
 
 // WithHTTPClient sends every request through hc.
@@ -157,6 +167,16 @@ func WithPolling(interval, timeout time.Duration) Option {
 // WithLookupPace sets the wait between LookupEvents pages (default 500ms,
 // CloudTrail's 2 requests per second); 0 or less means no wait.
 func WithLookupPace(d time.Duration) Option { return func(o *options) { o.lookupPace = d } }
+
+// WithReadRetries sets how reads retry inside a call: attempts in all
+// (default DefaultReadAttempts; 1 or less means no retry, like writes), each
+// retry after the SDK's jittered exponential backoff or the Retry-After the
+// service sent, whichever is longer, but never more than maxWait (default
+// DefaultReadMaxWait). An answer asking for a longer wait is returned at
+// once, with its RetryAfter, for the caller to wait.
+func WithReadRetries(attempts int, maxWait time.Duration) Option {
+	return func(o *options) { o.readAttempts, o.readMaxWait = attempts, maxWait }
+}
 
 // Client is the AWS connector.
 type Client struct {
@@ -205,7 +225,7 @@ var (
 	iamUserRE    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	iamUserIDRE  = regexp.MustCompile(`^AIDA[A-Z0-9]{12,124}$`)
 	ssoUserIDRE  = regexp.MustCompile(`^([0-9a-f]{10}-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	defaultPolls = options{pollInterval: time.Second, pollTimeout: 30 * time.Second, lookupPace: lookupPace}
+	defaultPolls = options{pollInterval: time.Second, pollTimeout: 30 * time.Second, lookupPace: lookupPace, readAttempts: DefaultReadAttempts, readMaxWait: DefaultReadMaxWait}
 )
 
 // New validates cfg and builds the client. It makes no request: roles are
@@ -307,8 +327,15 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, connectors.InvalidInputf(System, op, "load AWS configuration: %s", connectors.Scrub(err.Error()))
 	}
-	// No retries inside a call, whatever the shared config says.
+	// No retries inside a write, whatever the shared config says; reads
+	// get their own retryer.
 	base.RetryMaxAttempts = 1
+	if o.readAttempts > 1 {
+		if o.readMaxWait <= 0 {
+			o.readMaxWait = DefaultReadMaxWait
+		}
+		base.APIOptions = append(base.APIOptions, readRetries(newReadRetryer(o.readAttempts, o.readMaxWait)))
+	}
 
 	c := &Client{cfg: cfg, base: base, opts: o, psARNs: map[string]string{}}
 	c.sts = sts.NewFromConfig(base)

@@ -112,7 +112,8 @@ func setup(t *testing.T, o options) *fixture {
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
-	opts := append([]aws.Option{aws.WithClock(clk.Now), aws.WithPolling(time.Millisecond, 5*time.Second)}, o.opts...)
+	// Reads retry as in production, but without real waits.
+	opts := append([]aws.Option{aws.WithClock(clk.Now), aws.WithPolling(time.Millisecond, 5*time.Second), aws.WithReadRetries(aws.DefaultReadAttempts, 10*time.Millisecond)}, o.opts...)
 	c, err := aws.New(t.Context(), cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -1155,5 +1156,280 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 	ce := connErr(t, err, connectors.RateLimited)
 	if ce.Status != 429 || ce.RetryAfter != 7*time.Second || !strings.HasPrefix(ce.Msg, "Throttling: ") {
 		t.Errorf("error %q: status %d retryAfter %s, want 429 7s Throttling", ce, ce.Status, ce.RetryAfter)
+	}
+}
+
+// requests counts the logged requests to path (a virtual path such as
+// /iam/ListAccessKeys) from mark on, by status.
+func (f *fixture) requests(mark int, path string) map[int]int {
+	out := map[int]int{}
+	for _, r := range f.emu.Emulator().Requests()[mark:] {
+		if r.Path == path {
+			out[r.Status]++
+		}
+	}
+	return out
+}
+
+func TestKillSwitchAppliesToEverySetItCan(t *testing.T) {
+	t.Parallel()
+	both := func(c *aws.Config) { c.KillSwitchPermissionSets = []string{"AdministratorAccess", "ReadOnlyAccess"} }
+	denies := func(t *testing.T, f *fixture, name string) bool {
+		t.Helper()
+		ps, _ := f.emu.PermissionSet(name)
+		return strings.Contains(ps.InlinePolicy, adaSSO) && len(ps.NotProvisioned) == 0
+	}
+	cases := map[string]struct {
+		faults []emu.Fault
+		kind   connectors.Kind
+		status int
+		// failed are the sets left without the deny, in order.
+		failed []string
+	}{
+		// The first set's put fails: the second still gets the deny,
+		// provisioned; the error is the one failure's.
+		"one put fails": {
+			faults: []emu.Fault{{Path: "^/sso/PutInlinePolicyToPermissionSet$", Status: 409, Times: 1}},
+			kind:   connectors.Conflict, status: 409, failed: []string{"AdministratorAccess"},
+		},
+		// Both fail alike: that kind, and both named.
+		"every put denied": {
+			faults: []emu.Fault{{Path: "^/sso/PutInlinePolicyToPermissionSet$", Status: 403}},
+			kind:   connectors.PermissionDenied, status: 403, failed: []string{"AdministratorAccess", "ReadOnlyAccess"},
+		},
+		// The first set's put conflicts, the second's provisioning fails:
+		// mixed kinds are Unavailable.
+		"put and provisioning fail": {
+			faults: []emu.Fault{
+				{Path: "^/sso/PutInlinePolicyToPermissionSet$", Status: 409, Times: 1},
+				{Path: "^/sso/ProvisionPermissionSet$", Status: 500, Times: 1},
+			},
+			kind: connectors.Unavailable, failed: []string{"AdministratorAccess", "ReadOnlyAccess"},
+		},
+		// The first set's provisioning fails after its deny was put: the
+		// record of the put is kept, and the second set is done.
+		"one provisioning fails": {
+			faults: []emu.Fault{{Path: "^/sso/ProvisionPermissionSet$", Status: 500, Times: 1}},
+			kind:   connectors.Unavailable, status: 500, failed: []string{"AdministratorAccess"},
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, options{cfg: both})
+			arns := map[string]string{}
+			for _, n := range []string{"AdministratorAccess", "ReadOnlyAccess"} {
+				ps, _ := f.emu.PermissionSet(n)
+				arns[n] = ps.ARN
+			}
+			a := f.resolve(t, "E1001")
+			st := step(t, f.plan(t, a), "aws.sso-kill-sessions/"+adaSSO)
+			for _, fault := range c.faults {
+				if err := f.emu.Emulator().AddFault(fault); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out, err := f.c.Run(t.Context(), a, st)
+			ce := connErr(t, err, c.kind)
+			if ce.Status != c.status {
+				t.Errorf("status %d, want %d: %v", ce.Status, c.status, ce)
+			}
+			if emailRE.MatchString(ce.Error()) || strings.Contains(ce.Error(), adaSSO) {
+				t.Errorf("error names the person: %v", ce)
+			}
+			if !strings.Contains(ce.Msg, fmt.Sprintf("%d of 2 permission sets still lack the deny", len(c.failed))) {
+				t.Errorf("message %q does not count the sets lacking the deny", ce.Msg)
+			}
+			for n, arn := range arns {
+				failed := slices.Contains(c.failed, n)
+				if failed != strings.Contains(ce.Msg, arn) {
+					t.Errorf("message %q: names %s: %t, want %t", ce.Msg, n, !failed, failed)
+				}
+				if got := denies(t, f, n); got == failed {
+					t.Errorf("%s: deny in place and provisioned: %t, want %t", n, got, !failed)
+				}
+				if !failed && (!slices.Contains(out.Records, "permission set "+n+" ("+arn+"): denied the user") ||
+					!slices.ContainsFunc(out.Records, func(r string) bool { return strings.HasPrefix(r, "provisioned "+arn+" to accounts ") })) {
+					t.Errorf("records %v lack what was done to %s", out.Records, n)
+				}
+			}
+			if name == "one provisioning fails" && !slices.Contains(out.Records, "permission set AdministratorAccess ("+arns["AdministratorAccess"]+"): denied the user") {
+				t.Errorf("records %v lack the deny put before provisioning failed", out.Records)
+			}
+			if len(c.failed) < 2 && out.Result != connectors.ResultDone {
+				t.Errorf("result %q with records %v, want done", out.Result, out.Records)
+			}
+
+			// Verify names every set still lacking the deny, and only those.
+			vce := connErr(t, f.c.Verify(t.Context(), a, st), connectors.Conflict)
+			for n, arn := range arns {
+				if slices.Contains(c.failed, n) != strings.Contains(vce.Msg, arn) {
+					t.Errorf("verify message %q: names %s wrongly", vce.Msg, n)
+				}
+			}
+
+			f.emu.Emulator().ClearFaults()
+			if _, err := f.c.Run(t.Context(), a, st); err != nil {
+				t.Fatalf("rerun: %v", err)
+			}
+			if err := f.c.Verify(t.Context(), a, st); err != nil {
+				t.Errorf("verify after the rerun: %v", err)
+			}
+		})
+	}
+}
+
+// TestUndecodableResponseNamesTheDecodeError has a handler in front of the
+// emulator answer ListAccessKeys with 200 and a body that is not its XML.
+func TestUndecodableResponseNamesTheDecodeError(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"not XML":   `this is not XML, ada@example.com`,
+		"bad value": `<ListAccessKeysResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListAccessKeysResult><IsTruncated>ada@example.com</IsTruncated><AccessKeyMetadata></AccessKeyMetadata></ListAccessKeysResult></ListAccessKeysResponse>`,
+		"truncated": `<ListAccessKeysResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListAccessKeysResult><AccessKeyMetadata><member>`,
+	}
+	for name, garbage := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := awsemu.New(demo(t), awsemu.Options{})
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if strings.Contains(string(body), "Action=ListAccessKeys") {
+					w.Header().Set("Content-Type", "text/xml")
+					_, _ = io.WriteString(w, garbage)
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				srv.ServeHTTP(w, r)
+			}))
+			t.Cleanup(ts.Close)
+			c, err := aws.New(t.Context(), aws.Config{Accounts: []aws.Account{{ID: prod}}, Endpoint: ts.URL,
+				AccessKeyID: awsemu.DefaultAccessKeyID, SecretAccessKey: config.Secret(awsemu.DefaultSecretAccessKey)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := c.Resolve(t.Context(), person(t, "E1011"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Plan(t.Context(), a)
+			ce := connErr(t, err, connectors.Unavailable)
+			cause, ok := strings.CutPrefix(ce.Msg, "could not decode the response: ")
+			if ce.Status != 200 || !ok || strings.TrimSpace(cause) == "" {
+				t.Errorf("error %q: want status 200 and the decode error", ce)
+			}
+			if emailRE.MatchString(ce.Error()) {
+				t.Errorf("error %q carries an email", ce)
+			}
+			noUserName(t, err)
+			t.Log(ce)
+		})
+	}
+}
+
+func TestReadsRetryInsideTheConnector(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{})
+	a := f.resolve(t, "E1011")
+
+	// Two 503s, then the answer: planning never sees them.
+	mark := len(f.paths())
+	if err := f.emu.Emulator().AddFault(emu.Fault{Path: "^/iam/ListAccessKeys$", Status: 503, Times: 2}); err != nil {
+		t.Fatal(err)
+	}
+	steps := f.plan(t, a)
+	if got := f.requests(mark, "/iam/ListAccessKeys"); got[503] != 2 || got[200] < 1 {
+		t.Errorf("ListAccessKeys answers %v, want 2 503s and then 200", got)
+	}
+	radia := f.scope(t, prod, "rperlman")
+
+	// Throttling of a read, too.
+	mark = len(f.paths())
+	if err := f.emu.Emulator().AddFault(emu.Fault{Path: "^/iam/ListSSHPublicKeys$", Status: 429, Times: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.Run(t.Context(), a, step(t, steps, "aws.delete-ssh-keys/"+radia)); err != nil {
+		t.Errorf("run after three throttled reads: %v", err)
+	}
+	if got := f.requests(mark, "/iam/ListSSHPublicKeys"); got[429] != 3 || got[200] != 1 {
+		t.Errorf("ListSSHPublicKeys answers %v, want 3 429s and then 200", got)
+	}
+
+	// A read that keeps failing gives up after DefaultReadAttempts.
+	mark = len(f.paths())
+	if err := f.emu.Emulator().AddFault(emu.Fault{Path: "^/iam/ListGroupsForUser$", Status: 503}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.c.Run(t.Context(), a, step(t, steps, "aws.remove-groups/"+radia))
+	if ce := connErr(t, err, connectors.Unavailable); ce.Status != 503 || !strings.HasPrefix(ce.Msg, "ServiceUnavailable: ") {
+		t.Errorf("error %q", ce)
+	}
+	if got := f.requests(mark, "/iam/ListGroupsForUser"); got[503] != aws.DefaultReadAttempts || len(got) != 1 {
+		t.Errorf("ListGroupsForUser answers %v, want %d 503s", got, aws.DefaultReadAttempts)
+	}
+	f.emu.Emulator().ClearFaults()
+
+	// A read asked to wait longer than the connector waits returns at
+	// once, for the workflow to wait.
+	mark = len(f.paths())
+	if err := f.emu.Emulator().AddFault(emu.Fault{Path: "^/iam/ListGroupsForUser$", Status: 429, RetryAfter: 7, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.c.Run(t.Context(), a, step(t, steps, "aws.remove-groups/"+radia))
+	if ce := connErr(t, err, connectors.RateLimited); ce.RetryAfter != 7*time.Second {
+		t.Errorf("error %q: retry after %s, want 7s", ce, ce.RetryAfter)
+	}
+	if got := f.requests(mark, "/iam/ListGroupsForUser"); got[429] != 1 || len(got) != 1 {
+		t.Errorf("ListGroupsForUser answers %v, want one 429", got)
+	}
+
+	// A write with one 503 fails at once: one attempt, Unavailable.
+	mark = len(f.paths())
+	if err := f.emu.Emulator().AddFault(emu.Fault{Path: "^/iam/UpdateAccessKey$", Status: 503, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	st := step(t, steps, "aws.deactivate-access-keys/"+radia)
+	_, err = f.c.Run(t.Context(), a, st)
+	if ce := connErr(t, err, connectors.Unavailable); ce.Status != 503 {
+		t.Errorf("error %q", ce)
+	}
+	if got := f.requests(mark, "/iam/UpdateAccessKey"); got[503] != 1 || len(got) != 1 {
+		t.Errorf("UpdateAccessKey answers %v, want exactly one 503", got)
+	}
+	// The fault is spent: the workflow's retry goes through.
+	if out, err := f.c.Run(t.Context(), a, st); err != nil || out.Result != connectors.ResultDone {
+		t.Errorf("rerun: %+v %v", out, err)
+	}
+}
+
+// TestAssumeRoleRetries: AssumeRole is safe to repeat, so it retries like
+// a read.
+func TestAssumeRoleRetries(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{emu: awsemu.Options{Now: time.Now}})
+	if err := f.emu.Emulator().AddFault(emu.Fault{Path: "^/sts/AssumeRole$", Status: 500, Times: 2}); err != nil {
+		t.Fatal(err)
+	}
+	// E1009 has no IAM user: resolving searches staging, through the role.
+	if _, err := f.c.Resolve(t.Context(), person(t, "E1009")); err != nil {
+		t.Fatalf("resolve through a role whose first two assumptions failed: %v", err)
+	}
+	if got := f.requests(0, "/sts/AssumeRole"); got[500] != 2 || got[200] != 1 {
+		t.Errorf("AssumeRole answers %v, want 2 500s and then 200", got)
+	}
+}
+
+func TestReadRetriesOff(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{opts: []aws.Option{aws.WithReadRetries(1, 0)}})
+	a := f.resolve(t, "E1011")
+	mark := len(f.paths())
+	if err := f.emu.Emulator().AddFault(emu.Fault{Path: "^/iam/ListAccessKeys$", Status: 503, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.c.Plan(t.Context(), a)
+	connErr(t, err, connectors.Unavailable)
+	if got := f.requests(mark, "/iam/ListAccessKeys"); got[503] != 1 || len(got) != 1 {
+		t.Errorf("ListAccessKeys answers %v, want one 503", got)
 	}
 }

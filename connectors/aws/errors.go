@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	istypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/offboard/offboard/connectors"
@@ -95,8 +93,11 @@ var kindForCode = map[string]connectors.Kind{
 // apiError turns an SDK error into a *connectors.Error: the kind from the
 // AWS error code (or the HTTP status), the status, RetryAfter from the
 // Retry-After header (or the identity store's RetryAfterSeconds), and the
-// AWS message scrubbed of emails. The SDK error itself is not kept: its
-// text can carry user names and emails.
+// AWS message scrubbed of emails. An answer the SDK could not decode (a 200
+// whose body is not the operation's XML or JSON, say) keeps the kind of its
+// status (Unavailable for a 200) with the scrubbed decode error: "could not
+// decode the response: ...". The SDK
+// error itself is not kept: its text can carry user names and emails.
 func apiError(op string, err error) error {
 	if err == nil {
 		return nil
@@ -106,11 +107,9 @@ func apiError(op string, err error) error {
 		return err
 	}
 	out := &connectors.Error{System: System, Op: op, Kind: connectors.Unavailable}
-	var h http.Header
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) && re.Response != nil {
 		out.Status = re.HTTPStatusCode()
-		h = re.Response.Header
 		out.Kind = connectors.KindForStatus(out.Status)
 		if out.Status == http.StatusBadRequest {
 			// IAM answers throttling and much else with 400: without a
@@ -119,6 +118,7 @@ func apiError(op string, err error) error {
 		}
 	}
 	var ae smithy.APIError
+	var de *smithy.DeserializationError
 	switch {
 	case errors.As(err, &ae):
 		code := ae.ErrorCode()
@@ -132,6 +132,15 @@ func apiError(op string, err error) error {
 		msg := connectors.Scrub(ae.ErrorMessage())
 		out.Msg = code + ": " + msg
 		out.Err = &vendorError{Code: code, Msg: msg}
+	case errors.As(err, &de):
+		out.Msg = "could not decode the response: " + decodeCause(de.Err)
+		out.Err = &vendorError{Msg: out.Msg}
+	case re != nil && re.ResponseError != nil && re.Err != nil:
+		// An answer that is no API error but failed all the same: the
+		// SDK could not read or decode it (its XML or JSON decoders
+		// report without a DeserializationError).
+		out.Msg = "could not decode the response: " + decodeCause(re.Err)
+		out.Err = &vendorError{Msg: out.Msg}
 	case out.Status != 0:
 		out.Msg = fmt.Sprintf("HTTP %d", out.Status)
 		out.Err = &vendorError{Msg: out.Msg}
@@ -139,12 +148,24 @@ func apiError(op string, err error) error {
 		out.Msg = connectors.TransportMessage(err)
 		out.Err = &vendorError{Msg: out.Msg}
 	}
-	out.RetryAfter = connectors.RetryAfter(h, time.Now())
-	var te *istypes.ThrottlingException
-	if out.RetryAfter == 0 && errors.As(err, &te) && te.RetryAfterSeconds > 0 {
-		out.RetryAfter = time.Duration(te.RetryAfterSeconds) * time.Second
-	}
+	out.RetryAfter = retryAfterOf(err)
 	return out
+}
+
+// maxCause bounds the decoder's error in a message.
+const maxCause = 300
+
+// decodeCause is why the SDK could not decode a response: the decoder's own
+// error, scrubbed and bounded.
+func decodeCause(err error) string {
+	if err == nil {
+		return "deserialization failed"
+	}
+	msg := connectors.Scrub(err.Error())
+	if r := []rune(msg); len(r) > maxCause {
+		msg = string(r[:maxCause]) + "…"
+	}
+	return msg
 }
 
 // codeOf is the AWS error code a connector error carries, or "".

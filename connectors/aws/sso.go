@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -358,66 +359,28 @@ var ssoSteps = connectors.Steps[ssoUser]{System: System, Kinds: []connectors.Ste
 			}, nil
 		},
 		Run: func(ctx context.Context, u ssoUser) (connectors.Outcome, error) {
-			c := u.c
-			inst := sdkaws.String(c.cfg.InstanceARN)
-			sets, err := c.killSets(ctx)
+			sets, err := u.c.killSets(ctx)
 			if err != nil {
 				return connectors.Outcome{}, err
 			}
+			// One permission set failing must not leave the others open:
+			// each gets its turn, and the failures are reported together.
 			var recs []string
+			var failed []setFailure
 			changed := false
 			for _, ps := range sets {
-				arn := sdkaws.String(ps.ARN)
-				got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn})
+				r, ch, err := u.killSwitch(ctx, ps)
+				recs = append(recs, r...)
+				changed = changed || ch
 				if err != nil {
-					return connectors.Outcome{}, apiError("get permission set inline policy", err)
+					failed = append(failed, setFailure{ps, err})
 				}
-				doc, added, err := addKillSwitch(sdkaws.ToString(got.InlinePolicy), u.id)
-				if err != nil {
-					return connectors.Outcome{}, connectors.InvalidInputf(System, "edit permission set inline policy", "permission set %s: %v", ps, err)
-				}
-				if added {
-					if _, err := c.sso.PutInlinePolicyToPermissionSet(ctx, &ssoadmin.PutInlinePolicyToPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, InlinePolicy: sdkaws.String(doc)}); err != nil {
-						return connectors.Outcome{}, apiError("put permission set inline policy", err)
-					}
-					changed = true
-					recs = append(recs, "permission set "+ps.String()+": denied the user")
-				} else {
-					recs = append(recs, "permission set "+ps.String()+": the user was already denied")
-				}
-				// Re-provisioning is what reaches the accounts (and ends
-				// the sessions); it is asynchronous.
-				stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
-				if err != nil {
-					return connectors.Outcome{}, err
-				}
-				if len(stale) == 0 {
-					continue
-				}
-				out, err := c.sso.ProvisionPermissionSet(ctx, &ssoadmin.ProvisionPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, TargetType: ssotypes.ProvisionTargetTypeAllProvisionedAccounts})
-				if err != nil {
-					return connectors.Outcome{}, apiError("provision permission set", err)
-				}
-				changed = true
-				st := out.PermissionSetProvisioningStatus
-				if st == nil || sdkaws.ToString(st.RequestId) == "" {
-					return connectors.Outcome{}, connectors.Unavailablef(System, "provision permission set", "AWS returned no provisioning request for %s", ps.ARN)
-				}
-				id := sdkaws.ToString(st.RequestId)
-				err = c.wait(ctx, "wait for permission set provisioning", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
-					out, err := c.sso.DescribePermissionSetProvisioningStatus(ctx, &ssoadmin.DescribePermissionSetProvisioningStatusInput{InstanceArn: inst, ProvisionPermissionSetRequestId: sdkaws.String(id)})
-					if err != nil {
-						return "", "", apiError("describe permission set provisioning", err)
-					}
-					s := out.PermissionSetProvisioningStatus
-					return s.Status, sdkaws.ToString(s.FailureReason), nil
-				})
-				if err != nil {
-					return connectors.Outcome{}, err
-				}
-				recs = append(recs, fmt.Sprintf("provisioned %s to accounts %s (request %s)", ps.ARN, strings.Join(stale, ", "), id))
 			}
-			return outcome(changed, recs)
+			out, _ := outcome(changed, recs)
+			if len(failed) > 0 {
+				return out, killSwitchError(failed, len(sets))
+			}
+			return out, nil
 		},
 		Verify: func(ctx context.Context, u ssoUser) error {
 			c, op := u.c, u.verifyOp(ActionSSOKillSessions)
@@ -425,6 +388,8 @@ var ssoSteps = connectors.Steps[ssoUser]{System: System, Kinds: []connectors.Ste
 			if err != nil {
 				return err
 			}
+			// Every set lacking the deny is named, not just the first.
+			var lacking []string
 			for _, ps := range sets {
 				got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: sdkaws.String(c.cfg.InstanceARN), PermissionSetArn: sdkaws.String(ps.ARN)})
 				if err != nil {
@@ -432,20 +397,141 @@ var ssoSteps = connectors.Steps[ssoUser]{System: System, Kinds: []connectors.Ste
 				}
 				ok, err := policyDenies(sdkaws.ToString(got.InlinePolicy), u.id)
 				if err != nil {
-					return connectors.Conflictf(System, op, "permission set %s: %v", ps, err)
+					lacking = append(lacking, fmt.Sprintf("permission set %s: %v", ps, err))
+					continue
 				}
 				if !ok {
-					return connectors.Conflictf(System, op, "permission set %s does not deny the user", ps)
+					lacking = append(lacking, fmt.Sprintf("permission set %s does not deny the user", ps))
+					continue
 				}
 				stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
 				if err != nil {
 					return err
 				}
 				if len(stale) > 0 {
-					return connectors.Conflictf(System, op, "permission set %s is not provisioned with the deny in accounts %s", ps, strings.Join(stale, ", "))
+					lacking = append(lacking, fmt.Sprintf("permission set %s is not provisioned with the deny in accounts %s", ps, strings.Join(stale, ", ")))
 				}
+			}
+			if len(lacking) > 0 {
+				return connectors.Conflictf(System, op, "%s", strings.Join(lacking, "; "))
 			}
 			return nil
 		},
 	},
 }}
+
+// killSwitch adds the user to the deny of one permission set's inline
+// policy and re-provisions the set where it is stale, waiting for AWS to
+// finish. It returns the records of what it did, even when it fails part
+// way (the deny put but provisioning failed, say).
+func (u ssoUser) killSwitch(ctx context.Context, ps permissionSet) (recs []string, changed bool, _ error) {
+	c := u.c
+	inst := sdkaws.String(c.cfg.InstanceARN)
+	arn := sdkaws.String(ps.ARN)
+	got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn})
+	if err != nil {
+		return recs, changed, apiError("get permission set inline policy", err)
+	}
+	doc, added, err := addKillSwitch(sdkaws.ToString(got.InlinePolicy), u.id)
+	if err != nil {
+		return recs, changed, connectors.InvalidInputf(System, "edit permission set inline policy", "permission set %s: %v", ps, err)
+	}
+	if added {
+		if _, err := c.sso.PutInlinePolicyToPermissionSet(ctx, &ssoadmin.PutInlinePolicyToPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, InlinePolicy: sdkaws.String(doc)}); err != nil {
+			return recs, changed, apiError("put permission set inline policy", err)
+		}
+		changed = true
+		recs = append(recs, "permission set "+ps.String()+": denied the user")
+	} else {
+		recs = append(recs, "permission set "+ps.String()+": the user was already denied")
+	}
+	// Re-provisioning is what reaches the accounts (and ends the
+	// sessions); it is asynchronous.
+	stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
+	if err != nil {
+		return recs, changed, err
+	}
+	if len(stale) == 0 {
+		return recs, changed, nil
+	}
+	out, err := c.sso.ProvisionPermissionSet(ctx, &ssoadmin.ProvisionPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, TargetType: ssotypes.ProvisionTargetTypeAllProvisionedAccounts})
+	if err != nil {
+		return recs, changed, apiError("provision permission set", err)
+	}
+	changed = true
+	st := out.PermissionSetProvisioningStatus
+	if st == nil || sdkaws.ToString(st.RequestId) == "" {
+		return recs, changed, connectors.Unavailablef(System, "provision permission set", "AWS returned no provisioning request for %s", ps.ARN)
+	}
+	id := sdkaws.ToString(st.RequestId)
+	err = c.wait(ctx, "wait for permission set provisioning", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
+		out, err := c.sso.DescribePermissionSetProvisioningStatus(ctx, &ssoadmin.DescribePermissionSetProvisioningStatusInput{InstanceArn: inst, ProvisionPermissionSetRequestId: sdkaws.String(id)})
+		if err != nil {
+			return "", "", apiError("describe permission set provisioning", err)
+		}
+		s := out.PermissionSetProvisioningStatus
+		return s.Status, sdkaws.ToString(s.FailureReason), nil
+	})
+	if err != nil {
+		return recs, changed, err
+	}
+	recs = append(recs, fmt.Sprintf("provisioned %s to accounts %s (request %s)", ps.ARN, strings.Join(stale, ", "), id))
+	return recs, changed, nil
+}
+
+// setFailure is a kill-switch permission set whose deny is not yet in
+// place everywhere, and why.
+type setFailure struct {
+	ps  permissionSet
+	err error
+}
+
+// killSwitchError is the error of a kill-switch run that left some of its
+// total permission sets without the deny (in the policy or in the
+// accounts). Its message leads with the first failure's message (so it
+// starts with the AWS error code, like every other error) and then names
+// every set still lacking the deny, by name and ARN, with its cause.
+//
+// Its kind is the failures' kind when they all share one, so a run that
+// failed alike everywhere (PermissionDenied, say) is treated as that one
+// failure would be. Mixed kinds give Unavailable: part of what failed may
+// go through on a retry, which the workflow's retry policy bounds before
+// the step parks. RetryAfter is the longest any failure asked for; Status
+// is kept only when every failure had the same. It wraps every failure.
+func killSwitchError(failed []setFailure, total int) error {
+	first := failed[0].err
+	out := &connectors.Error{System: System, Op: "deny the user in the kill-switch permission sets", Kind: connectors.KindOf(first), Status: connectors.StatusOf(first)}
+	if out.Kind == "" {
+		out.Kind = connectors.Unavailable
+	}
+	lead := first.Error()
+	var parts []string
+	var errs []error
+	for i, f := range failed {
+		cause := f.err.Error()
+		if ce, ok := errors.AsType[*connectors.Error](f.err); ok {
+			out.RetryAfter = max(out.RetryAfter, ce.RetryAfter)
+			cause = ce.Op + ": " + string(ce.Kind)
+			if ce.Status != 0 {
+				cause += fmt.Sprintf(" (HTTP %d)", ce.Status)
+			}
+			if ce.Msg != "" {
+				cause += ": " + ce.Msg
+			}
+			if i == 0 {
+				lead = ce.Msg
+			}
+		}
+		if connectors.KindOf(f.err) != out.Kind {
+			out.Kind = connectors.Unavailable
+		}
+		if connectors.StatusOf(f.err) != out.Status {
+			out.Status = 0
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", f.ps, cause))
+		errs = append(errs, f.err)
+	}
+	out.Msg = fmt.Sprintf("%s; %d of %d permission sets still lack the deny: %s", lead, len(failed), total, strings.Join(parts, ", "))
+	out.Err = errors.Join(errs...)
+	return out
+}
