@@ -52,6 +52,9 @@ type Options struct {
 	Dev func(ctx context.Context, o devopts.Options, out io.Writer) error
 	// DialTimeout bounds reaching Temporal; default 5s.
 	DialTimeout time.Duration
+	// Now is the clock, for what depends on the current time (whether an
+	// effective time has passed); default time.Now.
+	Now func() time.Time
 }
 
 // Execute runs the CLI with args (without the program name) and returns the
@@ -72,6 +75,9 @@ func Execute(ctx context.Context, args []string, o Options) int {
 	if o.DialTimeout == 0 {
 		o.DialTimeout = 5 * time.Second
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	a := &app{opts: o}
 	root := a.root()
 	root.SetArgs(args)
@@ -79,7 +85,7 @@ func Execute(ctx context.Context, args []string, o Options) int {
 	root.SetOut(o.Stdout)
 	root.SetErr(o.Stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(o.Stderr, "offboard: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(o.Stderr, "offboard: %s\n", safe(oneLine(err.Error())))
 		return 1
 	}
 	return 0
@@ -97,6 +103,10 @@ func (a *app) root() *cobra.Command {
 		Long: `offboard runs each offboarding as a durable Temporal workflow that revokes
 access in every configured system together (` + vendorNames() + `),
 verifies every revocation and keeps who did what.`,
+		Example: `  offboard plan E1001                       # what would be cut, changing nothing
+  offboard terminate E1001 --reason "last day"
+  offboard status E1001                     # follow it; retry or skip a parked step
+  offboard list --state parked`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -104,6 +114,8 @@ verifies every revocation and keeps who did what.`,
 	root.AddCommand(a.devCmd(), a.workerCmd(), a.terminateCmd(), a.planCmd(), a.statusCmd(), a.listCmd(), a.retryCmd(), a.skipCmd(), a.cutNowCmd(), a.rescindCmd())
 	return root
 }
+
+func (a *app) now() time.Time { return a.opts.Now() }
 
 func (a *app) lookup(k string) (string, bool) { return a.opts.Env.LookupEnv(k) }
 

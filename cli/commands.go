@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os/signal"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,7 +32,9 @@ func (a *app) devCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run everything on this machine: Temporal + Web UI, a worker and vendor emulators",
-		Args:  cobra.NoArgs,
+		Example: `  offboard dev
+  offboard dev --dir /tmp/offboard-demo --port 7234`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if a.opts.Dev == nil {
 				return errors.New("this build of offboard has no embedded dev server")
@@ -52,7 +53,9 @@ func (a *app) workerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a worker against the Temporal cluster in TEMPORAL_ADDRESS",
-		Args:  cobra.NoArgs,
+		Example: `  TEMPORAL_ADDRESS=temporal.internal:7233 offboard worker --config /etc/offboard.yaml
+  offboard worker --no-bootstrap`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -91,12 +94,23 @@ func (a *app) workerCmd() *cobra.Command {
 }
 
 func (a *app) terminateCmd() *cobra.Command {
+	var pr printer
 	var reason, mode, email, by, at, tz string
 	cmd := &cobra.Command{
 		Use:   "terminate <employee-id>",
 		Short: "Start (or return) the offboarding case for an employee",
-		Args:  employeeArg,
+		Example: `  offboard terminate E1001 --reason "last day 2027-01-04"
+  offboard terminate E1001 --mode hostile --reason "access to be cut at once"
+  offboard terminate E1001 --at "2027-01-04 17:00" --tz America/New_York
+  offboard terminate E1001 -o json`,
+		Args: employeeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := pr.validate(); err != nil {
+				return err
+			}
+			if err := notBlank(cmd); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			in := workflows.Input{EmployeeID: args[0], Email: email, Mode: workflows.Mode(mode), Reason: reason, RequestedBy: a.by(by), TimeZone: tz}
 			if at != "" {
@@ -120,19 +134,10 @@ func (a *app) terminateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			switch {
-			case res.Started && !in.EffectiveAt.IsZero():
-				fmt.Fprintf(out, "case %s started; the cut waits until %s\n", res.CaseID, when(in.EffectiveAt))
-			case res.Started:
-				fmt.Fprintf(out, "case %s started\n", res.CaseID)
-			default:
-				fmt.Fprintf(out, "case %s already exists (%s)\n", res.CaseID, res.State)
-			}
-			fmt.Fprintf(out, "follow it with: offboard status %s\n", res.EmployeeID)
-			return nil
+			return pr.print(cmd.OutOrStdout(), res, func(w io.Writer) { printStart(w, res, in, a.now()) })
 		},
 	}
+	pr.flag(cmd)
 	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the case)")
 	cmd.Flags().StringVar(&mode, "mode", string(workflows.ModeStandard), "standard or hostile")
 	cmd.Flags().StringVar(&email, "email", "", "work email, if the identity system should not be asked")
@@ -140,6 +145,23 @@ func (a *app) terminateCmd() *cobra.Command {
 	cmd.Flags().StringVar(&at, "at", "", `effective time: RFC 3339, or "2006-01-02 15:04" in --tz (default now)`)
 	cmd.Flags().StringVar(&tz, "tz", "", "the person's time zone for --at, e.g. America/New_York (default UTC)")
 	return cmd
+}
+
+// notBlank refuses a --reason or --by that was given but says nothing.
+func notBlank(cmd *cobra.Command) error {
+	for _, name := range []string{"reason", "by"} {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && strings.TrimSpace(f.Value.String()) == "" {
+			return fmt.Errorf("--%s is empty", name)
+		}
+	}
+	return nil
+}
+
+// required marks a flag required, and says so in its usage.
+func required(cmd *cobra.Command, name string) {
+	_ = cmd.MarkFlagRequired(name)
+	f := cmd.Flags().Lookup(name)
+	f.Usage += " (required)"
 }
 
 // parseAt reads an effective time: RFC 3339, or a wall-clock time in zone.
@@ -168,7 +190,9 @@ func (a *app) planCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan <employee-id>",
 		Short: "Dry run: the accounts found and the steps that would run; writes nothing",
-		Args:  employeeArg,
+		Example: `  offboard plan E1001
+  offboard plan E1001 -o json`,
+		Args: employeeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := pr.validate(); err != nil {
 				return err
@@ -182,24 +206,7 @@ func (a *app) planCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return pr.print(cmd.OutOrStdout(), p, func(w io.Writer) {
-				fmt.Fprintf(w, "Plan for %s (dry run; nothing was changed)\n\n", p.EmployeeID)
-				var rows [][]string
-				for _, s := range p.Systems {
-					if !s.Found {
-						rows = append(rows, []string{s.System, "-", "no account: no steps", ""})
-						continue
-					}
-					for i, st := range s.Steps {
-						acct := ""
-						if i == 0 {
-							acct = s.Account.ID + " (" + dash(s.Account.Status) + ")"
-						}
-						rows = append(rows, []string{s.System, st.ID, st.Description, brief(st.Targets, 3), acct})
-					}
-				}
-				table(w, []string{"SYSTEM", "STEP", "WHAT", "TARGETS", "ACCOUNT"}, rows)
-			})
+			return pr.print(cmd.OutOrStdout(), p, func(w io.Writer) { printPlan(w, p) })
 		},
 	}
 	pr.flag(cmd)
@@ -212,7 +219,9 @@ func (a *app) statusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status <employee-id>",
 		Short: "Show a case step by step",
-		Args:  employeeArg,
+		Example: `  offboard status E1001
+  offboard status E1001 -o json`,
+		Args: employeeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := pr.validate(); err != nil {
 				return err
@@ -233,62 +242,16 @@ func (a *app) statusCmd() *cobra.Command {
 	return cmd
 }
 
-func printStatus(w io.Writer, st cases.Status) {
-	fmt.Fprintf(w, "Case %s: %s (mode %s, requested by %s, started %s", st.CaseID, st.State, st.Mode, st.RequestedBy, when(st.StartedAt))
-	if !st.FinishedAt.IsZero() {
-		fmt.Fprintf(w, ", finished %s", when(st.FinishedAt))
-	}
-	fmt.Fprintln(w, ")")
-	if st.RunID != "" {
-		fmt.Fprintf(w, "Run: %s\n", st.RunID)
-	}
-	if st.Reason != "" {
-		fmt.Fprintf(w, "Reason: %s\n", st.Reason)
-	}
-	if st.Error != "" {
-		fmt.Fprintf(w, "Failed: %s\n", st.Error)
-	}
-	fmt.Fprintln(w)
-	var rows [][]string
-	for _, s := range st.Steps {
-		state := string(s.State)
-		if s.Result != "" {
-			state += " (" + s.Result + ")"
-		}
-		last := s.LastError
-		if s.ErrorKind != "" && !strings.Contains(last, s.ErrorKind) {
-			last = s.ErrorKind + ": " + last
-		}
-		if s.State == workflows.StepSkipped {
-			last = "skipped by " + s.SkippedBy + ": " + s.SkipReason
-		}
-		rows = append(rows, []string{s.System, s.ID, state, strconv.Itoa(s.Attempts), dash(last), when(s.VerifiedAt)})
-	}
-	table(w, []string{"SYSTEM", "STEP", "STATE", "ATTEMPTS", "LAST ERROR", "VERIFIED AT"}, rows)
-	if len(st.Decisions) > 0 {
-		fmt.Fprintln(w, "\nDecisions:")
-		for _, d := range st.Decisions {
-			fmt.Fprintf(w, "  %s  %s %s by %s: %s\n", when(d.At), d.Action, d.Step, d.By, dash(d.Reason))
-		}
-	}
-	if parked := st.ParkedSteps(); len(parked) > 0 {
-		fmt.Fprintf(w, "\nParked: %s. Fix the cause, then: offboard retry %s --step <id>  (or skip --reason)\n", strings.Join(parked, ", "), st.EmployeeID)
-	}
-	if len(st.EarlierRuns) > 0 {
-		fmt.Fprintf(w, "\nThis is the latest of %d runs for employee %s. Earlier runs:\n", len(st.EarlierRuns)+1, st.EmployeeID)
-		for _, r := range st.EarlierRuns {
-			fmt.Fprintf(w, "  %s  %s, started %s, closed %s\n", r.RunID, r.Status, when(r.StartedAt), when(r.ClosedAt))
-		}
-	}
-}
-
 func (a *app) listCmd() *cobra.Command {
 	var pr printer
 	var state string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List cases, newest first, optionally by state",
-		Args:  cobra.NoArgs,
+		Example: `  offboard list
+  offboard list --state parked
+  offboard list --state scheduled -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := pr.validate(); err != nil {
 				return err
@@ -305,21 +268,11 @@ func (a *app) listCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return pr.print(cmd.OutOrStdout(), list, func(w io.Writer) {
-				if len(list) == 0 {
-					fmt.Fprintln(w, "no cases")
-					return
-				}
-				var rows [][]string
-				for _, cs := range list {
-					rows = append(rows, []string{cs.CaseID, dash(cs.State), dash(strings.Join(cs.ParkedSteps, ",")), cs.Status, when(cs.StartedAt), when(cs.ClosedAt)})
-				}
-				table(w, []string{"CASE", "STATE", "PARKED", "WORKFLOW", "STARTED", "CLOSED"}, rows)
-			})
+			return pr.print(cmd.OutOrStdout(), list, func(w io.Writer) { printList(w, list) })
 		},
 	}
 	pr.flag(cmd)
-	cmd.Flags().StringVar(&state, "state", "", "scheduled, running, parked, done, failed, rescinded or cancelled")
+	cmd.Flags().StringVar(&state, "state", "", "only cases in this state: "+caseStates()+" (default all)")
 	return cmd
 }
 
@@ -329,16 +282,28 @@ func (a *app) cutNowCmd() *cobra.Command  { return a.scheduleCmd(workflows.Updat
 func (a *app) rescindCmd() *cobra.Command { return a.scheduleCmd(workflows.UpdateRescind) }
 
 func (a *app) scheduleCmd(name string) *cobra.Command {
+	var pr printer
 	var reason, by, requestID string
 	short := "Start a scheduled case's cut now"
+	example := `  offboard cut-now E1001 --reason "HR moved the last day up"
+  offboard cut-now E1001 --reason "moved up" -o json`
 	if name == workflows.UpdateRescind {
 		short = "End a scheduled case before anything is cut"
+		example = `  offboard rescind E1001 --reason "resignation withdrawn"
+  offboard rescind E1001 --reason "resignation withdrawn" --by hr-lead -o json`
 	}
 	cmd := &cobra.Command{
-		Use:   name + " <employee-id>",
-		Short: short,
-		Args:  employeeArg,
+		Use:     name + " <employee-id>",
+		Short:   short,
+		Example: example,
+		Args:    employeeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := pr.validate(); err != nil {
+				return err
+			}
+			if err := notBlank(cmd); err != nil {
+				return err
+			}
 			c, err := a.cases(cmd.Context())
 			if err != nil {
 				return err
@@ -353,31 +318,45 @@ func (a *app) scheduleCmd(name string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s recorded for case %s by %s at %s\n", name, workflows.WorkflowID(args[0]), req.By, when(res.At))
-			return nil
+			out := decisionOutput{CaseID: workflows.WorkflowID(args[0]), DecisionResult: res}
+			return pr.print(cmd.OutOrStdout(), out, func(w io.Writer) { printDecision(w, name, out.CaseID, req.By, res.At) })
 		},
 	}
+	pr.flag(cmd)
 	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the case)")
 	cmd.Flags().StringVar(&by, "by", "", "who decides (default $USER)")
 	cmd.Flags().StringVar(&requestID, "request-id", "", "makes repeating this command safe (default: a new ID)")
 	if name == workflows.UpdateRescind {
-		_ = cmd.MarkFlagRequired("reason")
+		required(cmd, "reason")
 	}
 	return cmd
 }
+
 func (a *app) skipCmd() *cobra.Command { return a.decisionCmd(workflows.ActionSkip) }
 
 func (a *app) decisionCmd(action string) *cobra.Command {
+	var pr printer
 	var step, reason, by, requestID string
 	short := "Run a parked step again"
+	example := `  offboard retry E1001 --step okta.suspend --reason "granted the API token the role"
+  offboard retry E1001 --step github.remove-membership/acme -o json`
 	if action == workflows.ActionSkip {
 		short = "Give up on a parked step, with a reason"
+		example = `  offboard skip E1001 --step okta.reset-factors --reason "factors are managed by the MDM"
+  offboard skip E1001 --step okta.reset-factors --reason "managed by the MDM" --by sec-lead -o json`
 	}
 	cmd := &cobra.Command{
-		Use:   action + " <employee-id> --step <id>",
-		Short: short,
-		Args:  employeeArg,
+		Use:     action + " <employee-id> --step <id>",
+		Short:   short,
+		Example: example,
+		Args:    employeeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := pr.validate(); err != nil {
+				return err
+			}
+			if err := notBlank(cmd); err != nil {
+				return err
+			}
 			req := workflows.DecideStepRequest{Step: step, Action: action, Reason: reason, By: a.by(by), RequestID: requestID}
 			c, err := a.cases(cmd.Context())
 			if err != nil {
@@ -388,17 +367,31 @@ func (a *app) decisionCmd(action string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s of %s recorded for case %s by %s at %s\n", res.Action, res.Step, workflows.WorkflowID(args[0]), req.By, when(res.At))
-			return nil
+			out := decisionOutput{CaseID: workflows.WorkflowID(args[0]), DecisionResult: res}
+			what := safe(res.Action) + " of " + safe(res.Step)
+			return pr.print(cmd.OutOrStdout(), out, func(w io.Writer) { printDecision(w, what, out.CaseID, req.By, res.At) })
 		},
 	}
-	cmd.Flags().StringVar(&step, "step", "", "step ID, as `offboard status` shows it")
+	pr.flag(cmd)
+	cmd.Flags().StringVar(&step, "step", "", "step ID, as offboard status shows it")
 	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the case)")
 	cmd.Flags().StringVar(&by, "by", "", "who decides (default $USER)")
 	cmd.Flags().StringVar(&requestID, "request-id", "", "makes repeating this command safe (default: a new ID)")
-	_ = cmd.MarkFlagRequired("step")
+	required(cmd, "step")
 	if action == workflows.ActionSkip {
-		_ = cmd.MarkFlagRequired("reason")
+		required(cmd, "reason")
 	}
 	return cmd
+}
+
+// caseStates lists the states list --state takes, for its help.
+func caseStates() string {
+	names := make([]string, len(workflows.CaseStates))
+	for i, s := range workflows.CaseStates {
+		names[i] = string(s)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

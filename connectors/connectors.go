@@ -76,10 +76,13 @@ type Account struct {
 // Step is one action in one system. Its ID is made by StepID from
 // (system, action, scope) and never parsed.
 type Step struct {
-	ID          string `json:"id"`
-	System      string `json:"system"`
-	Action      string `json:"action"`
-	Scope       string `json:"scope,omitempty"`
+	ID     string `json:"id"`
+	System string `json:"system"`
+	Action string `json:"action"`
+	Scope  string `json:"scope,omitempty"`
+	// ScopeKind says what the scope names, as the vendor calls it ("org",
+	// "IAM user"), for people reading a plan or a case.
+	ScopeKind   string `json:"scopeKind,omitempty"`
 	Description string `json:"description"`
 	// Targets lists what the step will act on, as non-PII references
 	// (role types, group IDs, factor types). Informational.

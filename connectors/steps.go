@@ -46,7 +46,10 @@ type StepKind[T any] struct {
 // Steps is a connector's table of step kinds, in plan order.
 type Steps[T any] struct {
 	System string
-	Kinds  []StepKind[T]
+	// ScopeKind says what the table's scopes name ("org", "IAM user"); ""
+	// for a table whose steps have no scope.
+	ScopeKind string
+	Kinds     []StepKind[T]
 }
 
 // Actions lists the table's actions in plan order.
@@ -76,7 +79,11 @@ func (s Steps[T]) Plan(ctx context.Context, scope string, t T) ([]Step, error) {
 		if err != nil {
 			return nil, err
 		}
-		steps = append(steps, NewStep(s.System, k.Action, scope, p.Description, p.Targets))
+		st := NewStep(s.System, k.Action, scope, p.Description, p.Targets)
+		if scope != "" {
+			st.ScopeKind = s.ScopeKind
+		}
+		steps = append(steps, st)
 	}
 	return steps, nil
 }

@@ -351,7 +351,7 @@ func iamKinds(kinds ...connectors.StepKind[*iamUser]) []connectors.StepKind[*iam
 
 // iamSteps are the steps for each IAM user, in plan order. Verify finds a
 // user that no longer exists to hold every step's desired state.
-var iamSteps = connectors.Steps[*iamUser]{System: System, Kinds: iamKinds(
+var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user", Kinds: iamKinds(
 	connectors.StepKind[*iamUser]{
 		Action: ActionDeactivateAccessKeys,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {

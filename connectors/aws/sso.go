@@ -209,7 +209,7 @@ func (u ssoUser) verifyOp(action string) string {
 }
 
 // ssoSteps are the Identity Center steps, in plan order.
-var ssoSteps = connectors.Steps[ssoUser]{System: System, Kinds: []connectors.StepKind[ssoUser]{
+var ssoSteps = connectors.Steps[ssoUser]{System: System, ScopeKind: "Identity Center user", Kinds: []connectors.StepKind[ssoUser]{
 	{
 		Action: ActionSSORemoveGroups,
 		Plan: func(ctx context.Context, u ssoUser) (connectors.Planned, error) {

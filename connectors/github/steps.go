@@ -38,7 +38,7 @@ func (t target) verifyOp(action string) string {
 // table is the connector's steps, in the order they run within an org.
 // Credential authorizations come first: GitHub stops listing them once
 // the membership is gone.
-var table = connectors.Steps[target]{System: System, Kinds: []connectors.StepKind[target]{
+var table = connectors.Steps[target]{System: System, ScopeKind: "org", Kinds: []connectors.StepKind[target]{
 	{Action: ActionRevokeCredentialAuthorizations, Plan: planCredentials, Run: revokeCredentials, Verify: verifyCredentials},
 	{Action: ActionRevokeFineGrainedPATs, Plan: planTokens, Run: revokeTokens, Verify: verifyTokens},
 	{Action: ActionRemoveMembership, Plan: planMembership, Run: removeMembership, Verify: verifyMembership},
