@@ -178,7 +178,7 @@ type offboarding struct {
 	// changes counts step changes (a step done, parked or skipped) and
 	// operator decisions: a case is done only after a verification pass that
 	// started after the last of them.
-	changes int
+	changes   int
 	c         Case
 	accounts  map[string]connectors.Account
 	pending   map[string]Decision // step ID → decision not yet acted on

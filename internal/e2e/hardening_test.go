@@ -22,8 +22,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/offboard/offboard/cli"
-	oktaemu "github.com/offboard/offboard/emulators/okta"
 	"github.com/offboard/offboard/emulators/emu"
+	oktaemu "github.com/offboard/offboard/emulators/okta"
 	"github.com/offboard/offboard/internal/dev"
 	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/workflows"
