@@ -166,6 +166,17 @@ func (c *Client) secondaryWait(h http.Header) time.Duration {
 	return secondaryDefaultWait
 }
 
+// retryWait is the wait GitHub asks for before a read is retried: for a
+// 429 what secondaryWait says (retry-after, else the reset when the limit
+// is spent, else a minute, which is past any retry budget), for a 5xx its
+// retry-after.
+func (c *Client) retryWait(resp *http.Response) time.Duration {
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return c.secondaryWait(resp.Header)
+	}
+	return c.retryAfter(resp.Header)
+}
+
 // retryAfter is connectors.RetryAfter measured from the response's Date
 // (else the client's clock), except that a Retry-After date already past
 // still asks for a second: GitHub sent a wait, so some wait is due.

@@ -10,10 +10,12 @@
 // authorizations once the membership is gone, so they are recorded and
 // revoked first. It never deletes or changes the user account itself.
 //
-// It uses go-github v60, which never retries or sleeps. Rate limits
-// (primary, secondary, 429, and the SDK's own refusal to call while it
-// knows the limit is exhausted) come back as RateLimited errors carrying
-// the wait GitHub asked for. Endpoints v60 lacks (fine-grained PAT list
+// It uses go-github v60, which never retries or sleeps. Below it, reads
+// (GETs) that fail with a 5xx, a 429 or a connection error are retried a
+// few times (connectors.RetryingTransport, honouring Retry-After); writes
+// never are. Rate limits that remain (primary, secondary, 429, and the
+// SDK's own refusal to call while it knows the limit is exhausted) come
+// back as RateLimited errors carrying the wait GitHub asked for. Endpoints v60 lacks (fine-grained PAT list
 // and revoke, invitation cancel) are called with the SDK's NewRequest and
 // Do, so they share its authentication, rate-limit tracking and errors.
 //
@@ -97,6 +99,10 @@ type Config struct {
 	// HTTPClient is used for every request when set; it is copied, not
 	// modified.
 	HTTPClient *http.Client
+	// Retry bounds the retries of reads (GETs) that fail with a 5xx, a 429
+	// or a connection error; the zero value takes connectors' defaults.
+	// Writes are never retried.
+	Retry connectors.RetryPolicy
 }
 
 // Option changes how the client works.
@@ -175,13 +181,17 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	} else {
 		hc.Timeout = 60 * time.Second
 	}
-	api := gh.NewClient(&hc).WithAuthToken(token)
-	api.BaseURL = base
-	api.UserAgent = "offboard"
-	c := &Client{api: api, orgs: orgs, userAttr: userAttr, now: time.Now}
+	c := &Client{orgs: orgs, userAttr: userAttr, now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
+	retry := cfg.Retry
+	if retry.Wait == nil {
+		retry.Wait = c.retryWait
+	}
+	c.api = gh.NewClient(connectors.RetryingClient(&hc, retry)).WithAuthToken(token)
+	c.api.BaseURL = base
+	c.api.UserAgent = "offboard"
 	return c, nil
 }
 

@@ -9,9 +9,12 @@
 // needs the account active runs before the suspension.
 //
 // It uses google.golang.org/api's admin/directory/v1 and admin/reports/v1
-// clients. Their REST calls are not retried by the library, and the
-// connector does not retry either: a throttled call returns a RateLimited
-// error with the wait Google asked for. It never deletes the user.
+// clients. Their REST calls are not retried by the library. Below it, reads
+// (GETs) that fail with a 5xx, a 429 or a connection error are retried a
+// few times (connectors.RetryingTransport, honouring Retry-After); writes
+// never are. What remains comes back as an error: a throttled call as a
+// RateLimited error with the wait Google asked for. It never deletes the
+// user.
 //
 // Admin SDK reference: https://developers.google.com/workspace/admin/directory/reference/rest
 package google
@@ -123,6 +126,7 @@ type Option func(*options)
 
 type options struct {
 	httpClient *http.Client
+	retry      connectors.RetryPolicy
 	now        func() time.Time
 	lookback   time.Duration
 }
@@ -131,6 +135,11 @@ type options struct {
 // token exchange) through hc's transport and timeout. hc is copied, not
 // modified.
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
+
+// WithRetry bounds the retries of reads (GETs) that fail with a 5xx, a 429
+// or a connection error. Without it connectors' defaults apply. Writes
+// (and token exchanges, which are POSTs) are never retried.
+func WithRetry(p connectors.RetryPolicy) Option { return func(o *options) { o.retry = p } }
 
 // WithClock sets the clock used for Reports API time windows.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -200,7 +209,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 		return nil, connectors.InvalidInputf(System, "configure", "the token contains whitespace")
 	}
 
-	base0 := baseHTTPClient(o.httpClient)
+	// Retries sit under the credentials: a retry resends the same token.
+	base0 := connectors.RetryingClient(baseHTTPClient(o.httpClient), o.retry)
 	var hc *http.Client
 	switch {
 	case token != "" && cfg.CredentialsFile != "":

@@ -78,8 +78,9 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 var errConnClosed = errors.New("connection closed by the server before a response")
 
 // wrapHTTPClient returns a copy of hc (or a default client) whose transport
-// records responses. The caller's client is not modified.
-func wrapHTTPClient(hc *http.Client) *http.Client {
+// retries reads by p and records the final responses. The caller's client
+// is not modified.
+func wrapHTTPClient(hc *http.Client, p connectors.RetryPolicy) *http.Client {
 	var c http.Client
 	if hc != nil {
 		c = *hc
@@ -90,8 +91,22 @@ func wrapHTTPClient(hc *http.Client) *http.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	c.Transport = transport{base: base}
+	// The capture wraps the retries, so it records the response the SDK
+	// gets: the last one.
+	if p.Wait == nil {
+		p.Wait = retryWait
+	}
+	c.Transport = transport{base: connectors.RetryingTransport(base, p)}
 	return &c
+}
+
+// retryWait is the wait Okta asks for before a read is retried: a 429's
+// X-Rate-Limit-Reset (else Retry-After), a 5xx's Retry-After.
+func retryWait(resp *http.Response) time.Duration {
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return rateLimitWait(resp.Header)
+	}
+	return connectors.RetryAfter(resp.Header, time.Now())
 }
 
 // apiError turns an SDK or transport error into a *connectors.Error without

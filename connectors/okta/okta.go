@@ -4,8 +4,12 @@
 // MFA factors) and verifies each by reading Okta back.
 //
 // It uses okta-sdk-golang v2 with its GET cache off (a cached user would
-// make a verify read stale) and its 429 retries off (the caller decides when
-// to retry, from the RetryAfter every rate-limit error carries). It never
+// make a verify read stale) and its 429 retries off. Reads (GETs) that fail
+// with a 5xx, a 429 or a connection error are retried a few times in the
+// HTTP layer (connectors.RetryingTransport, honouring Retry-After); when
+// those are spent, or for a write, the error comes back and the caller
+// decides when to retry, from the RetryAfter every rate-limit error
+// carries. It never
 // calls DeactivateOrDeleteUser, which deletes a DEPROVISIONED user for good.
 //
 // Okta API reference: https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/
@@ -84,6 +88,10 @@ type Config struct {
 	// HTTPClient is used for every request when set; it is copied, not
 	// modified.
 	HTTPClient *http.Client
+	// Retry bounds the retries of reads (GETs) that fail with a 5xx, a 429
+	// or a connection error; the zero value takes connectors' defaults.
+	// Writes are never retried.
+	Retry connectors.RetryPolicy
 }
 
 // Client is the Okta connector.
@@ -131,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		sdk.WithAuthorizationMode("SSWS"),
 		sdk.WithCache(false),
 		sdk.WithRateLimitMaxRetries(0),
-		sdk.WithHttpClientPtr(wrapHTTPClient(cfg.HTTPClient)),
+		sdk.WithHttpClientPtr(wrapHTTPClient(cfg.HTTPClient, cfg.Retry)),
 		sdk.WithUserAgentExtra("offboard"),
 	}
 	if plainHTTP {

@@ -35,6 +35,21 @@ type options struct {
 	token     string
 	lifecycle string
 	before    func(*http.Request)
+	// retry is the connector's retry policy; nil means fastRetry.
+	retry *connectors.RetryPolicy
+}
+
+// fastRetry keeps the fixtures' read retries quick: millisecond backoffs,
+// and no waiting for a Retry-After (a read asked to wait is returned at
+// once, as with retries off). Tests of the retries set options.retry.
+var fastRetry = connectors.RetryPolicy{MinWait: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 100 * time.Millisecond}
+
+// retryPolicy is o.retry, or fastRetry.
+func (o options) retryPolicy() connectors.RetryPolicy {
+	if o.retry != nil {
+		return *o.retry
+	}
+	return fastRetry
 }
 
 func demo(t *testing.T) *seed.Org {
@@ -64,6 +79,7 @@ func setup(t *testing.T, o options) *fixture {
 		Token:      config.Secret(o.token),
 		Lifecycle:  o.lifecycle,
 		HTTPClient: &http.Client{Transport: rec, Timeout: 30 * time.Second},
+		Retry:      o.retryPolicy(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -844,35 +860,48 @@ func TestConcurrentCallsKeepErrorsApart(t *testing.T) {
 }
 
 // TestDroppedConnectionsFailOnce checks that a server that closes every
-// connection gives one Unavailable error, not an endless SDK retry.
+// connection gives one Unavailable error, not an endless SDK retry: with
+// retries off after one request or so, and with the default retries after
+// the bounded few.
 func TestDroppedConnectionsFailOnce(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	hits := 0
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hits++
-		mu.Unlock()
-		conn, _, err := w.(http.Hijacker).Hijack()
-		if err == nil {
-			conn.Close()
-		}
-	}))
-	defer ts.Close()
-	c, err := okta.New(t.Context(), okta.Config{OrgURL: ts.URL, Token: "t", HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	_, err = c.Resolve(ctx, connectors.Subject{EmployeeID: "E1001"})
-	ce := connErr(t, err, connectors.Unavailable)
-	if errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("retried until the deadline: %v", ce)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if hits > 3 {
-		t.Errorf("%d requests for one call", hits)
+	for name, c := range map[string]struct {
+		retry   connectors.RetryPolicy
+		maxHits int
+	}{
+		"retries off":     {connectors.RetryPolicy{MaxRetries: -1}, 3},
+		"default retries": {connectors.RetryPolicy{}, 1 + connectors.DefaultMaxRetries},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			hits := 0
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				hits++
+				mu.Unlock()
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err == nil {
+					conn.Close()
+				}
+			}))
+			defer ts.Close()
+			cl, err := okta.New(t.Context(), okta.Config{OrgURL: ts.URL, Token: "t", HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, Retry: c.retry})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			_, err = cl.Resolve(ctx, connectors.Subject{EmployeeID: "E1001"})
+			ce := connErr(t, err, connectors.Unavailable)
+			if errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("retried until the deadline: %v", ce)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if hits > c.maxHits {
+				t.Errorf("%d requests for one call, want at most %d", hits, c.maxHits)
+			}
+		})
 	}
 }

@@ -200,7 +200,8 @@ func (c *Client) listSessions(ctx context.Context, op, id string) ([]activeSessi
 		var out struct {
 			ActiveSessions []activeSession `json:"active_sessions"`
 		}
-		env, err := c.admin(ctx, op, "admin.users.session.list", form, &out)
+		// A read, though a POST: it may be retried.
+		env, err := c.admin(connectors.MarkRead(ctx), op, "admin.users.session.list", form, &out)
 		if err != nil {
 			return nil, err
 		}

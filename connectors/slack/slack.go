@@ -7,9 +7,13 @@
 // slack-go with the bot token; slack-go has no SCIM client and no
 // admin.users.session.* methods, so those are plain HTTP with the org
 // admin's user token. slack-go's DisableUser is never used (its host is
-// hard-coded to the legacy users.admin endpoint). No call retries or
-// sleeps: a rate limit comes back as a RateLimited error carrying the
-// Retry-After Slack sent.
+// hard-coded to the legacy users.admin endpoint). Reads (SCIM GETs, and
+// the Web API reads users.info, users.lookupByEmail and
+// admin.users.session.list, which are POSTs the connector marks with
+// connectors.MarkRead) that fail with a 5xx, a 429 or a connection error
+// are retried a few times in the HTTP layer (connectors.RetryingTransport,
+// honouring Retry-After); writes never are. What remains comes back as an
+// error: a rate limit as RateLimited, carrying the Retry-After Slack sent.
 //
 // The account itself is never deleted: SCIM DELETE deactivates, and Slack
 // keeps the user, who can be reactivated.
@@ -93,12 +97,20 @@ type Config struct {
 type Option func(*options)
 
 type options struct {
-	hc *http.Client
+	hc    *http.Client
+	retry connectors.RetryPolicy
 }
 
 // WithHTTPClient sends every request through hc (copied, not modified).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) { o.hc = hc }
+}
+
+// WithRetry bounds the retries of reads that fail with a 5xx, a 429 or a
+// connection error. Without it connectors' defaults apply. Writes are
+// never retried.
+func WithRetry(p connectors.RetryPolicy) Option {
+	return func(o *options) { o.retry = p }
 }
 
 // Client is the Slack connector.
@@ -181,8 +193,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	} else {
 		hc.Timeout = 60 * time.Second
 	}
+	hc = *connectors.RetryingClient(&hc, o.retry)
 	// slack-go reads Retry-After only as seconds; its client gets the
-	// header in that form.
+	// header in that form (of the last response, after the retries).
 	sdkHC := hc
 	base := sdkHC.Transport
 	if base == nil {
@@ -289,7 +302,7 @@ func accountID(op string, a connectors.Account) (string, error) {
 //
 // https://docs.slack.dev/reference/methods/users.info
 func (c *Client) userInfo(ctx context.Context, op, id string) (*sdk.User, error) {
-	u, err := c.api.GetUserInfoContext(ctx, id, sdk.GetUserInfoOptionIncludeLocale(false))
+	u, err := c.api.GetUserInfoContext(connectors.MarkRead(ctx), id, sdk.GetUserInfoOptionIncludeLocale(false))
 	if err != nil {
 		return nil, sdkError(op, err)
 	}
@@ -301,7 +314,7 @@ func (c *Client) userInfo(ctx context.Context, op, id string) (*sdk.User, error)
 //
 // https://docs.slack.dev/reference/methods/users.lookupByEmail
 func (c *Client) lookupByEmail(ctx context.Context, op, email string) (*sdk.User, error) {
-	u, err := c.api.GetUserByEmailContext(ctx, email)
+	u, err := c.api.GetUserByEmailContext(connectors.MarkRead(ctx), email)
 	if err != nil {
 		return nil, sdkError(op, err)
 	}

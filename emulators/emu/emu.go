@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -32,18 +34,38 @@ type Fault struct {
 	Path   string `json:"path"`
 	Status int    `json:"status"`
 	// Times is how many requests fail before the fault clears; 0 means until
-	// it is cleared by hand.
+	// it is cleared by hand. With a Probability it counts the requests the
+	// fault actually failed.
 	Times int `json:"times,omitempty"`
 	// RetryAfter is sent with 429 and 503 answers, in seconds.
 	RetryAfter int `json:"retryAfter,omitempty"`
+	// Probability, when more than 0 (and at most 1), is the chance that
+	// the fault fails each matching request, drawn from the emulator's
+	// seeded generator (Config.Seed); a request it spares goes on to the
+	// next fault and then the API. 0 means every matching request fails.
+	Probability float64 `json:"probability,omitempty"`
 
 	re *regexp.Regexp
 }
 
-// Config is what POST /_emulator/config sets.
+// Config is what POST /_emulator/config sets and GET /_emulator/config
+// shows, as JSON:
+//
+//	{"latencyMs": 200, "seed": 42, "faults": [{"method": "GET",
+//	  "path": "<regexp>", "status": 503, "retryAfter": 1, "times": 2,
+//	  "probability": 0.1}]}
+//
+// A POST replaces every fault and the latency; a bad one (a path that is
+// not a regexp, a status outside 400-599, a negative times or retryAfter,
+// a probability outside [0, 1]) is refused with 400 and changes nothing.
 type Config struct {
 	LatencyMS int     `json:"latencyMs"`
 	Faults    []Fault `json:"faults"`
+	// Seed reseeds the generator that decides the faults with a
+	// Probability, so a run of random faults can be repeated. 0 (or
+	// absent) in a POST leaves the generator as it is; GET shows the seed
+	// last set (a random one until then).
+	Seed uint64 `json:"seed,omitempty"`
 }
 
 // ErrorWriter writes the vendor's own error body for an injected failure.
@@ -59,22 +81,55 @@ type Emulator struct {
 	reqs    []Request
 	faults  []*Fault
 	latency time.Duration
+	seed    uint64
+	rng     *rand.Rand
 }
 
 // New wraps api. state returns the JSON-encodable state for
 // GET /_emulator/state; writeErr writes an injected failure the vendor's way.
+// Its fault generator starts from a random seed (see SetSeed).
 func New(api http.Handler, state func() any, writeErr ErrorWriter) *Emulator {
-	return &Emulator{api: api, state: state, writeErr: writeErr}
+	e := &Emulator{api: api, state: state, writeErr: writeErr}
+	e.SetSeed(rand.Uint64() | 1)
+	return e
 }
 
-// AddFault installs a fault. It fails on an invalid path pattern or status.
-func (e *Emulator) AddFault(f Fault) error {
+// SetSeed reseeds the generator that decides whether a fault with a
+// Probability applies, so the same requests meet the same faults.
+func (e *Emulator) SetSeed(seed uint64) {
+	e.mu.Lock()
+	e.seed = seed
+	e.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	e.mu.Unlock()
+}
+
+// compile checks a fault and compiles its path pattern.
+func compile(f Fault) (*regexp.Regexp, error) {
 	re, err := regexp.Compile(f.Path)
 	if err != nil {
-		return fmt.Errorf("fault path: %w", err)
+		return nil, fmt.Errorf("fault path: %w", err)
 	}
 	if f.Status < 400 || f.Status > 599 {
-		return fmt.Errorf("fault status %d: want 400-599", f.Status)
+		return nil, fmt.Errorf("fault status %d: want 400-599", f.Status)
+	}
+	if f.Times < 0 {
+		return nil, fmt.Errorf("fault times %d: want 0 (until cleared) or more", f.Times)
+	}
+	if f.RetryAfter < 0 {
+		return nil, fmt.Errorf("fault retryAfter %d: want 0 or more seconds", f.RetryAfter)
+	}
+	if math.IsNaN(f.Probability) || f.Probability < 0 || f.Probability > 1 {
+		return nil, fmt.Errorf("fault probability %v: want more than 0 and at most 1 (or 0 for every request)", f.Probability)
+	}
+	return re, nil
+}
+
+// AddFault installs a fault. It fails on an invalid path pattern, status,
+// times, retryAfter or probability.
+func (e *Emulator) AddFault(f Fault) error {
+	re, err := compile(f)
+	if err != nil {
+		return err
 	}
 	f.re = re
 	e.mu.Lock()
@@ -150,6 +205,9 @@ func (e *Emulator) match(r *http.Request) (*Fault, time.Duration) {
 		if !f.re.MatchString(r.URL.Path) {
 			continue
 		}
+		if f.Probability > 0 && f.Probability < 1 && e.rng.Float64() >= f.Probability {
+			continue
+		}
 		if f.Times > 0 {
 			f.Times--
 			if f.Times == 0 {
@@ -165,7 +223,7 @@ func (e *Emulator) serveConfig(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
 		e.mu.Lock()
-		c := Config{LatencyMS: int(e.latency / time.Millisecond), Faults: []Fault{}}
+		c := Config{LatencyMS: int(e.latency / time.Millisecond), Faults: []Fault{}, Seed: e.seed}
 		for _, f := range e.faults {
 			c.Faults = append(c.Faults, *f)
 		}
@@ -183,18 +241,24 @@ func (e *Emulator) serveConfig(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "latencyMs must not be negative"})
 			return
 		}
-		for _, f := range c.Faults {
+		for i, f := range c.Faults {
 			// Validate all before applying any, so a bad request changes nothing.
-			if _, err := regexp.Compile(f.Path); err != nil || f.Status < 400 || f.Status > 599 {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("bad fault %+v", f)})
+			if _, err := compile(f); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("bad fault %d (%s %q): %v", i, f.Method, f.Path, err)})
 				return
 			}
+		}
+		if c.Seed != 0 {
+			e.SetSeed(c.Seed)
 		}
 		e.ClearFaults()
 		for _, f := range c.Faults {
 			_ = e.AddFault(f)
 		}
 		e.SetLatency(time.Duration(c.LatencyMS) * time.Millisecond)
+		e.mu.Lock()
+		c.Seed = e.seed
+		e.mu.Unlock()
 		writeJSON(w, http.StatusOK, c)
 	default:
 		w.Header().Set("Allow", "GET, POST")

@@ -3,8 +3,10 @@ package emu
 import (
 	"bufio"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +113,115 @@ func TestControlEndpoints(t *testing.T) {
 	}
 	if r := get(t, srv.URL+"/a"); r.StatusCode != 200 {
 		t.Fatalf("faults not cleared: %d", r.StatusCode)
+	}
+}
+
+// serve sends n GETs of path straight to e and counts the failures.
+func serve(e *Emulator, path string, n int) (failed int, pattern []bool) {
+	for range n {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		pattern = append(pattern, rec.Code != http.StatusOK)
+		if rec.Code != http.StatusOK {
+			failed++
+		}
+	}
+	return failed, pattern
+}
+
+func TestFaultProbability(t *testing.T) {
+	t.Parallel()
+	e, _ := newTest(t)
+	e.SetSeed(42)
+	if err := e.AddFault(Fault{Path: "^/users/", Status: 503, Probability: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	failed, first := serve(e, "/users/u1", 1000)
+	if failed < 400 || failed > 600 {
+		t.Fatalf("p=0.5 failed %d of 1000, want 400-600", failed)
+	}
+	if ok, _ := serve(e, "/groups/g1", 100); ok != 0 {
+		t.Fatalf("fault hit another path %d times", ok)
+	}
+
+	// The same seed, the same faults.
+	e.ClearFaults()
+	e.SetSeed(42)
+	if err := e.AddFault(Fault{Path: "^/users/", Status: 503, Probability: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, again := serve(e, "/users/u1", 1000); !slices.Equal(first, again) {
+		t.Fatal("seed 42 gave another run")
+	}
+
+	// p=1 always fails; Times still bounds how many fail.
+	e.ClearFaults()
+	if err := e.AddFault(Fault{Path: "^/users/", Status: 500, Probability: 1, Times: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if failed, _ := serve(e, "/users/u1", 10); failed != 3 {
+		t.Fatalf("p=1 times=3 failed %d", failed)
+	}
+	if err := e.AddFault(Fault{Path: "^/users/", Status: 500, Probability: 0.3, Times: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if failed, _ := serve(e, "/users/u1", 1000); failed != 10 {
+		t.Fatalf("p=0.3 times=10 failed %d of 1000, want 10", failed)
+	}
+	if n := len(e.faults); n != 0 {
+		t.Fatalf("%d faults left, want the spent one gone", n)
+	}
+
+	for _, p := range []float64{-0.1, 1.5, math.NaN(), math.Inf(1)} {
+		err := e.AddFault(Fault{Path: "x", Status: 503, Probability: p})
+		if err == nil || !strings.Contains(err.Error(), "probability") {
+			t.Errorf("probability %v: %v", p, err)
+		}
+	}
+}
+
+func TestFaultProbabilityByConfig(t *testing.T) {
+	t.Parallel()
+	e, srv := newTest(t)
+	post := func(body string) (int, map[string]any) {
+		r, err := http.Post(srv.URL+"/_emulator/config", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		return r.StatusCode, m
+	}
+	for _, bad := range []string{
+		`{"faults":[{"path":"^/a$","status":503,"probability":1.01}]}`,
+		`{"faults":[{"path":"^/a$","status":503,"probability":-0.5}]}`,
+	} {
+		code, m := post(bad)
+		if msg, _ := m["error"].(string); code != 400 || !strings.Contains(msg, "probability") {
+			t.Errorf("config %s: %d %v, want 400 naming the probability", bad, code, m)
+		}
+	}
+	if code, m := post(`{"seed":7,"faults":[{"path":"^/a$","status":503,"probability":0.25}]}`); code != 200 || m["seed"] != float64(7) {
+		t.Fatalf("config: %d %v", code, m)
+	}
+	failed, first := serve(e, "/a", 400)
+	if failed < 60 || failed > 140 {
+		t.Fatalf("p=0.25 failed %d of 400", failed)
+	}
+	r := get(t, srv.URL+"/_emulator/config")
+	var c Config
+	if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Seed != 7 || len(c.Faults) != 1 || c.Faults[0].Probability != 0.25 {
+		t.Fatalf("config shows %+v", c)
+	}
+	// Posting the same config again repeats the run.
+	if code, _ := post(`{"seed":7,"faults":[{"path":"^/a$","status":503,"probability":0.25}]}`); code != 200 {
+		t.Fatal(code)
+	}
+	if _, again := serve(e, "/a", 400); !slices.Equal(first, again) {
+		t.Fatal("seed 7 gave another run")
 	}
 }
