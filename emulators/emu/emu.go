@@ -159,6 +159,25 @@ func (e *Emulator) Requests() []Request {
 	return append([]Request(nil), e.reqs...)
 }
 
+// RequestsSince returns the requests logged after the first n, and how many
+// there are now: what a caller that has kept the first n must add.
+func (e *Emulator) RequestsSince(n int) ([]Request, int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n > len(e.reqs) {
+		n = len(e.reqs)
+	}
+	return append([]Request(nil), e.reqs[n:]...), len(e.reqs)
+}
+
+// RestoreRequests puts back a request log kept from an earlier run, before
+// what has been logged since.
+func (e *Emulator) RestoreRequests(rs []Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.reqs = append(append([]Request(nil), rs...), e.reqs...)
+}
+
 // ServeHTTP serves the control endpoints and, for everything else, the
 // vendor API with faults, latency and logging applied.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {

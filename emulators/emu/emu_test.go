@@ -225,3 +225,28 @@ func TestFaultProbabilityByConfig(t *testing.T) {
 		t.Fatal("seed 7 gave another run")
 	}
 }
+
+func TestRequestLogKeptAcrossRuns(t *testing.T) {
+	e := New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), func() any { return nil }, nil)
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	for _, p := range []string{"/a", "/b"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	since, n := e.RequestsSince(1)
+	if n != 2 || len(since) != 1 || since[0].Path != "/b" {
+		t.Fatalf("since 1: %+v, %d", since, n)
+	}
+	if since, n := e.RequestsSince(5); n != 2 || len(since) != 0 {
+		t.Fatalf("since 5: %+v, %d", since, n)
+	}
+	next := New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), func() any { return nil }, nil)
+	next.RestoreRequests(e.Requests())
+	if got := next.Requests(); len(got) != 2 || got[0].Path != "/a" {
+		t.Fatalf("restored %+v", got)
+	}
+}

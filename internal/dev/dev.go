@@ -6,6 +6,7 @@ package dev
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/offboard/offboard/config"
+	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/emulators/seed"
 	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/internal/devserver"
@@ -60,25 +62,37 @@ type Stack struct {
 	saving  map[string]*sync.Mutex // one per emulator: its saves in turn
 }
 
-// persisted serves an emulator and saves its state after every request
-// that may change it (all but GET and HEAD, which the vendor APIs use only
-// to read), before the answer goes out, so a vendor change that offboard
-// saw is on disk even if `offboard dev` is killed (-9) right after: a
-// restarted stack finds each vendor as offboard left it, as the real
-// vendors would be.
+// persisted serves an emulator and keeps it on disk as it goes, as the
+// real vendors keep their state, so that a restarted stack (even after a
+// kill -9) finds each vendor as offboard left it. After every request that
+// may change the state (all but GET and HEAD, which the vendor APIs use
+// only to read) the whole state is saved, before the answer goes out; every
+// request is appended to the request log (JSON lines, as
+// /_emulator/requests serves them).
 func (s *Stack) persisted(e Named) http.Handler {
 	mu := &sync.Mutex{}
 	s.saving[e.Name] = mu
+	logged := len(e.Emulator.Emulator().Requests()) // restored from disk
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			e.Emulator.ServeHTTP(w, r)
+		write := r.Method != http.MethodGet && r.Method != http.MethodHead
+		var out http.ResponseWriter = w
+		rec := httptest.NewRecorder()
+		if write {
+			out = rec
+		}
+		e.Emulator.ServeHTTP(out, r)
+		mu.Lock()
+		var err error
+		if write {
+			err = s.saveOne(e)
+		}
+		var reqs []emu.Request
+		reqs, logged = e.Emulator.Emulator().RequestsSince(logged)
+		err = errors.Join(err, s.appendRequests(e.Name, reqs))
+		mu.Unlock()
+		if !write {
 			return
 		}
-		rec := httptest.NewRecorder()
-		e.Emulator.ServeHTTP(rec, r)
-		mu.Lock()
-		err := s.saveOne(e)
-		mu.Unlock()
 		if err != nil {
 			http.Error(w, e.Name+" emulator: save state: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -87,6 +101,58 @@ func (s *Stack) persisted(e Named) http.Handler {
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(rec.Body.Bytes())
 	})
+}
+
+func (s *Stack) requestsPath(name string) string {
+	return filepath.Join(s.dir, "emulators", name+".requests.jsonl")
+}
+
+// appendRequests adds requests to an emulator's request log on disk.
+func (s *Stack) appendRequests(name string, reqs []emu.Request) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	path := s.requestsPath(name)
+	if err := privateDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	for _, r := range reqs {
+		if err := enc.Encode(r); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+// loadRequests restores an emulator's request log from disk.
+func (s *Stack) loadRequests(e Named) error {
+	f, err := os.Open(s.requestsPath(e.Name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("emulator request log: %w", err)
+	}
+	defer f.Close()
+	var reqs []emu.Request
+	dec := json.NewDecoder(f)
+	for {
+		var r emu.Request
+		// At the end, or at a last line cut short by a kill: keep what was
+		// whole.
+		if err := dec.Decode(&r); err != nil {
+			break
+		}
+		reqs = append(reqs, r)
+	}
+	e.Emulator.Emulator().RestoreRequests(reqs)
+	return nil
 }
 
 // privateDir makes dir, or makes an existing one, readable by its owner
@@ -256,6 +322,9 @@ func (s *Stack) loadEmulatorState() error {
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("emulator state %s: %w (delete it to start from the demo org)", s.statePath(e.Name), err)
+		}
+		if err := s.loadRequests(e); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -322,7 +322,7 @@ func TestIssue8_KillDashNineMidCase(t *testing.T) {
 	}
 	_ = first.Wait()
 
-	startDev()
+	_, urls = startDev()
 	deadline = time.Now().Add(3 * time.Minute) // an activity the killed worker held times out first
 	var st workflows.Case
 	for st = status(); st.State != workflows.CaseDone; st = status() {
@@ -366,6 +366,16 @@ func TestIssue8_KillDashNineMidCase(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("okta state lacks E1005's user: %.300s", body)
+	}
+	// The request log kept what happened before the kill.
+	resp, err = http.Get(urls["okta"] + "/_emulator/requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(log), "/api/v1/users/"+oktaID(t, "E1005")+"/lifecycle/suspend") {
+		t.Errorf("the okta request log lost the suspension made before the kill")
 	}
 }
 
