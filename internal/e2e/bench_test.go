@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/offboard/offboard/cases"
+	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/internal/dev"
 	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/workflows"
@@ -59,5 +62,90 @@ func BenchmarkCaseEndToEnd(b *testing.B) {
 			b.ReportMetric(ms, "ms/case")
 			fmt.Printf("%s: %d cases, %.0f ms per case from start to verified\n", bc.name, n, ms)
 		})
+	}
+}
+
+// BenchmarkCasesUnderRandomFaults starts 20 demo people's cases at once
+// while every emulator fails about one request in ten at random (5% 503s,
+// then 5% of the rest 429 with Retry-After: 1, on every path), and prints
+// how many finished — every step verified — without an operator. The goal
+// is all 20: reads retry inside the connectors, and steps retry with
+// backoff before anything parks.
+func BenchmarkCasesUnderRandomFaults(b *testing.B) {
+	people := []string{"E1001", "E1002", "E1003", "E1004", "E1005", "E1006", "E1007", "E1008", "E1009", "E1010",
+		"E1012", "E1013", "E1014", "E1015", "E1016", "E1017", "E1018", "E1019", "E1020", "E1021"}
+	for b.Loop() {
+		b.StopTimer()
+		s, err := dev.Start(b.Context(), dev.Options{Options: devopts.Options{Port: -1, Dir: b.TempDir()}, Quiet: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, n := range s.Emu.All() {
+			em := n.Emulator.Emulator()
+			em.SetSeed(uint64(1000 + i))
+			for _, f := range []emu.Fault{
+				{Path: ".", Status: 503, Probability: 0.05},
+				{Path: ".", Status: 429, RetryAfter: 1, Probability: 0.05},
+			} {
+				if err := em.AddFault(f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.StartTimer()
+		start := time.Now()
+		c := cases.New(s.Client)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		preFailed := 0
+		for _, id := range people {
+			wg.Go(func() {
+				in := workflows.Input{EmployeeID: id, Mode: workflows.ModeStandard, RequestedBy: "bench"}
+				if _, err := c.Start(b.Context(), in); err != nil {
+					mu.Lock()
+					preFailed++
+					mu.Unlock()
+					fmt.Printf("random-faults: %s: terminate refused: %v\n", id, err)
+				}
+			})
+		}
+		wg.Wait()
+		done, parked := 0, 0
+		var times []time.Duration
+		deadline := time.Now().Add(15 * time.Minute)
+		pending := map[string]bool{}
+		for _, id := range people {
+			pending[id] = true
+		}
+		for len(pending) > 0 && time.Now().Before(deadline) {
+			for id := range pending {
+				st, err := c.Status(b.Context(), id)
+				if err != nil {
+					continue
+				}
+				switch {
+				case st.State == workflows.CaseDone:
+					done++
+					times = append(times, time.Since(start))
+					delete(pending, id)
+				case st.State == workflows.CaseParked || st.State == workflows.CaseFailed:
+					parked++
+					fmt.Printf("random-faults: %s needs an operator: %s %v\n", id, st.State, st.ParkedSteps())
+					delete(pending, id)
+				}
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		b.StopTimer()
+		slices.Sort(times)
+		median := time.Duration(0)
+		if len(times) > 0 {
+			median = times[len(times)/2]
+		}
+		fmt.Printf("random-faults: %d cases under ~10%% random 5xx/429 on every emulator: %d finished without an operator, %d needed one, %d refused at terminate, %d unfinished after 15 min; median %.0f s to done, all in %.0f s\n",
+			len(people), done, parked, preFailed, len(pending), median.Seconds(), time.Since(start).Seconds())
+		b.ReportMetric(float64(done), "unattended-cases")
+		_ = s.Stop()
+		b.StartTimer()
 	}
 }
