@@ -285,6 +285,15 @@ func (c *Client) Rescind(ctx context.Context, employeeID string, req workflows.S
 	return c.schedule(ctx, employeeID, workflows.UpdateRescind, req)
 }
 
+// Reschedule moves a scheduled case's effective time; the old and new
+// times and who moved it are recorded.
+func (c *Client) Reschedule(ctx context.Context, employeeID string, req workflows.RescheduleRequest) (workflows.DecisionResult, error) {
+	if req.RequestID == "" {
+		req.RequestID = NewRequestID()
+	}
+	return c.update(ctx, employeeID, workflows.UpdateReschedule, req.RequestID, req)
+}
+
 func (c *Client) schedule(ctx context.Context, employeeID, name string, req workflows.ScheduleRequest) (workflows.DecisionResult, error) {
 	if req.RequestID == "" {
 		req.RequestID = NewRequestID()

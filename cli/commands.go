@@ -332,6 +332,53 @@ func (a *app) scheduleCmd(name string) *cobra.Command {
 	return cmd
 }
 
+func (a *app) rescheduleCmd() *cobra.Command {
+	var pr printer
+	var at, tz, reason, by, requestID string
+	cmd := &cobra.Command{
+		Use:   "reschedule <employee-id> --at <time>",
+		Short: "Move a scheduled case's effective time",
+		Example: `  offboard reschedule E1005 --at "2027-01-08 17:00" --tz Europe/Berlin --reason "notice period extended"
+  offboard reschedule E1005 --at 2027-01-08T16:00:00Z -o json`,
+		Args: employeeArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := pr.validate(); err != nil {
+				return err
+			}
+			if err := notBlank(cmd); err != nil {
+				return err
+			}
+			t, err := parseAt(at, tz)
+			if err != nil {
+				return err
+			}
+			c, err := a.cases(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer c.close()
+			req := workflows.RescheduleRequest{EffectiveAt: t, TimeZone: tz, Reason: reason, By: a.by(by), RequestID: requestID}
+			res, err := c.Reschedule(cmd.Context(), args[0], req)
+			if err != nil {
+				return err
+			}
+			out := decisionOutput{CaseID: workflows.WorkflowID(args[0]), DecisionResult: res}
+			return pr.print(cmd.OutOrStdout(), out, func(w io.Writer) {
+				printDecision(w, workflows.UpdateReschedule, out.CaseID, req.By, res.At)
+				para(w, "", 2, "the cut now waits until "+when(t))
+			})
+		},
+	}
+	pr.flag(cmd)
+	cmd.Flags().StringVar(&at, "at", "", `new effective time: RFC 3339, or "2006-01-02 15:04" in --tz`)
+	cmd.Flags().StringVar(&tz, "tz", "", "the person's time zone for --at, e.g. Europe/Berlin (default UTC)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the case)")
+	cmd.Flags().StringVar(&by, "by", "", "who decides (default $USER)")
+	cmd.Flags().StringVar(&requestID, "request-id", "", "makes repeating this command safe (default: a new ID)")
+	required(cmd, "at")
+	return cmd
+}
+
 func (a *app) skipCmd() *cobra.Command { return a.decisionCmd(workflows.ActionSkip) }
 
 func (a *app) decisionCmd(action string) *cobra.Command {

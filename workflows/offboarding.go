@@ -89,6 +89,7 @@ func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 			Mode:        in.Mode,
 			Reason:      in.Reason,
 			RequestedBy: in.RequestedBy,
+			TimeZone:    in.TimeZone,
 			State:       CaseRunning,
 			StartedAt:   workflow.Now(ctx).UTC(),
 		},
@@ -167,14 +168,28 @@ func (w *offboarding) wait(ctx workflow.Context, in Input) error {
 		return err
 	}
 	w.publish(ctx)
-	_, err := workflow.AwaitWithTimeout(ctx, in.EffectiveAt.Sub(now), func() bool { return w.cutNow || w.rescinded })
-	return err
+	for {
+		ok, err := workflow.AwaitWithTimeout(ctx, w.c.EffectiveAt.Sub(now), func() bool { return w.cutNow || w.rescinded || w.rescheduled })
+		if err != nil || !ok || !w.rescheduled {
+			return err
+		}
+		// Rescheduled: wait for the new time (at once if it has passed).
+		w.rescheduled = false
+		if w.cutNow || w.rescinded {
+			return nil
+		}
+		if now = workflow.Now(ctx); !w.c.EffectiveAt.After(now) {
+			return nil
+		}
+	}
 }
 
 type offboarding struct {
 	policy    Policy
 	cutNow    bool
 	rescinded bool
+	// rescheduled is set by the reschedule Update until the wait sees it.
+	rescheduled bool
 	// changes counts step changes (a step done, parked or skipped) and
 	// operator decisions: a case is done only after a verification pass that
 	// started after the last of them.
@@ -227,6 +242,49 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 		if err != nil {
 			return err
 		}
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReschedule,
+		func(ctx workflow.Context, req RescheduleRequest) (DecisionResult, error) {
+			d := Decision{Action: UpdateReschedule, By: req.By, Reason: req.Reason, RequestID: req.RequestID, At: workflow.Now(ctx).UTC(),
+				From: w.c.EffectiveAt, To: req.EffectiveAt.UTC()}
+			w.c.Decisions = append(w.c.Decisions, d)
+			w.changes++
+			w.c.EffectiveAt = req.EffectiveAt.UTC()
+			if req.TimeZone != "" {
+				w.c.TimeZone = req.TimeZone
+			}
+			w.rescheduled = true
+			if err := workflow.UpsertTypedSearchAttributes(ctx, SAEffectiveAt.ValueSet(req.EffectiveAt)); err != nil {
+				workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+			}
+			return DecisionResult{Action: UpdateReschedule, At: d.At}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(req RescheduleRequest) error {
+			var errs []error
+			switch {
+			case w.rescinded:
+				errs = append(errs, errors.New("the case was rescinded; reschedule no longer applies"))
+			case w.cutNow:
+				errs = append(errs, errors.New("a cut-now was already recorded and the cut has started; reschedule no longer applies"))
+			case w.c.State != CaseScheduled:
+				errs = append(errs, fmt.Errorf("the case is %s; reschedule applies only while it waits for its effective time", w.c.State))
+			}
+			if req.EffectiveAt.IsZero() {
+				errs = append(errs, errors.New("the new effective time is missing"))
+			}
+			if req.TimeZone != "" {
+				if _, err := time.LoadLocation(req.TimeZone); err != nil {
+					errs = append(errs, fmt.Errorf("time zone %q is unknown", req.TimeZone))
+				}
+			}
+			if blank(req.By) {
+				errs = append(errs, errors.New("who decided (by) is required"))
+			}
+			return errors.Join(errs...)
+		}},
+	)
+	if err != nil {
+		return err
 	}
 	// decide-step, and resolve-step, its name before, for cases started
 	// before the rename.

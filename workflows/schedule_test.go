@@ -175,3 +175,63 @@ func TestOffboarding_RateLimitsWaitInsteadOfParking(t *testing.T) {
 		assert.Equal(t, "RateLimited", s.ErrorKind)
 	})
 }
+
+func TestOffboarding_RescheduleMovesTheCut(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		newAt time.Duration // from the start
+	}{
+		{"earlier", 3 * time.Hour},
+		{"later", 72 * time.Hour},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, &fakeVendors{})
+			in := testInput()
+			start := h.env.Now()
+			in.EffectiveAt = start.Add(48 * time.Hour)
+			newAt := start.Add(c.newAt)
+			u := h.updateAt(time.Hour, UpdateReschedule, RescheduleRequest{EffectiveAt: newAt, TimeZone: "Europe/Berlin", By: "hr-system", Reason: "notice period changed"})
+			st, err := h.run(in)
+			require.NoError(t, err)
+			h.requireAccepted(u)
+			assert.Equal(t, CaseDone, st.State)
+			assert.True(t, st.EffectiveAt.Equal(newAt), "effectiveAt %v", st.EffectiveAt)
+			assert.Equal(t, "Europe/Berlin", st.TimeZone)
+			s := step(t, st, "okta.suspend")
+			assert.False(t, s.StartedAt.Before(newAt), "cut at %v, before the new time %v", s.StartedAt, newAt)
+			assert.True(t, s.StartedAt.Before(newAt.Add(time.Minute)), "cut at %v, long after the new time %v", s.StartedAt, newAt)
+			require.Len(t, st.Decisions, 1)
+			d := st.Decisions[0]
+			assert.Equal(t, UpdateReschedule, d.Action)
+			assert.True(t, d.From.Equal(in.EffectiveAt) && d.To.Equal(newAt), "from %v to %v", d.From, d.To)
+			assert.Equal(t, "hr-system", d.By)
+		})
+	}
+}
+
+func TestOffboarding_RescheduleOnlyWhileWaiting(t *testing.T) {
+	f := &fakeVendors{runErr: func(step string, n int) error {
+		if step == "okta.suspend" && n == 1 {
+			return &connectors.Error{Kind: connectors.PermissionDenied, System: "okta", Op: "suspend"}
+		}
+		return nil
+	}}
+	h := newHarness(t, f)
+	bad := h.updateAt(time.Minute, UpdateReschedule, RescheduleRequest{EffectiveAt: h.env.Now().Add(time.Hour), By: "hr"})
+	h.resolveAt(time.Hour, DecideStepRequest{Step: "okta.suspend", Action: ActionRetry, By: "ops"})
+	st, err := h.run(testInput())
+	require.NoError(t, err)
+	require.ErrorContains(t, bad.rejected, "reschedule applies only while it waits")
+	assert.Len(t, st.Decisions, 1, "the refused reschedule was recorded")
+
+	h = newHarness(t, &fakeVendors{})
+	in := testInput()
+	in.EffectiveAt = h.env.Now().Add(48 * time.Hour)
+	missing := h.updateAt(time.Minute, UpdateReschedule, RescheduleRequest{By: "hr"})
+	zone := h.updateAt(2*time.Minute, UpdateReschedule, RescheduleRequest{EffectiveAt: in.EffectiveAt, TimeZone: "Mars/Olympus", By: "hr"})
+	h.updateAt(3*time.Minute, UpdateCutNow, ScheduleRequest{By: "hr"})
+	_, err = h.run(in)
+	require.NoError(t, err)
+	require.ErrorContains(t, missing.rejected, "the new effective time is missing")
+	require.ErrorContains(t, zone.rejected, `time zone "Mars/Olympus" is unknown`)
+}

@@ -36,6 +36,8 @@ const (
 	UpdateCutNow = "cut-now"
 	// UpdateRescind ends a scheduled case before anything is cut.
 	UpdateRescind = "rescind"
+	// UpdateReschedule moves a scheduled case's effective time.
+	UpdateReschedule = "reschedule"
 	// WorkflowIDPrefix starts every offboarding's workflow ID.
 	WorkflowIDPrefix = "offboard/"
 	// PlanIDPrefix starts every dry run's workflow ID.
@@ -209,22 +211,27 @@ type Decision struct {
 	Reason    string    `json:"reason,omitempty"`
 	RequestID string    `json:"requestId,omitempty"`
 	At        time.Time `json:"at"`
+	// From and To are a reschedule's old and new effective times.
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
 }
 
 // Case is the whole case, as the status query returns it.
 type Case struct {
-	CaseID      string        `json:"caseId"`
-	EmployeeID  string        `json:"employeeId"`
-	Mode        Mode          `json:"mode"`
-	Reason      string        `json:"reason,omitempty"`
-	RequestedBy string        `json:"requestedBy"`
-	State       CaseState     `json:"state"`
-	StartedAt   time.Time     `json:"startedAt"`
-	EffectiveAt time.Time     `json:"effectiveAt,omitzero"`
-	FinishedAt  time.Time     `json:"finishedAt,omitzero"`
-	Systems     []SystemState `json:"systems"`
-	Steps       []*Step       `json:"steps"`
-	Decisions   []Decision    `json:"decisions,omitempty"`
+	CaseID      string    `json:"caseId"`
+	EmployeeID  string    `json:"employeeId"`
+	Mode        Mode      `json:"mode"`
+	Reason      string    `json:"reason,omitempty"`
+	RequestedBy string    `json:"requestedBy"`
+	State       CaseState `json:"state"`
+	StartedAt   time.Time `json:"startedAt"`
+	EffectiveAt time.Time `json:"effectiveAt,omitzero"`
+	// TimeZone is the person's zone, for showing the effective time.
+	TimeZone   string        `json:"timeZone,omitempty"`
+	FinishedAt time.Time     `json:"finishedAt,omitzero"`
+	Systems    []SystemState `json:"systems"`
+	Steps      []*Step       `json:"steps"`
+	Decisions  []Decision    `json:"decisions,omitempty"`
 	// Error says why a failed case failed.
 	Error string `json:"error,omitempty"`
 }
@@ -271,6 +278,16 @@ type ScheduleRequest struct {
 	Reason    string `json:"reason,omitempty"`
 	By        string `json:"by"`
 	RequestID string `json:"requestId,omitempty"`
+}
+
+// RescheduleRequest is the reschedule Update's input: a scheduled case's
+// new effective time.
+type RescheduleRequest struct {
+	EffectiveAt time.Time `json:"effectiveAt"`
+	TimeZone    string    `json:"timeZone,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	By          string    `json:"by"`
+	RequestID   string    `json:"requestId,omitempty"`
 }
 
 // DecisionResult is what the decide-step, cut-now and rescind Updates
