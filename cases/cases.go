@@ -35,8 +35,19 @@ type Client struct {
 // New returns a Client over tc, which the caller keeps and closes.
 func New(tc client.Client) *Client { return &Client{tc: tc} }
 
-// ErrNoCase is wrapped by every error about an employee with no case.
-var ErrNoCase = errors.New("no case")
+// Errors a front door sorts answers by (errors.Is); each is wrapped with
+// what happened, without PII.
+var (
+	// ErrNoCase: the employee has no case.
+	ErrNoCase = errors.New("no case")
+	// ErrUnknownEmployee: no configured system knows the person.
+	ErrUnknownEmployee = errors.New("unknown employee")
+	// ErrEnded: the case has ended, so nothing can be decided in it.
+	ErrEnded = errors.New("the case has ended")
+	// ErrRefused: the case refused the request as it stands (a retry of a
+	// step that is not parked, a rescind of a case already cut, ...).
+	ErrRefused = errors.New("refused")
+)
 
 // StartResult says what Start did.
 type StartResult struct {
@@ -69,6 +80,68 @@ func (c *Client) Start(ctx context.Context, in workflows.Input) (StartResult, er
 		return StartResult{}, fmt.Errorf("the identity system holds employee %s in a form that cannot name a case: %w", in.EmployeeID, err)
 	}
 	in.EmployeeID = p.EmployeeID
+	return c.start(ctx, in)
+}
+
+// StartForAccount starts the case of the person who holds an account in
+// the identity system (an Okta user ID from an event hook), or returns the
+// case that exists, as Start does. A worker reads the account's employee
+// ID; in.EmployeeID is ignored.
+func (c *Client) StartForAccount(ctx context.Context, system, accountID string, in workflows.Input) (StartResult, error) {
+	s := connectors.Subject{Overrides: map[string]string{system: accountID}}
+	p, err := c.dryRun(ctx, workflows.PlanInput{Subject: s, ExistsOnly: true})
+	if err != nil {
+		return StartResult{}, err
+	}
+	if err := workflows.ValidateEmployeeID(p.EmployeeID); err != nil {
+		return StartResult{}, fmt.Errorf("%w: the %s account %s holds no usable employee ID: %w", ErrUnknownEmployee, system, accountID, err)
+	}
+	in.EmployeeID = p.EmployeeID
+	in.Overrides = map[string]string{system: accountID}
+	if err := in.Validate(); err != nil {
+		return StartResult{}, err
+	}
+	return c.start(ctx, in)
+}
+
+// EventResult says what StartFromEvent did.
+type EventResult struct {
+	// WorkflowID is the event's own workflow, which finds the person and
+	// starts their case.
+	WorkflowID string `json:"workflowId"`
+	// Duplicate is true when the event had been received before: nothing
+	// new was started.
+	Duplicate bool `json:"duplicate"`
+}
+
+// StartFromEvent hands one identity system event about an account (an Okta
+// user deactivated by HR) to a worker, which finds the person and starts
+// their case (workflows.StartFromEvent). It returns once that is durably
+// under way, without waiting for it: an event hook must answer in seconds.
+// eventID names the event (Okta's uuid): a redelivery starts nothing.
+func (c *Client) StartFromEvent(ctx context.Context, eventID string, in workflows.EventInput) (EventResult, error) {
+	id := workflows.EventWorkflowID(in.System, eventID)
+	res := EventResult{WorkflowID: id}
+	_, err := c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// Without this the SDK hands back a closed run as if it had started.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}, workflows.EventName, in)
+	if _, ok := errors.AsType[*serviceerror.WorkflowExecutionAlreadyStarted](err); ok {
+		res.Duplicate = true
+		return res, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("start %s: %s", id, rootCause(err))
+	}
+	return res, nil
+}
+
+// start starts a case for an employee ID already found canonical.
+func (c *Client) start(ctx context.Context, in workflows.Input) (StartResult, error) {
 	id := workflows.WorkflowID(in.EmployeeID)
 	res := StartResult{CaseID: id, EmployeeID: in.EmployeeID}
 	if d, err := c.tc.DescribeWorkflowExecution(ctx, id, ""); err == nil && d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
@@ -126,8 +199,12 @@ func (c *Client) dryRun(ctx context.Context, in workflows.PlanInput) (workflows.
 	var p workflows.Plan
 	ctx, cancel := context.WithTimeout(ctx, workflows.PlanTimeout)
 	defer cancel()
+	who := in.Subject.EmployeeID
+	if who == "" {
+		who = "account"
+	}
 	run, err := c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.PlanWorkflowID(in.Subject.EmployeeID, NewRequestID()),
+		ID:                       workflows.PlanWorkflowID(who, NewRequestID()),
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowExecutionTimeout: workflows.PlanTimeout,
 	}, workflows.PlanName, in)
@@ -146,7 +223,7 @@ func (c *Client) dryRun(ctx context.Context, in workflows.PlanInput) (workflows.
 		for _, s := range p.Systems {
 			names = append(names, s.System)
 		}
-		return p, fmt.Errorf("unknown employee %s: no account in %s", in.Subject.EmployeeID, strings.Join(names, ", "))
+		return p, fmt.Errorf("%w %s: no account in %s", ErrUnknownEmployee, in.Subject.EmployeeID, strings.Join(names, ", "))
 	}
 	return p, nil
 }
@@ -321,10 +398,20 @@ func (c *Client) update(ctx context.Context, employeeID, name, requestID string,
 		if _, ok := errors.AsType[*serviceerror.NotFound](err); ok {
 			return res, c.closedOrNone(ctx, employeeID, err)
 		}
+		if _, ok := errors.AsType[*temporal.ApplicationError](err); ok {
+			// The case's validator said no.
+			return res, refused{message(err)}
+		}
 		return res, errors.New(message(err))
 	}
 	return res, nil
 }
+
+// refused is a request the case turned down, in the case's own words.
+type refused struct{ msg string }
+
+func (r refused) Error() string        { return r.msg }
+func (r refused) Is(target error) bool { return target == ErrRefused }
 
 // closedOrNone explains an Update that found no open workflow: the case
 // has ended ("case offboard/E1001 is done"), or there is none.
@@ -337,7 +424,24 @@ func (c *Client) closedOrNone(ctx context.Context, employeeID string, err error)
 	info := d.GetWorkflowExecutionInfo()
 	state := statusName(info.GetStatus())
 	decodeSA(info.GetSearchAttributes().GetIndexedFields(), workflows.SAState.GetName(), &state)
-	return fmt.Errorf("case %s is %s: it has ended, so nothing can be decided in it", id, state)
+	return ended{fmt.Sprintf("case %s is %s: it has ended, so nothing can be decided in it", id, state), state}
+}
+
+// ended is a request to a case that has ended; State is its final state.
+type ended struct {
+	msg   string
+	State string
+}
+
+func (e ended) Error() string        { return e.msg }
+func (e ended) Is(target error) bool { return target == ErrEnded }
+
+// EndedState is the final state of the ended case an error is about, or "".
+func EndedState(err error) string {
+	if e, ok := errors.AsType[ended](err); ok {
+		return e.State
+	}
+	return ""
 }
 
 func noCase(employeeID string, err error) error {

@@ -78,6 +78,7 @@ func Register(r interface {
 }, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingName})
 	r.RegisterWorkflowWithOptions(workflows.DryRun, workflow.RegisterOptions{Name: workflows.PlanName})
+	r.RegisterWorkflowWithOptions(workflows.StartFromEvent, workflow.RegisterOptions{Name: workflows.EventName})
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

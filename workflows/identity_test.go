@@ -117,3 +117,32 @@ func stepIDsOf(steps []connectors.Step) []string {
 	}
 	return ids
 }
+
+func TestStartFromEvent_StartsThePersonsCase(t *testing.T) {
+	f := &fakeVendors{oktaEmployeeID: testEmployee}
+	h := newHarness(t, f)
+	h.env.RegisterWorkflow(StartFromEvent)
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: EventWorkflowID("okta", "evt-1"), TaskQueue: TaskQueue})
+	h.env.ExecuteWorkflow(StartFromEvent, EventInput{System: "okta", AccountID: oktaUserID,
+		Case: Input{Mode: ModeStandard, RequestedBy: "okta-event-hook", Reason: "Okta event user.lifecycle.deactivate evt-1"}})
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+	var res EventResult
+	require.NoError(t, h.env.GetWorkflowResult(&res))
+	assert.Equal(t, EventResult{CaseID: WorkflowID(testEmployee), Started: true}, res)
+	require.NotEmpty(t, f.resolves)
+	assert.Equal(t, oktaUserID, f.resolves[0].Subject.Overrides["okta"], "the account is looked up by its ID")
+}
+
+func TestStartFromEvent_AccountWithoutEmployeeID(t *testing.T) {
+	f := &fakeVendors{}
+	h := newHarness(t, f)
+	h.env.RegisterWorkflow(StartFromEvent)
+	h.env.ExecuteWorkflow(StartFromEvent, EventInput{System: "okta", AccountID: oktaUserID, Case: Input{Mode: ModeStandard, RequestedBy: "okta-event-hook"}})
+	require.NoError(t, h.env.GetWorkflowError())
+	var res EventResult
+	require.NoError(t, h.env.GetWorkflowResult(&res))
+	assert.False(t, res.Started)
+	assert.Contains(t, res.Note, "holds no usable employee ID")
+	assert.Len(t, f.resolves, 1, "no case was started")
+}

@@ -57,8 +57,12 @@ const PlanTimeout = 2 * time.Minute
 // nothing to any vendor. An activity that keeps failing fails the dry run
 // (a case would park the step instead).
 func DryRun(ctx workflow.Context, in PlanInput) (Plan, error) {
-	if err := ValidateEmployeeID(in.Subject.EmployeeID); err != nil {
-		return Plan{}, temporal.NewNonRetryableApplicationError("invalid input: "+err.Error(), "InvalidInput", nil)
+	// An employee ID, or (an Okta event hook's user) an account to look
+	// the person up by.
+	if in.Subject.EmployeeID != "" || len(in.Subject.Overrides) == 0 {
+		if err := ValidateEmployeeID(in.Subject.EmployeeID); err != nil {
+			return Plan{}, temporal.NewNonRetryableApplicationError("invalid input: "+err.Error(), "InvalidInput", nil)
+		}
 	}
 	ctx = Policy{}.withDefaults().activityOptions(ctx)
 	systems, err := listSystems(ctx)
