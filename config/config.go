@@ -28,6 +28,8 @@ type Config struct {
 	Identity string
 	// Systems are the configured vendors, in the vendor list's order.
 	Systems []System
+	// Intake configures `offboard serve`; nil when the file has no intake.
+	Intake *Intake
 	// Path is where the config was read from ("" for none).
 	Path string
 }
@@ -46,8 +48,11 @@ const EnvConfig = "OFFBOARD_CONFIG"
 // working directory, then the one `offboard dev` writes.
 var DefaultPaths = []string{"offboard.yaml", ".offboard/dev.yaml"}
 
-// keyIdentity is the file's one key that is not a vendor.
-const keyIdentity = "identity"
+// The file's keys that are not vendors.
+const (
+	keyIdentity = "identity"
+	keyIntake   = "intake"
+)
 
 // Load reads the config. path is the --config flag; empty means
 // $OFFBOARD_CONFIG, then DefaultPaths. lookup reads the environment;
@@ -87,7 +92,7 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 		}
 	}
 	var errs []error
-	known := []string{keyIdentity}
+	known := []string{keyIdentity, keyIntake}
 	for _, v := range vendors {
 		known = append(known, v.Name)
 	}
@@ -99,6 +104,14 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 	if n, ok := nodes[keyIdentity]; ok {
 		if err := n.Decode(&c.Identity); err != nil {
 			errs = append(errs, fmt.Errorf("identity: %w", err))
+		}
+	}
+	if n, ok := nodes[keyIntake]; ok {
+		c.Intake = &Intake{}
+		if err := decodeStrict(&n, c.Intake); err != nil {
+			errs = append(errs, fmt.Errorf("intake: %w", err))
+		} else {
+			errs = append(errs, c.Intake.fromEnv(lookup))
 		}
 	}
 	for _, v := range vendors {
@@ -180,6 +193,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	for _, s := range c.Systems {
 		errs = append(errs, s.Section.Validate())
+	}
+	if c.Intake != nil {
+		errs = append(errs, c.Intake.validate())
 	}
 	if c.Identity != "" {
 		i := slices.IndexFunc(c.Systems, func(s System) bool { return s.Vendor.Name == c.Identity })

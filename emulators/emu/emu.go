@@ -403,3 +403,14 @@ type Dev interface {
 // SecretFile writes a dev secret (a token the emulator accepts) to a private
 // file named for name and returns its path.
 type SecretFile func(name, value string) (path string, err error)
+
+// EventSource is a dev emulator that delivers event hooks, as Okta does,
+// so `offboard dev` can point it at its own intake.
+type EventSource interface {
+	// SetEventHook verifies url as the vendor would and delivers the given
+	// event types to it with the authorization value.
+	SetEventHook(url, authorization string, events []string) error
+	// OwnActors are the principals whose changes are offboard's own (what
+	// the emulator's dev token does), which the intake must ignore.
+	OwnActors() []string
+}

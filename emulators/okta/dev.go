@@ -12,11 +12,16 @@ import (
 // would to Okta.
 const DevToken = "offboard-dev-emulator-token"
 
+// DevHRToken is the second API token the dev emulator accepts: the HR
+// provisioning integration's (Options.HRToken), so that a user can be
+// deactivated "as HR would", with HRActorID as the System Log actor.
+const DevHRToken = "offboard-dev-emulator-hr-token"
+
 var _ emu.Dev = (*Server)(nil)
 
 // Dev returns the emulator as `offboard dev` runs it: seeded from org,
-// accepting DevToken.
-func Dev(org *seed.Org) emu.Dev { return New(org, Options{Token: DevToken}) }
+// accepting DevToken and, as the HR integration, DevHRToken.
+func Dev(org *seed.Org) emu.Dev { return New(org, Options{Token: DevToken, HRToken: DevHRToken}) }
 
 // DevSection is the okta config section that points offboard at this
 // emulator served at baseURL: the org URL, and the token the emulator

@@ -119,6 +119,7 @@ var displayMessages = map[string]string{
 	"app.oauth2.as.consent.revoke":     "Revoke consent",
 	"app.oauth2.as.token.revoke":       "OAuth2 token revocation request",
 	"policy.evaluate_sign_on":          "Evaluation of sign-on policy",
+	"event_hook.delivery":              "Event hook delivery",
 }
 
 var legacyTypes = map[string]string{
@@ -193,23 +194,49 @@ func (st *state) seedEvent(u *user, ev seed.Event) *logEvent {
 	return e
 }
 
-// The principal behind the emulator's API token. Real Okta logs the admin
-// who created the token as the actor of every call made with it.
+// The principals behind the emulator's API tokens. Real Okta logs the admin
+// who created an API token as the actor of every call made with it; the HR
+// token stands for the HR provisioning integration, an OAuth service app.
 const (
-	adminID          = "00uAPIADMIN000000001"
-	adminDisplayName = "Okta API Admin"
+	// AdminActorID is the actor.id of what is done with Options.Token
+	// (offboard's token): a User, alternateId api-admin@<org domain>.
+	AdminActorID   = "00uAPIADMIN000000001"
+	AdminActorName = "Okta API Admin"
+	// HRActorID is the actor.id (and alternateId, and client.id) of what is
+	// done with Options.HRToken: a PublicClientApp.
+	HRActorID   = "0oaHRPROVISIONING001"
+	HRActorName = "HR Provisioning"
 )
 
-// adminEvent appends an event caused by an API call made with the token.
+type principal int
+
+const (
+	principalAdmin principal = iota
+	principalHR
+)
+
+func (p principal) actor(domain string) logActor {
+	if p == principalHR {
+		return logActor{ID: HRActorID, Type: "PublicClientApp", AlternateID: HRActorID, DisplayName: HRActorName}
+	}
+	return logActor{ID: AdminActorID, Type: "User", AlternateID: "api-admin@" + domain, DisplayName: AdminActorName}
+}
+
+// adminEvent appends an event caused by an API call, with the principal of
+// the call's token as actor.
 func (s *Server) adminEvent(r *http.Request, now time.Time, typ string, u *user, extra ...logTarget) *logEvent {
 	st := s.St
 	e := st.baseEvent(typ, now)
-	e.Actor = logActor{ID: adminID, Type: "User", AlternateID: "api-admin@" + st.Domain, DisplayName: adminDisplayName}
+	who, _ := r.Context().Value(principalKey{}).(principal)
+	e.Actor = who.actor(st.Domain)
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
 	}
 	e.Client = logClient{UserAgent: &logUserAgent{RawUserAgent: r.UserAgent(), OS: "Unknown", Browser: "UNKNOWN"}, Zone: "null", Device: "Unknown", IPAddress: ip}
+	if who == principalHR {
+		e.Client.ID = strp(HRActorID)
+	}
 	e.Request = logRequest{IPChain: []logIP{{IP: ip, Version: "V4"}}}
 	e.AuthenticationContext = logAuthContext{CredentialType: strp("API_TOKEN"), AuthenticationStep: 0, ExternalSessionID: st.newID("trs")}
 	e.Transaction.ID = requestID(r)

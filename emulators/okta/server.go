@@ -3,7 +3,8 @@
 // grants and clients, group memberships, admin roles, factors and the System
 // Log. It serves Okta's real paths, bodies, status codes, error bodies,
 // Link pagination and rate-limit headers, so okta-sdk-golang works against it
-// with only the org URL changed.
+// with only the org URL changed. It also delivers Okta event hooks (see
+// SetEventHook and EventHookPath) for the System Log events API calls cause.
 //
 // The emulator logs nothing; what it did is visible through
 // /_emulator/requests and /_emulator/state (which carries no names or
@@ -40,6 +41,22 @@ type Options struct {
 	RateLimit int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+
+	// HRToken, when set, is a second accepted API token ("SSWS <token>"):
+	// the HR provisioning integration's. What is done with it is logged
+	// (and delivered to the event hook) with the HR service app as actor
+	// (HRActorID), where Token's calls have the API admin (AdminActorID).
+	HRToken string
+	// EventHookTimeout bounds the event hook verification GET and each
+	// delivery attempt. Default DefaultEventHookTimeout (Okta's 3 s).
+	EventHookTimeout time.Duration
+	// EventHookRetryWait is the wait before the one retry of a failed
+	// delivery. Default DefaultEventHookRetryWait.
+	EventHookRetryWait time.Duration
+	// EventHookClient sends the verification and the deliveries (e.g. one
+	// that trusts an httptest TLS server). Redirects are never followed.
+	// Default a plain http.Client.
+	EventHookClient *http.Client
 }
 
 // DefaultToken is the API token a Server accepts when Options.Token is empty.
@@ -56,6 +73,8 @@ type Server struct {
 	// Store holds the state; its lock also guards buckets.
 	*emu.Store[state]
 	buckets map[string]*bucket
+
+	hooks hooks
 }
 
 type bucket struct {
@@ -79,6 +98,12 @@ func New(org *seed.Org, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.EventHookTimeout <= 0 {
+		opts.EventHookTimeout = DefaultEventHookTimeout
+	}
+	if opts.EventHookRetryWait <= 0 {
+		opts.EventHookRetryWait = DefaultEventHookRetryWait
+	}
 	if org == nil {
 		org = &seed.Org{}
 	}
@@ -87,8 +112,15 @@ func New(org *seed.Org, opts Options) *Server {
 	return s
 }
 
-// ServeHTTP serves the Okta API and the /_emulator/ control endpoints.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.emu.ServeHTTP(w, r) }
+// ServeHTTP serves the Okta API and the /_emulator/ control endpoints: the
+// shared ones, and the event hook's (EventHookPath).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == EventHookPath {
+		s.serveEventHook(w, r)
+		return
+	}
+	s.emu.ServeHTTP(w, r)
+}
 
 // Emulator returns the wrapper that injects faults and latency and keeps the
 // request log.
@@ -166,6 +198,9 @@ func (s *Server) User(id string) (UserState, bool) {
 }
 
 type requestIDKey struct{}
+
+// principalKey carries the principal behind the request's API token.
+type principalKey struct{}
 
 const idAlphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
 
@@ -359,11 +394,20 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "E0000047", msgRateLimited)
 		return
 	}
-	if r.Header.Get("Authorization") != "SSWS "+s.opts.Token {
+	var who principal
+	switch auth := r.Header.Get("Authorization"); {
+	case auth == "SSWS "+s.opts.Token:
+		who = principalAdmin
+	case s.opts.HRToken != "" && auth == "SSWS "+s.opts.HRToken:
+		who = principalHR
+	default:
 		writeError(w, http.StatusUnauthorized, "E0000011", msgInvalidToken)
 		return
 	}
+	r = r.WithContext(context.WithValue(r.Context(), principalKey{}, who))
+	n := len(s.St.Events)
 	s.route(w, r, now)
+	s.queueHookEvents(r, s.St.Events[n:])
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, now time.Time, seg []string)

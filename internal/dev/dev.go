@@ -6,6 +6,8 @@ package dev
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,10 +28,13 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/offboard/offboard/cases"
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/emulators/seed"
 	"github.com/offboard/offboard/internal/devopts"
+	"github.com/offboard/offboard/intake"
+	"github.com/offboard/offboard/intake/webhook"
 	"github.com/offboard/offboard/internal/devserver"
 	"github.com/offboard/offboard/vendors"
 	"github.com/offboard/offboard/worker"
@@ -56,6 +61,8 @@ type Stack struct {
 	URLs    map[string]string
 	Config  *config.Config
 	Path    string // the written config file
+	// IntakeURL is the intake's base URL (`offboard serve` in the stack).
+	IntakeURL string
 	servers []*http.Server
 	ownsEmu bool
 	dir     string
@@ -273,8 +280,20 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 
+	// The intake: its port first, so dev.yaml can name it.
+	intakeLn, err := s.listen("intake", o.IntakePort)
+	if err != nil {
+		return nil, err
+	}
+	s.IntakeURL = "http://" + intakeLn.Addr().String()
+	in, hookSecret, err := s.intakeConfig(intakeLn.Addr().String())
+	if err != nil {
+		intakeLn.Close()
+		return nil, err
+	}
 	s.Path = filepath.Join(o.Dir, "dev.yaml")
-	if err := s.Emu.writeConfig(s.Path, o.Dir, s.URLs); err != nil {
+	if err := s.Emu.writeConfig(s.Path, o.Dir, s.URLs, in); err != nil {
+		intakeLn.Close()
 		return nil, err
 	}
 	s.Config, err = config.Load(s.Path, func(string) (string, bool) { return "", false }, vendors.Connectors())
@@ -287,20 +306,81 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	s.Worker = worker.New(s.Client, acts, worker.Options())
 	if err := s.Worker.Start(); err != nil {
+		intakeLn.Close()
 		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	ih, err := intake.New(intake.Options{
+		Cases: cases.New(s.Client), Config: s.Config.Intake, Identity: s.Config.Identity,
+		Ready: func(ctx context.Context) error { _, err := s.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); return err },
+	})
+	if err != nil {
+		intakeLn.Close()
+		return nil, err
+	}
+	s.serveOn(intakeLn, ih)
+	// The identity system's emulator delivers its events to the intake, as
+	// Okta would once an admin adds the event hook.
+	if es := s.Emu.identityEvents(); es != nil {
+		if err := es.SetEventHook(s.IntakeURL+"/v1/okta/events", hookSecret, s.Config.Intake.OktaEventHook.Events); err != nil {
+			return nil, fmt.Errorf("event hook: %w", err)
+		}
 	}
 	return s, nil
 }
 
+// intakeConfig is the dev intake: listening at addr, with an HR signing
+// secret and an event hook secret kept under the dev directory, ignoring
+// the identity emulator's own (offboard's) changes.
+func (s *Stack) intakeConfig(addr string) (*config.Intake, string, error) {
+	hrPath, _, err := keptSecret(s.dir, "hr-webhook", func() (string, error) {
+		sec, err := webhook.GenerateSecret()
+		return sec.Encode(), err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("dev HR secret: %w", err)
+	}
+	hookPath, hook, err := keptSecret(s.dir, "event-hook", func() (string, error) {
+		b := make([]byte, 24)
+		_, err := rand.Read(b)
+		return "Bearer " + hex.EncodeToString(b), err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("dev event hook secret: %w", err)
+	}
+	in := &config.Intake{
+		Listen:        addr,
+		HR:            &config.HRIntake{SecretFile: hrPath},
+		OktaEventHook: &config.OktaEventHook{SecretFile: hookPath, Events: config.DefaultOktaEvents},
+	}
+	if es := s.Emu.identityEvents(); es != nil {
+		in.OktaEventHook.IgnoreActors = es.OwnActors()
+	}
+	return in, hook, nil
+}
+
 func (s *Stack) serve(name string, port int, h http.Handler) (string, error) {
+	ln, err := s.listen(name, port)
+	if err != nil {
+		return "", err
+	}
+	s.serveOn(ln, h)
+	return ln.Addr().String(), nil
+}
+
+// listen claims a loopback port (0: a free one).
+func (s *Stack) listen(name string, port int) (net.Listener, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return "", fmt.Errorf("%s port 127.0.0.1:%d is already in use (or not allowed); stop what holds it or choose another port", name, port)
+		return nil, fmt.Errorf("%s port 127.0.0.1:%d is already in use (or not allowed); stop what holds it or choose another port", name, port)
 	}
+	return ln, nil
+}
+
+// serveOn serves h on ln, answering only to its own loopback Host.
+func (s *Stack) serveOn(ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: devserver.LoopbackOnly(ln.Addr().String(), h), ReadHeaderTimeout: 10 * time.Second}
 	s.servers = append(s.servers, srv)
 	go func() { _ = srv.Serve(ln) }()
-	return ln.Addr().String(), nil
 }
 
 func (s *Stack) statePath(name string) string {
@@ -404,6 +484,7 @@ func Run(ctx context.Context, o devopts.Options, out io.Writer) error {
 	for _, e := range s.Emu.All() {
 		fmt.Fprintf(out, "  %-18s %s   (state: %s/_emulator/state)\n", e.Name+" emulator", s.URLs[e.Name], s.URLs[e.Name])
 	}
+	fmt.Fprintf(out, "  %-18s %s/v1/hr/events   (Okta event hook: %s/v1/okta/events)\n", "HR intake", s.IntakeURL, s.IntakeURL)
 	fmt.Fprintf(out, `  Config             %s
 
 Try, in another terminal:

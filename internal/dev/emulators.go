@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/emulators/seed"
 	"github.com/offboard/offboard/vendors"
@@ -23,13 +24,15 @@ type Emulators struct {
 type Named struct {
 	Name     string
 	Emulator emu.Dev
+	// Identity: the vendor can be the identity system.
+	Identity bool
 }
 
 // NewEmulators seeds every vendor's emulator from org.
 func NewEmulators(org *seed.Org) *Emulators {
 	e := &Emulators{}
 	for _, v := range vendors.All {
-		e.list = append(e.list, Named{Name: v.Name, Emulator: v.Emulator(org)})
+		e.list = append(e.list, Named{Name: v.Name, Emulator: v.Emulator(org), Identity: v.Identity})
 	}
 	return e
 }
@@ -47,19 +50,61 @@ func (e *Emulators) Get(name string) emu.Dev {
 	return nil
 }
 
-// writeConfig writes the offboard config that points every connector at
-// its emulator, encoded from each vendor's own section type, with the
-// emulators' tokens in private files under dir/secrets.
-func (e *Emulators) writeConfig(path, dir string, urls map[string]string) error {
-	secrets := filepath.Join(dir, "secrets")
-	secret := func(name, value string) (string, error) {
-		p, err := filepath.Abs(filepath.Join(secrets, name))
+// identityEvents is the identity system's emulator when it delivers event
+// hooks (Okta), or nil.
+func (e *Emulators) identityEvents() emu.EventSource {
+	for _, n := range e.list {
+		if n.Identity {
+			es, _ := n.Emulator.(emu.EventSource)
+			return es
+		}
+	}
+	return nil
+}
+
+// secretFile writes a dev secret to a private file under dir/secrets and
+// returns its path.
+func secretFile(dir string) emu.SecretFile {
+	return func(name, value string) (string, error) {
+		p, err := filepath.Abs(filepath.Join(dir, "secrets", name))
 		if err != nil {
 			return "", err
 		}
 		return p, writePrivate(p, []byte(value+"\n"))
 	}
+}
+
+// keptSecret is a dev secret made once and kept in dir/secrets, so the
+// same value serves across restarts: new makes it the first time.
+func keptSecret(dir, name string, new func() (string, error)) (path, value string, err error) {
+	p, err := filepath.Abs(filepath.Join(dir, "secrets", name))
+	if err != nil {
+		return "", "", err
+	}
+	if b, err := os.ReadFile(p); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		return p, string(bytes.TrimSpace(b)), privateFile(p)
+	}
+	v, err := new()
+	if err != nil {
+		return "", "", err
+	}
+	return p, v, writePrivate(p, []byte(v+"\n"))
+}
+
+// writeConfig writes the offboard config that points every connector at
+// its emulator, encoded from each vendor's own section type, with the
+// emulators' tokens in private files under dir/secrets, and the intake's
+// section.
+func (e *Emulators) writeConfig(path, dir string, urls map[string]string, in *config.Intake) error {
+	secret := secretFile(dir)
 	doc := yaml.Node{Kind: yaml.MappingNode}
+	if in != nil {
+		var v yaml.Node
+		if err := v.Encode(in); err != nil {
+			return fmt.Errorf("intake dev config: %w", err)
+		}
+		doc.Content = append(doc.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "intake"}, &v)
+	}
 	for _, n := range e.list {
 		sec, err := n.Emulator.DevSection(urls[n.Name], secret)
 		if err != nil {

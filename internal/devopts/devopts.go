@@ -18,6 +18,8 @@ type Options struct {
 	Dir    string
 	Port   int
 	UIPort int
+	// IntakePort is the intake's (`offboard serve`'s) port.
+	IntakePort int
 	// Ports maps a vendor to its emulator's port.
 	Ports map[string]int
 	Seed  string
@@ -34,6 +36,7 @@ func (o *Options) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Dir, "dir", ".offboard", "directory for the dev config, secrets, logs and emulator state")
 	fs.IntVar(&o.Port, "port", 7233, "Temporal frontend port")
 	fs.IntVar(&o.UIPort, "ui-port", 8233, "Temporal Web UI port")
+	fs.IntVar(&o.IntakePort, "intake-port", 8800, "HTTP intake port (HR webhook, Okta event hook, health, metrics)")
 	fs.StringVar(&o.Seed, "seed", "", "demo org fixture (default: the built-in demo)")
 	if o.Ports == nil {
 		o.Ports = map[string]int{}
