@@ -82,7 +82,9 @@ func New(o Options) (*Handler, error) {
 		h.mux.Handle("GET /v1/okta/events", h.endpoint("okta", h.serveOktaVerification))
 		h.mux.Handle("POST /v1/okta/events", h.endpoint("okta", h.serveOktaEvents))
 	}
-	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	h.mux.HandleFunc("GET /readyz", h.serveReady)
 	h.mux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.reg, promhttp.HandlerOpts{}))
 	return h, nil

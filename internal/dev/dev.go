@@ -32,9 +32,9 @@ import (
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/emulators/seed"
-	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/intake"
 	"github.com/offboard/offboard/intake/webhook"
+	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/internal/devserver"
 	"github.com/offboard/offboard/vendors"
 	"github.com/offboard/offboard/worker"
@@ -58,15 +58,15 @@ type Stack struct {
 	Worker sdkworker.Worker
 	Emu    *Emulators
 	// URLs maps a system to its emulator's base URL.
-	URLs    map[string]string
-	Config  *config.Config
-	Path    string // the written config file
+	URLs   map[string]string
+	Config *config.Config
+	Path   string // the written config file
 	// IntakeURL is the intake's base URL (`offboard serve` in the stack).
 	IntakeURL string
-	servers []*http.Server
-	ownsEmu bool
-	dir     string
-	saving  map[string]*sync.Mutex // one per emulator: its saves in turn
+	servers   []*http.Server
+	ownsEmu   bool
+	dir       string
+	saving    map[string]*sync.Mutex // one per emulator: its saves in turn
 }
 
 // persisted serves an emulator and keeps it on disk as it goes, as the
@@ -311,7 +311,10 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	ih, err := intake.New(intake.Options{
 		Cases: cases.New(s.Client), Config: s.Config.Intake, Identity: s.Config.Identity,
-		Ready: func(ctx context.Context) error { _, err := s.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); return err },
+		Ready: func(ctx context.Context) error {
+			_, err := s.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		},
 	})
 	if err != nil {
 		intakeLn.Close()

@@ -169,7 +169,11 @@ func TestIssue9_HRRefusesBadDeliveries(t *testing.T) {
 		code  int
 		field string
 	}{
-		{"tampered body", func() hrDelivery { d := good("m1"); d.sent = bytes.Replace(d.body, []byte("E1004"), []byte("E1001"), 1); return d }, 401, ""},
+		{"tampered body", func() hrDelivery {
+			d := good("m1")
+			d.sent = bytes.Replace(d.body, []byte("E1004"), []byte("E1001"), 1)
+			return d
+		}, 401, ""},
 		{"stale timestamp", func() hrDelivery { d := good("m2"); d.ts = time.Now().Add(-6 * time.Minute); return d }, 401, ""},
 		{"wrong secret", func() hrDelivery { d := good("m3"); d.secret = other; return d }, 401, ""},
 		{"oversize body", func() hrDelivery {
@@ -177,7 +181,11 @@ func TestIssue9_HRRefusesBadDeliveries(t *testing.T) {
 			d.body = append(bytes.TrimSuffix(d.body, []byte("}")), []byte(`,"pad":"`+strings.Repeat("x", intake.MaxBody)+`"}`)...)
 			return d
 		}, 413, ""},
-		{"malformed JSON", func() hrDelivery { d := good("m5"); d.body = []byte(`{"type": "termination.scheduled", "data": {`); return d }, 400, ""},
+		{"malformed JSON", func() hrDelivery {
+			d := good("m5")
+			d.body = []byte(`{"type": "termination.scheduled", "data": {`)
+			return d
+		}, 400, ""},
 		{"unknown employee", func() hrDelivery {
 			return newHR(t, s, "m6", intake.TypeScheduled, intake.HRData{EmployeeID: "E9999", EffectiveAt: future})
 		}, 404, "data.employeeId"},
