@@ -156,7 +156,11 @@ func printStatus(w io.Writer, st cases.Status) {
 		para(w, "", 2, "Started "+strings.TrimPrefix(times, "started "))
 	}
 	if !st.EffectiveAt.IsZero() {
-		para(w, "", 2, "Effective at: "+when(st.EffectiveAt))
+		eff := "Effective at: " + when(st.EffectiveAt)
+		if loc, err := time.LoadLocation(st.TimeZone); st.TimeZone != "" && err == nil {
+			eff += " (" + st.EffectiveAt.In(loc).Format("2006-01-02 15:04") + " " + safe(st.TimeZone) + ")"
+		}
+		para(w, "", 2, eff)
 	}
 	if st.Reason != "" {
 		labelled(w, 0, "Reason: ", safe(st.Reason), 0)
@@ -193,6 +197,10 @@ func printStatus(w io.Writer, st cases.Status) {
 // printSteps prints a case's steps, system by system and scope by scope,
 // each with what it recorded, its error or why it was skipped.
 func printSteps(w io.Writer, c workflows.Case) {
+	if len(c.Steps) == 0 {
+		fmt.Fprintln(w, "\nNo steps yet: nothing has been planned or cut.")
+		return
+	}
 	var systems []string
 	for _, s := range c.Systems {
 		systems = append(systems, s.System)

@@ -397,3 +397,23 @@ func TestScopeHeadingWithoutAKind(t *testing.T) {
 		t.Errorf("heading %q", got)
 	}
 }
+
+// A scheduled case shows its effective time in the person's zone, and says
+// it has no steps rather than print an empty table.
+func TestStatusOfAScheduledCase(t *testing.T) {
+	st := cases.Status{Case: workflows.Case{
+		CaseID: "offboard/E1005", EmployeeID: "E1005", State: workflows.CaseScheduled, Mode: workflows.ModeStandard, RequestedBy: "workday",
+		EffectiveAt: time.Date(2030, 1, 4, 16, 0, 0, 0, time.UTC), TimeZone: "Europe/Berlin",
+	}}
+	var b bytes.Buffer
+	printStatus(&b, st)
+	out := b.String()
+	for _, want := range []string{"Effective at: 2030-01-04T16:00:00Z (2030-01-04 17:00 Europe/Berlin)", "No steps yet"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "ATTEMPTS") {
+		t.Errorf("an empty step table:\n%s", out)
+	}
+}
