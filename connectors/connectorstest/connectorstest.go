@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/emulators/emu"
 )
 
 // EmailRE matches an email address, plain or URL-encoded.
@@ -127,4 +129,19 @@ func CheckValidate[S any, P interface {
 			}
 		})
 	}
+}
+
+// Logged lists the statuses and times of an emulator's logged requests
+// that match method and pathRE.
+func Logged(e *emu.Emulator, method, pathRE string) ([]int, []time.Time) {
+	re := regexp.MustCompile(pathRE)
+	var statuses []int
+	var times []time.Time
+	for _, r := range e.Requests() {
+		if r.Method == method && re.MatchString(r.Path) {
+			statuses = append(statuses, r.Status)
+			times = append(times, r.Time)
+		}
+	}
+	return statuses, times
 }

@@ -2,30 +2,15 @@ package github_test
 
 import (
 	"net/http"
-	"regexp"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/github"
 	"github.com/offboard/offboard/emulators/emu"
 )
-
-// logged lists the statuses and times of the logged requests matching
-// method and pathRE.
-func logged(f *fixture, method, pathRE string) ([]int, []time.Time) {
-	re := regexp.MustCompile(pathRE)
-	var statuses []int
-	var times []time.Time
-	for _, r := range f.emu.Emulator().Requests() {
-		if r.Method == method && re.MatchString(r.Path) {
-			statuses = append(statuses, r.Status)
-			times = append(times, r.Time)
-		}
-	}
-	return statuses, times
-}
 
 // A read that fails twice with a 503, or a 429 asking for a second, is
 // retried in the HTTP layer and succeeds; a write is sent once.
@@ -42,7 +27,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 		if a.ID != "alovelace" || a.Attributes[github.AttrOrgs] != "acme,acme-labs" {
 			t.Fatalf("resolved %+v", a)
 		}
-		if st, _ := logged(f, http.MethodGet, membership); len(st) < 3 || !slices.Equal(st[:3], []int{503, 503, 200}) {
+		if st, _ := connectorstest.Logged(f.emu.Emulator(), http.MethodGet, membership); len(st) < 3 || !slices.Equal(st[:3], []int{503, 503, 200}) {
 			t.Fatalf("membership requests answered %v, want 503 503 200 first", st)
 		}
 	})
@@ -53,7 +38,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.resolve(t, "E1001")
-		st, times := logged(f, http.MethodGet, membership)
+		st, times := connectorstest.Logged(f.emu.Emulator(), http.MethodGet, membership)
 		if len(st) < 3 || !slices.Equal(st[:3], []int{429, 429, 200}) {
 			t.Fatalf("membership requests answered %v, want 429 429 200 first", st)
 		}
@@ -74,7 +59,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 		if ce := connErr(t, err, connectors.Unavailable); ce.Status != 503 {
 			t.Errorf("status %d", ce.Status)
 		}
-		if st, _ := logged(f, http.MethodDelete, membership); !slices.Equal(st, []int{503}) {
+		if st, _ := connectorstest.Logged(f.emu.Emulator(), http.MethodDelete, membership); !slices.Equal(st, []int{503}) {
 			t.Fatalf("membership deletes answered %v, want one 503", st)
 		}
 		if _, err := f.c.Run(t.Context(), a, step(github.ActionRemoveMembership, "acme")); err != nil {
@@ -91,7 +76,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 		}
 		_, err := f.c.Resolve(t.Context(), f.subject(t, "E1001"))
 		connErr(t, err, connectors.RateLimited)
-		if st, _ := logged(f, http.MethodGet, membership); !slices.Equal(st, []int{429}) {
+		if st, _ := connectorstest.Logged(f.emu.Emulator(), http.MethodGet, membership); !slices.Equal(st, []int{429}) {
 			t.Fatalf("membership requests answered %v, want one 429", st)
 		}
 	})

@@ -2,30 +2,15 @@ package google_test
 
 import (
 	"net/http"
-	"regexp"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/google"
 	"github.com/offboard/offboard/emulators/emu"
 )
-
-// logged lists the statuses and times of the logged requests matching
-// method and pathRE.
-func logged(f *fixture, method, pathRE string) ([]int, []time.Time) {
-	re := regexp.MustCompile(pathRE)
-	var statuses []int
-	var times []time.Time
-	for _, r := range f.emu.Emulator().Requests() {
-		if r.Method == method && re.MatchString(r.Path) {
-			statuses = append(statuses, r.Status)
-			times = append(times, r.Time)
-		}
-	}
-	return statuses, times
-}
 
 // A read that fails twice with a 503, or a 429 asking for a second, is
 // retried in the HTTP layer and succeeds; a write is sent once.
@@ -50,7 +35,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 				t.Fatal(err)
 			}
 			step(t, f.plan(t, ada), google.StepRevokeOAuthTokens)
-			st, times := logged(f, http.MethodGet, tokens)
+			st, times := connectorstest.Logged(f.emu.Emulator(), http.MethodGet, tokens)
 			if len(st) < 3 || !slices.Equal(st[:3], []int{c.status, c.status, 200}) {
 				t.Fatalf("token lists answered %v, want %d %d 200 first", st, c.status, c.status)
 			}
@@ -72,7 +57,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 		if ce := connErr(t, err, connectors.Unavailable); ce.Status != 503 {
 			t.Errorf("status %d", ce.Status)
 		}
-		if st, _ := logged(f, http.MethodDelete, del); !slices.Equal(st, []int{503}) {
+		if st, _ := connectorstest.Logged(f.emu.Emulator(), http.MethodDelete, del); !slices.Equal(st, []int{503}) {
 			t.Fatalf("token deletes answered %v, want one 503", st)
 		}
 		if _, err := f.c.Run(t.Context(), account(ada), stepOf(google.StepRevokeOAuthTokens)); err != nil {
@@ -87,7 +72,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 		}
 		_, err := f.c.Plan(t.Context(), account(ada))
 		connErr(t, err, connectors.Unavailable)
-		if st, _ := logged(f, http.MethodGet, tokens); !slices.Equal(st, []int{503}) {
+		if st, _ := connectorstest.Logged(f.emu.Emulator(), http.MethodGet, tokens); !slices.Equal(st, []int{503}) {
 			t.Fatalf("token lists answered %v, want one 503", st)
 		}
 	})

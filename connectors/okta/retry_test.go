@@ -2,30 +2,15 @@ package okta_test
 
 import (
 	"net/http"
-	"regexp"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/okta"
 	"github.com/offboard/offboard/emulators/emu"
 )
-
-// logged lists the statuses and times of the logged requests matching
-// method and pathRE.
-func logged(f *fixture, method, pathRE string) ([]int, []time.Time) {
-	re := regexp.MustCompile(pathRE)
-	var statuses []int
-	var times []time.Time
-	for _, r := range f.emu.Emulator().Requests() {
-		if r.Method == method && re.MatchString(r.Path) {
-			statuses = append(statuses, r.Status)
-			times = append(times, r.Time)
-		}
-	}
-	return statuses, times
-}
 
 // A read that fails twice with a 503, or a 429 asking for a second, is
 // retried in the HTTP layer and succeeds; a write is sent once.
@@ -40,7 +25,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 		}
 		steps := f.plan(t, connectors.Account{System: "okta", ID: ada})
 		step(t, steps, okta.StepRemoveGroups)
-		if st, _ := logged(f, http.MethodGet, groups); !slices.Equal(st, []int{503, 503, 200}) {
+		if st, _ := connectorstest.Logged(f.emu.Emulator(), http.MethodGet, groups); !slices.Equal(st, []int{503, 503, 200}) {
 			t.Fatalf("groups requests answered %v, want 503 503 200", st)
 		}
 	})
@@ -51,7 +36,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.plan(t, connectors.Account{System: "okta", ID: ada})
-		st, times := logged(f, http.MethodGet, groups)
+		st, times := connectorstest.Logged(f.emu.Emulator(), http.MethodGet, groups)
 		if !slices.Equal(st, []int{429, 429, 200}) {
 			t.Fatalf("groups requests answered %v, want 429 429 200", st)
 		}
@@ -74,7 +59,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 		if ce := connErr(t, err, connectors.Unavailable); ce.Status != 503 {
 			t.Errorf("status %d", ce.Status)
 		}
-		if st, _ := logged(f, http.MethodPost, suspend); !slices.Equal(st, []int{503}) {
+		if st, _ := connectorstest.Logged(f.emu.Emulator(), http.MethodPost, suspend); !slices.Equal(st, []int{503}) {
 			t.Fatalf("suspend requests answered %v, want one 503", st)
 		}
 		// The workflow's retry goes through.
@@ -93,7 +78,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 		if ce.Status != 429 || ce.RetryAfter != time.Second {
 			t.Errorf("status %d RetryAfter %s, want 429 and 1 s", ce.Status, ce.RetryAfter)
 		}
-		if st, _ := logged(f, http.MethodGet, groups); !slices.Equal(st, []int{429, 429, 429}) {
+		if st, _ := connectorstest.Logged(f.emu.Emulator(), http.MethodGet, groups); !slices.Equal(st, []int{429, 429, 429}) {
 			t.Fatalf("groups requests answered %v, want three 429s", st)
 		}
 	})

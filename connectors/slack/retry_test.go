@@ -2,30 +2,15 @@ package slack_test
 
 import (
 	"net/http"
-	"regexp"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/slack"
 	"github.com/offboard/offboard/emulators/emu"
 )
-
-// logged lists the statuses and times of the logged requests matching
-// method and pathRE.
-func logged(f *fixture, method, pathRE string) ([]int, []time.Time) {
-	re := regexp.MustCompile(pathRE)
-	var statuses []int
-	var times []time.Time
-	for _, r := range f.emu.Emulator().Requests() {
-		if r.Method == method && re.MatchString(r.Path) {
-			statuses = append(statuses, r.Status)
-			times = append(times, r.Time)
-		}
-	}
-	return statuses, times
-}
 
 // Reads, the Web API's POSTs the connector marks as reads among them, are
 // retried in the HTTP layer when they fail twice; writes are sent once.
@@ -71,7 +56,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 			if err := c.call(f, t); err != nil {
 				t.Fatal(err)
 			}
-			st, times := logged(f, c.method, c.path)
+			st, times := connectorstest.Logged(f.emu.Emulator(), c.method, c.path)
 			if len(st) < 3 || !slices.Equal(st[:3], []int{c.status, c.status, 200}) {
 				t.Fatalf("answered %v, want %d %d 200 first", st, c.status, c.status)
 			}
@@ -96,7 +81,7 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 			if ce := connErr(t, err, connectors.Unavailable); ce.Status != 503 {
 				t.Errorf("status %d", ce.Status)
 			}
-			if st, _ := logged(f, c.method, c.path); !slices.Equal(st, []int{503}) {
+			if st, _ := connectorstest.Logged(f.emu.Emulator(), c.method, c.path); !slices.Equal(st, []int{503}) {
 				t.Fatalf("answered %v, want one 503", st)
 			}
 			if _, err := f.c.Run(t.Context(), acct(ada), stepOf(c.action)); err != nil {
