@@ -278,6 +278,9 @@ type Summary struct {
 	CaseID      string   `json:"caseId"`
 	State       string   `json:"state"`
 	ParkedSteps []string `json:"parkedSteps,omitempty"`
+	// EffectiveAt is when a scheduled case cuts (its EffectiveAt search
+	// attribute).
+	EffectiveAt time.Time `json:"effectiveAt,omitzero"`
 	Run
 }
 
@@ -319,6 +322,7 @@ func (c *Client) runs(ctx context.Context, query string) ([]Summary, error) {
 			fields := e.GetSearchAttributes().GetIndexedFields()
 			decodeSA(fields, workflows.SAState.GetName(), &s.State)
 			decodeSA(fields, workflows.SAParkedSteps.GetName(), &s.ParkedSteps)
+			decodeSA(fields, workflows.SAEffectiveAt.GetName(), &s.EffectiveAt)
 			out = append(out, s)
 		}
 		token = resp.GetNextPageToken()

@@ -395,6 +395,9 @@ func printListParked(w io.Writer, cs cases.Summary) {
 	if len(cs.ParkedSteps) > 0 {
 		labelled(w, 2, "parked: ", strings.Join(safeAll(cs.ParkedSteps), ", "), 0)
 	}
+	if cs.State == string(workflows.CaseScheduled) && !cs.EffectiveAt.IsZero() {
+		labelled(w, 2, "cuts at: ", when(cs.EffectiveAt), 0)
+	}
 }
 
 // printStart is terminate's text view. now decides whether the effective

@@ -417,3 +417,13 @@ func TestStatusOfAScheduledCase(t *testing.T) {
 		t.Errorf("an empty step table:\n%s", out)
 	}
 }
+
+// A scheduled case in list says when it cuts.
+func TestListShowsWhenAScheduledCaseCuts(t *testing.T) {
+	at := time.Date(2030, 1, 4, 16, 0, 0, 0, time.UTC)
+	var b bytes.Buffer
+	printList(&b, []cases.Summary{{CaseID: "offboard/E1005", State: "scheduled", EffectiveAt: at, Run: cases.Run{RunID: "r1", Status: "running", StartedAt: at.Add(-time.Hour)}}})
+	if !strings.Contains(b.String(), "cuts at: 2030-01-04T16:00:00Z") {
+		t.Errorf("list:\n%s", b.String())
+	}
+}

@@ -128,6 +128,9 @@ func TestIssue9_HRScheduleRescheduleRescind(t *testing.T) {
 	if d := st.Decisions[len(st.Decisions)-1]; d.Action != workflows.UpdateReschedule || !d.To.Equal(newAt) || d.From.IsZero() || d.By != "workday" {
 		t.Errorf("reschedule decision: %+v", d)
 	}
+	if list := h.mustCLI("list", "--state", "scheduled"); !strings.Contains(list, "cuts at: "+newAt.Format(time.RFC3339)) {
+		t.Errorf("list does not say when the case cuts:\n%s", list)
+	}
 	if code, _ := upd.send(t, s); code != http.StatusAccepted {
 		t.Errorf("updated again: %d", code)
 	}
