@@ -2,8 +2,6 @@ package aws_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -71,52 +69,13 @@ killSwitchPermissionSets: [AdministratorAccess]
 
 func TestSectionFromEnv(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "secret")
-	if err := os.WriteFile(file, []byte("  from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := func(vars map[string]string) connectors.Lookup {
-		return func(name string) (string, bool) { v, ok := vars[name]; return v, ok }
-	}
-	withEnv := env(map[string]string{aws.EnvSecretAccessKey: "from-env"})
-	cases := map[string]struct {
-		s       aws.Section
-		env     connectors.Lookup
-		want    config.Secret
-		wantErr string
-	}{
-		"env over inline":          {s: aws.Section{SecretAccessKey: "inline"}, env: withEnv, want: "from-env"},
-		"env over file":            {s: aws.Section{SecretAccessKeyFile: file}, env: withEnv, want: "from-env"},
-		"empty env is unset":       {s: aws.Section{SecretAccessKeyFile: file}, env: env(map[string]string{aws.EnvSecretAccessKey: ""}), want: "from-file"},
-		"file, trimmed":            {s: aws.Section{SecretAccessKeyFile: file}, env: env(nil), want: "from-file"},
-		"inline over file":         {s: aws.Section{SecretAccessKey: "inline", SecretAccessKeyFile: file}, env: env(nil), want: "inline"},
-		"nothing":                  {env: env(nil), want: ""},
-		"missing file":             {s: aws.Section{SecretAccessKeyFile: filepath.Join(dir, "none")}, env: env(nil), wantErr: "aws secret access key file: "},
-		"env spares a broken file": {s: aws.Section{SecretAccessKeyFile: filepath.Join(dir, "none")}, env: withEnv, want: "from-env"},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := c.s
-			alone, err := s.FromEnv(c.env)
-			if alone {
-				t.Error("the environment alone configures aws")
-			}
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("error %v, want %q", err, c.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.SecretAccessKey != c.want {
-				t.Errorf("secret %q, want %q", s.SecretAccessKey.Reveal(), c.want.Reveal())
-			}
-		})
-	}
+	connectorstest.CheckSecretFromEnv(t, connectorstest.SecretFromEnv[aws.Section]{
+		Env: aws.EnvSecretAccessKey, What: "aws secret access key",
+		Set: func(s *aws.Section, inline config.Secret, file string) {
+			s.SecretAccessKey, s.SecretAccessKeyFile = inline, file
+		},
+		Get: func(s *aws.Section) config.Secret { return s.SecretAccessKey },
+	})
 }
 
 func TestSectionValidate(t *testing.T) {

@@ -5,12 +5,15 @@ package connectorstest
 import (
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
 	"github.com/offboard/offboard/emulators/emu"
 )
@@ -144,4 +147,82 @@ func Logged(e *emu.Emulator, method, pathRE string) ([]int, []time.Time) {
 		}
 	}
 	return statuses, times
+}
+
+// SecretFromEnv says how a config section reads one secret: from the
+// environment variable Env, else as written inline, else from its file.
+type SecretFromEnv[S any] struct {
+	Env string
+	// What names the secret in errors ("github token").
+	What string
+	// Set writes the inline value and the file path into a section; Get
+	// reads the secret back.
+	Set func(s *S, inline config.Secret, file string)
+	Get func(s *S) config.Secret
+	// Alone is FromEnv's answer when Env is set: whether the environment
+	// alone configures the vendor.
+	Alone bool
+}
+
+// CheckSecretFromEnv checks a section's FromEnv for one secret: the
+// environment wins (an empty variable counts as unset), then the inline
+// value, then the file (trimmed); a missing file is an error naming the
+// secret, unless something before it gave the value.
+func CheckSecretFromEnv[S any, P interface {
+	*S
+	connectors.Section
+}](t *testing.T, c SecretFromEnv[S]) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, []byte("\t from-file \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	env := func(v *string) connectors.Lookup {
+		return func(name string) (string, bool) {
+			if v == nil || name != c.Env {
+				return "", false
+			}
+			return *v, true
+		}
+	}
+	set, empty := "from-env", ""
+	for name, tc := range map[string]struct {
+		inline  config.Secret
+		file    string
+		env     *string
+		want    config.Secret
+		wantErr string
+	}{
+		"env over inline":          {inline: "inline", env: &set, want: "from-env"},
+		"env over file":            {file: file, env: &set, want: "from-env"},
+		"env spares a broken file": {file: missing, env: &set, want: "from-env"},
+		"empty env is unset":       {inline: "inline", env: &empty, want: "inline"},
+		"file, trimmed":            {file: file, want: "from-file"},
+		"inline over file":         {inline: "inline", file: missing, want: "inline"},
+		"missing file":             {file: missing, wantErr: c.What + " file"},
+		"nothing":                  {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var s S
+			c.Set(&s, tc.inline, tc.file)
+			alone, err := P(&s).FromEnv(env(tc.env))
+			if want := c.Alone && tc.env != nil && *tc.env != ""; alone != want {
+				t.Errorf("FromEnv says the environment alone configures the vendor: %v, want %v", alone, want)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Get(&s); got != tc.want {
+				t.Errorf("secret %q, want %q", got.Reveal(), tc.want.Reveal())
+			}
+		})
+	}
 }

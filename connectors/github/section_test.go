@@ -1,8 +1,6 @@
 package github_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,50 +39,11 @@ func TestSectionYAML(t *testing.T) {
 
 func TestSectionFromEnv(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "token")
-	if err := os.WriteFile(file, []byte("  from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := func(m map[string]string) connectors.Lookup {
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
-	cases := map[string]struct {
-		s       github.Section
-		env     map[string]string
-		want    string
-		wantErr string
-	}{
-		"env wins over the file's token": {s: github.Section{Token: "in-file"}, env: map[string]string{github.EnvToken: "from-env"}, want: "from-env"},
-		"env wins over tokenFile":        {s: github.Section{TokenFile: file}, env: map[string]string{github.EnvToken: "from-env"}, want: "from-env"},
-		"empty env is unset":             {s: github.Section{Token: "in-file"}, env: map[string]string{github.EnvToken: ""}, want: "in-file"},
-		"token file, trimmed":            {s: github.Section{TokenFile: file}, want: "from-file"},
-		"inline token beats tokenFile":   {s: github.Section{Token: "in-file", TokenFile: filepath.Join(dir, "missing")}, want: "in-file"},
-		"missing token file":             {s: github.Section{TokenFile: filepath.Join(dir, "missing")}, wantErr: "github token file"},
-		"nothing":                        {},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := c.s
-			configured, err := s.FromEnv(env(c.env))
-			if configured {
-				t.Error("the environment alone configures github")
-			}
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("error %v, want %q", err, c.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.Token.Reveal() != c.want {
-				t.Errorf("token %q, want %q", s.Token.Reveal(), c.want)
-			}
-		})
-	}
+	connectorstest.CheckSecretFromEnv(t, connectorstest.SecretFromEnv[github.Section]{
+		Env: github.EnvToken, What: "github token",
+		Set: func(s *github.Section, inline config.Secret, file string) { s.Token, s.TokenFile = inline, file },
+		Get: func(s *github.Section) config.Secret { return s.Token },
+	})
 }
 
 func TestSectionValidate(t *testing.T) {

@@ -1,13 +1,13 @@
 package google_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
 	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/google"
@@ -47,50 +47,11 @@ tokenFile: /f
 
 func TestSectionFromEnv(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "token")
-	if err := os.WriteFile(file, []byte("\tfrom-file \n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := func(m map[string]string) connectors.Lookup {
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
-	cases := map[string]struct {
-		s       google.Section
-		env     map[string]string
-		want    string
-		wantErr string
-	}{
-		"env wins over the file's token": {s: google.Section{Token: "in-file"}, env: map[string]string{google.EnvToken: "from-env"}, want: "from-env"},
-		"env wins over tokenFile":        {s: google.Section{TokenFile: file}, env: map[string]string{google.EnvToken: "from-env"}, want: "from-env"},
-		"empty env is unset":             {s: google.Section{Token: "in-file"}, env: map[string]string{google.EnvToken: ""}, want: "in-file"},
-		"token file, trimmed":            {s: google.Section{TokenFile: file}, want: "from-file"},
-		"inline token beats tokenFile":   {s: google.Section{Token: "in-file", TokenFile: filepath.Join(dir, "missing")}, want: "in-file"},
-		"missing token file":             {s: google.Section{TokenFile: filepath.Join(dir, "missing")}, wantErr: "google token file"},
-		"nothing":                        {},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := c.s
-			configured, err := s.FromEnv(env(c.env))
-			if configured {
-				t.Error("the environment alone configures google")
-			}
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("error %v, want %q", err, c.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.Token.Reveal() != c.want {
-				t.Errorf("token %q, want %q", s.Token.Reveal(), c.want)
-			}
-		})
-	}
+	connectorstest.CheckSecretFromEnv(t, connectorstest.SecretFromEnv[google.Section]{
+		Env: google.EnvToken, What: "google token",
+		Set: func(s *google.Section, inline config.Secret, file string) { s.Token, s.TokenFile = inline, file },
+		Get: func(s *google.Section) config.Secret { return s.Token },
+	})
 }
 
 func TestSectionValidate(t *testing.T) {
