@@ -494,6 +494,7 @@ Try, in another terminal:
   bin/offboard plan E1001
   bin/offboard terminate E1001 --reason "demo"
   bin/offboard status E1001
+  bin/offboard hr send E1005 --type termination.scheduled --at "2030-01-04 17:00" --tz Europe/Berlin
 `, s.Path)
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nstopping...")
