@@ -21,9 +21,11 @@ const DevTeamID = "T0ACME0001"
 var _ emu.Dev = (*Server)(nil)
 
 // Dev returns the emulator as `offboard dev` runs it: seeded from org,
-// accepting DevAdminToken and DevBotToken.
+// accepting DevAdminToken and DevBotToken, signing interaction payloads
+// with DevSigningSecret (the interactivity URL is set with
+// SetInteractivity or POST /_emulator/interactivity).
 func Dev(org *seed.Org) emu.Dev {
-	return New(org, Options{AdminToken: DevAdminToken, BotToken: DevBotToken})
+	return New(org, Options{AdminToken: DevAdminToken, BotToken: DevBotToken, SigningSecret: DevSigningSecret})
 }
 
 // DevSection is the slack config section that points offboard at this

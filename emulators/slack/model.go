@@ -46,6 +46,23 @@ type state struct {
 	Serial uint64 `json:"serial"`
 	// LastTS is the newest message timestamp handed out, in microseconds.
 	LastTS int64 `json:"lastTs"`
+
+	// Channels and UserGroups are the conversations and user groups; a
+	// state saved before they existed gets the seed's defaults on load.
+	Channels   []*channel   `json:"channels,omitempty"`
+	UserGroups []*usergroup `json:"userGroups,omitempty"`
+	// Ephemerals are chat.postEphemeral messages and ephemeral response_url
+	// answers, oldest first.
+	Ephemerals []*message `json:"ephemerals,omitempty"`
+	// Views are the modals opened by views.open (and pushed), oldest first.
+	Views []*view `json:"views,omitempty"`
+	// Log is every message event in order (posted, updated, ephemeral,
+	// response_url answer), for GET /_emulator/messages.
+	Log []*logEntry `json:"log,omitempty"`
+	// ResponseURLs are the response_urls handed out in click payloads.
+	ResponseURLs []*responseURL `json:"responseUrls,omitempty"`
+	// Seq numbers Log entries and Views in one sequence.
+	Seq int `json:"seq,omitempty"`
 }
 
 type user struct {
@@ -86,6 +103,10 @@ type message struct {
 	BotID    string          `json:"botId,omitempty"`
 	Posted   time.Time       `json:"posted"`
 	Edits    []*edit         `json:"edits,omitempty"`
+	// Recipient is who sees an ephemeral message.
+	Recipient string `json:"recipient,omitempty"`
+	// Deleted is set when a response_url answer deleted the message.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 type edit struct {
@@ -257,6 +278,7 @@ func fromSeed(org *seed.Org) *state {
 		st.Users = append(st.Users, u)
 	}
 	sort.Slice(st.Users, func(i, j int) bool { return st.Users[i].ID < st.Users[j].ID })
+	st.Channels, st.UserGroups = defaultDirectory(org)
 	sort.SliceStable(events, func(i, j int) bool { return events[i].ev.At.Before(events[j].ev.At) })
 	for _, e := range events {
 		st.Events = append(st.Events, st.seedEntry(e.u, e.ev, e.n))
@@ -321,6 +343,36 @@ func (st *state) normalize() error {
 	for i, m := range st.Messages {
 		if m == nil {
 			return fmt.Errorf("slack emulator state: message %d is null", i)
+		}
+	}
+	for i, m := range st.Ephemerals {
+		if m == nil {
+			return fmt.Errorf("slack emulator state: ephemeral %d is null", i)
+		}
+	}
+	for i, c := range st.Channels {
+		if c == nil || c.ID == "" {
+			return fmt.Errorf("slack emulator state: channel %d has no id", i)
+		}
+	}
+	for i, g := range st.UserGroups {
+		if g == nil || g.ID == "" {
+			return fmt.Errorf("slack emulator state: user group %d has no id", i)
+		}
+	}
+	for i, v := range st.Views {
+		if v == nil || v.ID == "" {
+			return fmt.Errorf("slack emulator state: view %d has no id", i)
+		}
+	}
+	for i, e := range st.Log {
+		if e == nil {
+			return fmt.Errorf("slack emulator state: log entry %d is null", i)
+		}
+	}
+	for i, r := range st.ResponseURLs {
+		if r == nil {
+			return fmt.Errorf("slack emulator state: response url %d is null", i)
 		}
 	}
 	for i, e := range st.Events {

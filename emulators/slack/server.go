@@ -3,9 +3,11 @@
 //
 //   - the Web API under /api/: auth.test, users.lookupByEmail, users.info,
 //     users.list, admin.users.session.reset, admin.users.session.list,
-//     chat.postMessage and chat.update, as GET or POST (form or JSON) the way
-//     Slack accepts them, with the token as "Authorization: Bearer" or as
-//     the token parameter;
+//     chat.postMessage, chat.update, chat.postEphemeral, views.open,
+//     views.update, conversations.info, conversations.members,
+//     usergroups.list and usergroups.users.list, as GET or POST (form or
+//     JSON) the way Slack accepts them, with the token as "Authorization:
+//     Bearer" or as the token parameter;
 //   - SCIM v2 under /scim/v2/: list and filter users, read, deactivate
 //     (DELETE) and PATCH active;
 //   - the Audit Logs API at /audit/v1/logs.
@@ -24,9 +26,18 @@
 // since Slack never answers those with an HTTP error there. SCIM faults keep
 // their status.
 //
+// It plays Slack's side of interactivity too: POST /_emulator/click turns a
+// user's click on a button of a posted message (or a modal submission)
+// into Slack's signed block_actions or view_submission payload and POSTs it
+// to the app's interactivity URL (Options or POST /_emulator/interactivity),
+// handing out a trigger_id (3 s, once) and a response_url served at
+// /_emulator/response/<token>. The demo's conversations and user group
+// (C0APPROVALS and the rest, S0SECURITY) come from the seed's people; see
+// SecurityPeople.
+//
 // The emulator logs nothing; what it did is visible through
-// /_emulator/requests and /_emulator/state (which carries no names or
-// emails).
+// /_emulator/requests, /_emulator/state (which carries no names or
+// emails), /_emulator/messages and /_emulator/views.
 package slack
 
 import (
@@ -52,10 +63,10 @@ const (
 // DefaultAdminScopes are the admin token's scopes when Options.AdminScopes
 // is nil: an org owner's user token for SCIM, admin.users.*, the Audit Logs
 // API and the user reads.
-var DefaultAdminScopes = []string{"admin", "admin.users:read", "admin.users:write", "auditlogs:read", "users:read", "users:read.email", "chat:write"}
+var DefaultAdminScopes = []string{"admin", "admin.users:read", "admin.users:write", "auditlogs:read", "users:read", "users:read.email", "chat:write", "channels:read", "groups:read", "usergroups:read"}
 
 // DefaultBotScopes are the bot token's scopes when Options.BotScopes is nil.
-var DefaultBotScopes = []string{"users:read", "users:read.email", "chat:write"}
+var DefaultBotScopes = []string{"users:read", "users:read.email", "chat:write", "channels:read", "groups:read", "usergroups:read"}
 
 // RateLimits are requests per minute. Zero takes the default, a negative
 // value turns that limit off. Web API limits count per method and token
@@ -104,8 +115,23 @@ type Options struct {
 	BotScopes   []string
 	// RateLimits sets the per-minute limits.
 	RateLimits RateLimits
-	// Now is the clock. Default time.Now.
+	// Now is the clock. Default time.Now. It stamps messages and times
+	// trigger_ids; request signatures carry the wall clock, which is what
+	// the receiver checks them against.
 	Now func() time.Time
+
+	// InteractivityURL is the app's interactivity Request URL, where
+	// /_emulator/click delivers payloads; POST /_emulator/interactivity
+	// (or SetInteractivity) changes it.
+	InteractivityURL string
+	// SigningSecret signs delivered payloads (X-Slack-Signature).
+	SigningSecret string
+	// VerificationToken is the deprecated token field of payloads. Default
+	// DefaultVerificationToken.
+	VerificationToken string
+	// InteractivityTimeout is how long a delivery waits for the app's
+	// answer. Default 3 s, as Slack waits.
+	InteractivityTimeout time.Duration
 }
 
 // Server is the Slack emulator. It implements http.Handler. SaveState and
@@ -121,6 +147,10 @@ type Server struct {
 	// devTeam is the workspace the dev config names: the seed's team ID,
 	// else DevTeamID.
 	devTeam string
+	// triggers are the trigger_ids handed out in interaction payloads,
+	// guarded by the Store's lock like hook.
+	triggers map[string]*trigger
+	hook     Interactivity
 }
 
 type window struct {
@@ -149,6 +179,12 @@ func New(org *seed.Org, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.VerificationToken == "" {
+		opts.VerificationToken = DefaultVerificationToken
+	}
+	if opts.InteractivityTimeout <= 0 {
+		opts.InteractivityTimeout = 3 * time.Second
+	}
 	if org == nil {
 		org = &seed.Org{}
 	}
@@ -156,13 +192,32 @@ func New(org *seed.Org, opts Options) *Server {
 	if devTeam == "" {
 		devTeam = DevTeamID
 	}
-	s := &Server{opts: opts, Store: emu.NewStore("slack", fromSeed(org), (*state).normalize), windows: map[string]*window{}, devTeam: devTeam}
+	chans, groups := defaultDirectory(org)
+	check := func(st *state) error {
+		// A state saved before channels existed gets the seed's.
+		if st.Channels == nil {
+			st.Channels = cloneJSON(chans)
+		}
+		if st.UserGroups == nil {
+			st.UserGroups = cloneJSON(groups)
+		}
+		return st.normalize()
+	}
+	s := &Server{opts: opts, Store: emu.NewStore("slack", fromSeed(org), check), windows: map[string]*window{}, devTeam: devTeam, triggers: map[string]*trigger{}}
+	s.hook = Interactivity{URL: opts.InteractivityURL, SigningSecret: opts.SigningSecret}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	return s
 }
 
 // ServeHTTP serves the Slack APIs and the /_emulator/ control endpoints.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.emu.ServeHTTP(w, r) }
+// Those of interactivity (messages, views, interactivity, click) are not
+// logged or faulted; response_urls are Slack's and are.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveControl(w, r) {
+		return
+	}
+	s.emu.ServeHTTP(w, r)
+}
 
 // Emulator returns the wrapper that injects faults and latency and keeps the
 // request log.
@@ -208,8 +263,11 @@ type Message struct {
 	// User is who posted it: BotUserID for the bot token, AdminUserID for
 	// the admin token.
 	User string
-	// Edits are the chat.update calls, oldest first.
+	// Edits are the chat.update calls (and response_url replacements),
+	// oldest first.
 	Edits []MessageEdit
+	// Deleted is set when a response_url answer deleted the message.
+	Deleted bool
 }
 
 // MessageEdit is one chat.update of a message.
@@ -267,7 +325,7 @@ func (s *Server) Messages() []Message {
 	defer s.Unlock()
 	var out []Message
 	for _, m := range s.St.Messages {
-		msg := Message{Channel: m.Channel, TS: m.TS, ThreadTS: m.ThreadTS, Text: m.Text, Blocks: slices.Clone(m.Blocks), User: m.User}
+		msg := Message{Channel: m.Channel, TS: m.TS, ThreadTS: m.ThreadTS, Text: m.Text, Blocks: slices.Clone(m.Blocks), User: m.User, Deleted: m.Deleted}
 		for _, e := range m.Edits {
 			msg.Edits = append(msg.Edits, MessageEdit{At: e.At, Text: e.Text, Blocks: slices.Clone(e.Blocks)})
 		}
@@ -355,6 +413,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.serveSCIM(w, r, now)
 	case p == "/audit/v1/logs":
 		s.serveAudit(w, r, now)
+	case strings.HasPrefix(p, responsePath):
+		s.serveResponseURL(w, r, now)
 	default:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusNotFound)

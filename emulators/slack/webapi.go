@@ -52,6 +52,15 @@ func init() {
 		"admin.users.session.list":  {tier2, "admin.users:read", true, (*Server).sessionList},
 		"chat.postMessage":          {tierSpecial, "chat:write", false, (*Server).chatPostMessage},
 		"chat.update":               {tier3, "chat:write", false, (*Server).chatUpdate},
+		"chat.postEphemeral":        {tier4, "chat:write", false, (*Server).chatPostEphemeral},
+		"views.open":                {tier4, "", false, (*Server).viewsOpen},
+		"views.update":              {tier4, "", false, (*Server).viewsUpdate},
+		// The read scope (channels:read or groups:read) depends on the
+		// conversation; the handlers check it.
+		"conversations.info":    {tier3, "", false, (*Server).conversationsInfo},
+		"conversations.members": {tier4, "", false, (*Server).conversationsMembers},
+		"usergroups.users.list": {tier2, "usergroups:read", false, (*Server).usergroupsUsersList},
+		"usergroups.list":       {tier2, "usergroups:read", false, (*Server).usergroupsList},
 	}
 }
 
@@ -85,30 +94,35 @@ func params(r *http.Request) (url.Values, bool, string) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json":
-		var body map[string]any
+		var body map[string]json.RawMessage
 		dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
-		dec.UseNumber()
 		if err := dec.Decode(&body); err != nil {
 			return nil, true, "invalid_json"
 		}
 		if body == nil {
 			return nil, true, "json_not_object"
 		}
-		for k, val := range body {
-			if k == "token" {
+		for k, raw := range body {
+			raw = bytes.TrimSpace(raw)
+			if k == "token" || len(raw) == 0 || string(raw) == "null" {
 				continue
 			}
-			switch x := val.(type) {
-			case nil:
-			case string:
+			switch raw[0] {
+			case '"':
+				var x string
+				if json.Unmarshal(raw, &x) != nil {
+					return nil, true, "invalid_json"
+				}
 				v.Set(k, x)
-			case json.Number:
-				v.Set(k, x.String())
-			case bool:
-				v.Set(k, strconv.FormatBool(x))
-			default:
-				b, _ := json.Marshal(x)
-				v.Set(k, string(b))
+			case '{', '[':
+				// Objects and arrays (blocks, a view) stay as sent.
+				var buf bytes.Buffer
+				if json.Compact(&buf, raw) != nil {
+					return nil, true, "invalid_json"
+				}
+				v.Set(k, buf.String())
+			default: // numbers and booleans
+				v.Set(k, string(raw))
 			}
 		}
 		return v, true, ""
@@ -471,24 +485,6 @@ func (s *Server) sessionList(c *call) {
 	ok(c.w, map[string]any{"active_sessions": list, "response_metadata": map[string]any{"next_cursor": next}})
 }
 
-// channelFor turns chat.postMessage's channel argument into a conversation
-// ID: IDs stay, a user ID opens (stands for) the DM with them, a name maps
-// to a stable channel ID.
-func (s *Server) channelFor(ch string) string {
-	ch = strings.TrimSpace(ch)
-	if ch == "" {
-		return ""
-	}
-	isID := len(ch) >= 9 && strings.ToUpper(ch) == ch && !strings.ContainsAny(ch, "#-_ ")
-	switch {
-	case isID && (ch[0] == 'U' || ch[0] == 'W'):
-		return s.St.conversationID("D", "dm/"+ch)
-	case isID && (ch[0] == 'C' || ch[0] == 'G' || ch[0] == 'D'):
-		return ch
-	}
-	return s.St.conversationID("C", strings.ToLower(strings.TrimPrefix(ch, "#")))
-}
-
 // blocksArg validates a blocks argument: a JSON array of objects with a
 // type. It returns the compacted JSON, or Slack's error code.
 func blocksArg(raw string) (json.RawMessage, string) {
@@ -534,30 +530,36 @@ func (s *Server) messageJSON(m *message) map[string]any {
 
 // https://docs.slack.dev/reference/methods/chat.postMessage
 func (s *Server) chatPostMessage(c *call) {
-	ch := s.channelFor(c.v.Get("channel"))
-	if ch == "" {
+	if strings.TrimSpace(c.v.Get("channel")) == "" {
 		webErr(c.w, "channel_not_found")
 		return
 	}
 	text, rawBlocks := c.v.Get("text"), c.v.Get("blocks")
+	var blocks json.RawMessage
+	if rawBlocks != "" {
+		var bad string
+		if blocks, bad = blocksArg(rawBlocks); bad != "" {
+			webErr(c.w, bad)
+			return
+		}
+	}
+	ch, _, bad := s.resolveChannel(c.v.Get("channel"), c.id, true)
+	if bad != "" {
+		webErr(c.w, bad)
+		return
+	}
 	if text == "" && rawBlocks == "" && c.v.Get("attachments") == "" {
 		webErr(c.w, "no_text")
 		return
 	}
-	m := &message{Channel: ch, Text: text, ThreadTS: c.v.Get("thread_ts"), User: c.id.userID, Posted: c.now.UTC()}
+	threadTS := c.v.Get("thread_ts")
+	m := &message{Channel: ch, Text: text, ThreadTS: threadTS, User: c.id.userID, Posted: c.now.UTC(), Blocks: blocks}
 	if !c.id.admin {
 		m.BotID = BotID
 	}
-	if rawBlocks != "" {
-		blocks, bad := blocksArg(rawBlocks)
-		if bad != "" {
-			webErr(c.w, bad)
-			return
-		}
-		m.Blocks = blocks
-	}
 	m.TS = s.nextTS(c.now)
 	s.St.Messages = append(s.St.Messages, m)
+	s.St.record(&logEntry{Kind: KindMessage, At: c.now, Channel: ch, TS: m.TS, ThreadTS: m.ThreadTS, Author: m.User, Text: m.Text, Blocks: m.Blocks})
 	ok(c.w, map[string]any{"channel": ch, "ts": m.TS, "message": s.messageJSON(m)})
 }
 
@@ -572,12 +574,11 @@ func (s *Server) chatUpdate(c *call) {
 		webErr(c.w, "message_not_found")
 		return
 	}
-	var m *message
-	for _, x := range s.St.Messages {
-		if x.Channel == ch && x.TS == ts {
-			m = x
-		}
+	if ch[0] != 'D' && s.St.channel(ch) == nil {
+		webErr(c.w, "channel_not_found")
+		return
 	}
+	m := s.St.message(ch, ts)
 	if m == nil {
 		webErr(c.w, "message_not_found")
 		return
@@ -606,5 +607,6 @@ func (s *Server) chatUpdate(c *call) {
 	}
 	m.Text, m.Blocks = e.Text, e.Blocks
 	m.Edits = append(m.Edits, e)
+	s.St.record(&logEntry{Kind: KindUpdate, At: c.now, Channel: ch, TS: m.TS, ThreadTS: m.ThreadTS, Author: m.User, Text: m.Text, Blocks: m.Blocks})
 	ok(c.w, map[string]any{"channel": ch, "ts": m.TS, "text": m.Text, "message": s.messageJSON(m)})
 }
