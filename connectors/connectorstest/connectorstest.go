@@ -226,3 +226,16 @@ func CheckSecretFromEnv[S any, P interface {
 		})
 	}
 }
+
+// FastRetry keeps a fixture's read retries quick: millisecond backoffs, and
+// no waiting for a Retry-After (a read asked to wait is returned at once,
+// as with retries off). Tests of the retries pass a policy of their own.
+var FastRetry = connectors.RetryPolicy{MinWait: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 100 * time.Millisecond}
+
+// RetryOr is *p, or FastRetry when p is nil.
+func RetryOr(p *connectors.RetryPolicy) connectors.RetryPolicy {
+	if p != nil {
+		return *p
+	}
+	return FastRetry
+}

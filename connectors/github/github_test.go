@@ -35,21 +35,8 @@ type options struct {
 	base  string // appended to the emulator's URL
 	orgs  []string
 	clock func() time.Time
-	// retry is the connector's retry policy; nil means fastRetry.
+	// retry is the connector's retry policy; nil means connectorstest.FastRetry.
 	retry *connectors.RetryPolicy
-}
-
-// fastRetry keeps the fixtures' read retries quick: millisecond backoffs,
-// and no waiting for a Retry-After (a read asked to wait is returned at
-// once, as with retries off). Tests of the retries set options.retry.
-var fastRetry = connectors.RetryPolicy{MinWait: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 100 * time.Millisecond}
-
-// retryPolicy is o.retry, or fastRetry.
-func (o options) retryPolicy() connectors.RetryPolicy {
-	if o.retry != nil {
-		return *o.retry
-	}
-	return fastRetry
 }
 
 func demo(t *testing.T) *seed.Org {
@@ -83,7 +70,7 @@ func setup(t *testing.T, o options) *fixture {
 		BaseURL:    ts.URL + o.base,
 		Token:      config.Secret(o.token),
 		HTTPClient: &http.Client{Transport: rec, Timeout: 30 * time.Second},
-		Retry:      o.retryPolicy(),
+		Retry:      connectorstest.RetryOr(o.retry),
 	}, github.WithClock(o.clock))
 	if err != nil {
 		t.Fatal(err)

@@ -78,21 +78,8 @@ type options struct {
 	cfg    google.Config
 	token  string
 	before func(*http.Request)
-	// retry is the connector's retry policy; nil means fastRetry.
+	// retry is the connector's retry policy; nil means connectorstest.FastRetry.
 	retry *connectors.RetryPolicy
-}
-
-// fastRetry keeps the fixtures' read retries quick: millisecond backoffs,
-// and no waiting for a Retry-After (a read asked to wait is returned at
-// once, as with retries off). Tests of the retries set options.retry.
-var fastRetry = connectors.RetryPolicy{MinWait: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 100 * time.Millisecond}
-
-// retryPolicy is o.retry, or fastRetry.
-func (o options) retryPolicy() connectors.RetryPolicy {
-	if o.retry != nil {
-		return *o.retry
-	}
-	return fastRetry
 }
 
 func demo(t *testing.T) *seed.Org {
@@ -125,7 +112,7 @@ func setup(t *testing.T, o options) *fixture {
 	cfg := o.cfg
 	cfg.BaseURL = ts.URL
 	cfg.Token = config.Secret(o.token)
-	c, err := google.New(t.Context(), cfg, google.WithHTTPClient(&http.Client{Transport: rec, Timeout: 30 * time.Second}), google.WithClock(clk.now), google.WithRetry(o.retryPolicy()))
+	c, err := google.New(t.Context(), cfg, google.WithHTTPClient(&http.Client{Transport: rec, Timeout: 30 * time.Second}), google.WithClock(clk.now), google.WithRetry(connectorstest.RetryOr(o.retry)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -905,7 +892,7 @@ func TestErrors(t *testing.T) {
 }
 
 // TestNoRetries: a failing call whose Retry-After is past the retry
-// budget (fastRetry's) is sent once; the caller decides when to retry.
+// budget (connectorstest.FastRetry's) is sent once; the caller decides when to retry.
 func TestNoRetries(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{429, 500, 503} {

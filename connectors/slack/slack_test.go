@@ -32,21 +32,8 @@ type options struct {
 	emu        slackemu.Options
 	adminToken string
 	botToken   string
-	// retry is the connector's retry policy; nil means fastRetry.
+	// retry is the connector's retry policy; nil means connectorstest.FastRetry.
 	retry *connectors.RetryPolicy
-}
-
-// fastRetry keeps the fixtures' read retries quick: millisecond backoffs,
-// and no waiting for a Retry-After (a read asked to wait is returned at
-// once, as with retries off). Tests of the retries set options.retry.
-var fastRetry = connectors.RetryPolicy{MinWait: time.Millisecond, MaxBackoff: 2 * time.Millisecond, MaxWait: 100 * time.Millisecond}
-
-// retryPolicy is o.retry, or fastRetry.
-func (o options) retryPolicy() connectors.RetryPolicy {
-	if o.retry != nil {
-		return *o.retry
-	}
-	return fastRetry
 }
 
 // setup starts an emulator and points the connector (slack-go plus plain
@@ -76,7 +63,7 @@ func setup(t *testing.T, o options) *fixture {
 		AdminToken: config.Secret(o.adminToken),
 		BotToken:   config.Secret(o.botToken),
 		TeamID:     "T0ACME0001",
-	}, slack.WithHTTPClient(ts.Client()), slack.WithRetry(o.retryPolicy()))
+	}, slack.WithHTTPClient(ts.Client()), slack.WithRetry(connectorstest.RetryOr(o.retry)))
 	if err != nil {
 		t.Fatal(err)
 	}
