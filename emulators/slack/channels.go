@@ -2,7 +2,6 @@ package slack
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -293,20 +292,10 @@ func (s *Server) conversationsMembers(cl *call) {
 		lim = 1000
 	}
 	members := s.St.activeMembers(c.Members)
-	start := 0
-	if cur := cl.v.Get("cursor"); cur != "" {
-		pos, valid := decodeCursor("member", cur)
-		n, err := strconv.Atoi(pos)
-		if !valid || err != nil || n < 0 || n > len(members) {
-			webErr(cl.w, "invalid_cursor")
-			return
-		}
-		start = n
-	}
-	end := min(start+lim, len(members))
-	next := ""
-	if end < len(members) {
-		next = encodeCursor("member", strconv.Itoa(end))
+	start, end, next, valid := offsetPage("member", cl.v.Get("cursor"), len(members), lim)
+	if !valid {
+		webErr(cl.w, "invalid_cursor")
+		return
 	}
 	ok(cl.w, map[string]any{"members": members[start:end], "response_metadata": map[string]any{"next_cursor": next}})
 }

@@ -318,6 +318,26 @@ func decodeCursor(kind, cursor string) (string, bool) {
 	return pos, found && pos != ""
 }
 
+// offsetPage is one page of lim out of total items, from a cursor that
+// holds an offset ("" for the first page): the window, and the cursor of
+// the next page ("" on the last). ok is false for a cursor that is not
+// one of kind's or points past the end.
+func offsetPage(kind, cursor string, total, lim int) (start, end int, next string, ok bool) {
+	if cursor != "" {
+		pos, valid := decodeCursor(kind, cursor)
+		n, err := strconv.Atoi(pos)
+		if !valid || err != nil || n < 0 || n > total {
+			return 0, 0, "", false
+		}
+		start = n
+	}
+	end = min(start+lim, total)
+	if end < total {
+		next = encodeCursor(kind, strconv.Itoa(end))
+	}
+	return start, end, next, true
+}
+
 func (s *Server) usersList(c *call) {
 	lim, okLimit := parseInt(c.v.Get("limit"), 0)
 	if !okLimit || lim < 0 {
@@ -457,17 +477,11 @@ func (s *Server) sessionList(c *call) {
 			all = append(all, row{u, se})
 		}
 	}
-	start := 0
-	if cur := c.v.Get("cursor"); cur != "" {
-		pos, valid := decodeCursor("offset", cur)
-		n, err := strconv.Atoi(pos)
-		if !valid || err != nil || n < 0 || n > len(all) {
-			webErr(c.w, "invalid_cursor")
-			return
-		}
-		start = n
+	start, end, next, valid := offsetPage("offset", c.v.Get("cursor"), len(all), lim)
+	if !valid {
+		webErr(c.w, "invalid_cursor")
+		return
 	}
-	end := min(start+lim, len(all))
 	list := []any{}
 	for _, x := range all[start:end] {
 		list = append(list, map[string]any{
@@ -477,10 +491,6 @@ func (s *Server) sessionList(c *call) {
 			"created":    sessionClient(x.se),
 			"recent":     sessionClient(x.se),
 		})
-	}
-	next := ""
-	if end < len(all) {
-		next = encodeCursor("offset", strconv.Itoa(end))
 	}
 	ok(c.w, map[string]any{"active_sessions": list, "response_metadata": map[string]any{"next_cursor": next}})
 }
