@@ -1,8 +1,6 @@
 package aws_test
 
 import (
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -10,6 +8,7 @@ import (
 	"github.com/offboard/offboard/connectors"
 	awsconn "github.com/offboard/offboard/connectors/aws"
 	awsemu "github.com/offboard/offboard/emulators/aws"
+	"github.com/offboard/offboard/emulators/emutest"
 )
 
 // TestDevSection checks the section `offboard dev` writes for the emulator:
@@ -21,18 +20,8 @@ func TestDevSection(t *testing.T) {
 	t.Parallel()
 	org := demo(t)
 	dev := awsemu.Dev(org)
-	ts := httptest.NewServer(dev)
-	t.Cleanup(ts.Close)
-	dir := t.TempDir()
-	written := map[string]string{}
-	sec, err := dev.DevSection(ts.URL, func(name, value string) (string, error) {
-		written[name] = value
-		p := filepath.Join(dir, name)
-		return p, os.WriteFile(p, []byte(value+"\n"), 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := emutest.DevSection(t, dev)
+	ts, dir, written, sec := ds.Server, ds.Dir, ds.Secrets, ds.Section
 	s, ok := sec.(*awsconn.Section)
 	if !ok {
 		t.Fatalf("section %T", sec)

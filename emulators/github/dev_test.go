@@ -2,23 +2,15 @@ package github_test
 
 import (
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/offboard/offboard/connectors"
 	ghconn "github.com/offboard/offboard/connectors/github"
+	"github.com/offboard/offboard/emulators/emutest"
 	ghemu "github.com/offboard/offboard/emulators/github"
 )
-
-// secretFiles is an emu.SecretFile writing into dir.
-func secretFiles(t *testing.T, dir string) func(name, value string) (string, error) {
-	return func(name, value string) (string, error) {
-		p := filepath.Join(dir, name)
-		return p, os.WriteFile(p, []byte(value+"\n"), 0o600)
-	}
-}
 
 // The dev section points the real connector at the dev emulator: it
 // validates, and the connector resolves and plans a demo person.
@@ -26,13 +18,8 @@ func TestDevSection(t *testing.T) {
 	t.Parallel()
 	org := demo(t)
 	dev := ghemu.Dev(org)
-	ts := httptest.NewServer(dev)
-	t.Cleanup(ts.Close)
-	dir := t.TempDir()
-	sec, err := dev.DevSection(ts.URL, secretFiles(t, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := emutest.DevSection(t, dev)
+	ts, dir, sec := ds.Server, ds.Dir, ds.Section
 	s, ok := sec.(*ghconn.Section)
 	if !ok {
 		t.Fatalf("section %T", sec)

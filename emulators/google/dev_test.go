@@ -2,12 +2,12 @@ package google_test
 
 import (
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/offboard/offboard/connectors"
 	googleconn "github.com/offboard/offboard/connectors/google"
+	"github.com/offboard/offboard/emulators/emutest"
 	googleemu "github.com/offboard/offboard/emulators/google"
 )
 
@@ -17,16 +17,8 @@ func TestDevSection(t *testing.T) {
 	t.Parallel()
 	org := demo(t)
 	dev := googleemu.Dev(org)
-	ts := httptest.NewServer(dev)
-	t.Cleanup(ts.Close)
-	dir := t.TempDir()
-	sec, err := dev.DevSection(ts.URL, func(name, value string) (string, error) {
-		p := filepath.Join(dir, name)
-		return p, os.WriteFile(p, []byte(value+"\n"), 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := emutest.DevSection(t, dev)
+	ts, dir, sec := ds.Server, ds.Dir, ds.Section
 	s, ok := sec.(*googleconn.Section)
 	if !ok {
 		t.Fatalf("section %T", sec)

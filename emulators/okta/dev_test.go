@@ -1,14 +1,13 @@
 package okta_test
 
 import (
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/offboard/offboard/connectors"
 	oktaconn "github.com/offboard/offboard/connectors/okta"
+	"github.com/offboard/offboard/emulators/emutest"
 	"github.com/offboard/offboard/emulators/okta"
 )
 
@@ -17,18 +16,8 @@ import (
 func TestDevSection(t *testing.T) {
 	t.Parallel()
 	dev := okta.Dev(demo(t))
-	ts := httptest.NewServer(dev)
-	t.Cleanup(ts.Close)
-	dir := t.TempDir()
-	secrets := map[string]string{}
-	sec, err := dev.DevSection(ts.URL, func(name, value string) (string, error) {
-		secrets[name] = value
-		p := filepath.Join(dir, name)
-		return p, os.WriteFile(p, []byte(value+"\n"), 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := emutest.DevSection(t, dev)
+	ts, dir, secrets, sec := ds.Server, ds.Dir, ds.Secrets, ds.Section
 	s, ok := sec.(*oktaconn.Section)
 	if !ok {
 		t.Fatalf("section is %T", sec)

@@ -1,13 +1,12 @@
 package slack_test
 
 import (
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/offboard/offboard/connectors"
 	slackconn "github.com/offboard/offboard/connectors/slack"
+	"github.com/offboard/offboard/emulators/emutest"
 	"github.com/offboard/offboard/emulators/seed"
 	slackemu "github.com/offboard/offboard/emulators/slack"
 )
@@ -21,18 +20,8 @@ func TestDevSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	dev := slackemu.Dev(org)
-	ts := httptest.NewServer(dev)
-	t.Cleanup(ts.Close)
-	dir := t.TempDir()
-	secrets := map[string]string{}
-	sec, err := dev.DevSection(ts.URL, func(name, value string) (string, error) {
-		secrets[name] = value
-		p := filepath.Join(dir, name)
-		return p, os.WriteFile(p, []byte(value+"\n"), 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := emutest.DevSection(t, dev)
+	ts, dir, secrets, sec := ds.Server, ds.Dir, ds.Secrets, ds.Section
 	s, ok := sec.(*slackconn.Section)
 	if !ok {
 		t.Fatalf("section is %T", sec)
