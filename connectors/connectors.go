@@ -222,6 +222,30 @@ func Done(records ...string) (Outcome, error) {
 	return Outcome{Result: ResultDone, Records: records}, nil
 }
 
+// RemoveEach is Run's answer for a step that removes items one at a time
+// (group memberships, app passwords, roles): remove handles one item and
+// says what to record for it and whether it removed something (not when
+// the vendor says it was already gone, or the item is skipped). Records
+// follow recs, in item order. Nothing removed is ResultAlready. At the
+// first error it stops, returning the records so far with the error.
+func RemoveEach[T any](recs []string, items []T, remove func(T) (record string, removed bool, err error)) (Outcome, error) {
+	n := 0
+	for _, it := range items {
+		rec, removed, err := remove(it)
+		if err != nil {
+			return Outcome{Records: recs}, err
+		}
+		recs = append(recs, rec)
+		if removed {
+			n++
+		}
+	}
+	if n == 0 {
+		return Already(recs...)
+	}
+	return Done(recs...)
+}
+
 // Plural counts n things for a step description: "1 group", "3 groups".
 func Plural(n int, one, many string) string {
 	if n == 1 {

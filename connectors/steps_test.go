@@ -135,3 +135,31 @@ type wrapped struct{ err error }
 
 func (w *wrapped) Error() string { return "outer: " + w.err.Error() }
 func (w *wrapped) Unwrap() error { return w.err }
+
+func TestRemoveEach(t *testing.T) {
+	each := func(item string) (string, bool, error) {
+		switch item {
+		case "gone":
+			return "gone was already removed", false, nil
+		case "skip":
+			return "skipped skip", false, nil
+		case "fail":
+			return "", false, errors.New("vendor said no")
+		}
+		return "removed " + item, true, nil
+	}
+	out, err := RemoveEach([]string{"listed"}, []string{"a", "gone", "skip", "b"}, each)
+	if err != nil || out.Result != ResultDone || strings.Join(out.Records, "|") != "listed|removed a|gone was already removed|skipped skip|removed b" {
+		t.Errorf("mixed: %+v %v", out, err)
+	}
+	if out, err := RemoveEach(nil, []string{"gone", "skip"}, each); err != nil || out.Result != ResultAlready || len(out.Records) != 2 {
+		t.Errorf("nothing removed: %+v %v", out, err)
+	}
+	if out, err := RemoveEach[string](nil, nil, each); err != nil || out.Result != ResultAlready {
+		t.Errorf("no items: %+v %v", out, err)
+	}
+	out, err = RemoveEach([]string{"listed"}, []string{"a", "fail", "b"}, each)
+	if err == nil || strings.Join(out.Records, "|") != "listed|removed a" {
+		t.Errorf("failure part-way: %+v %v (the records so far are kept, b is not tried)", out, err)
+	}
+}

@@ -191,23 +191,13 @@ func deleteASPs(ctx context.Context, t *target) (connectors.Outcome, error) {
 		}
 		recs = append(recs, r)
 	}
-	removed := 0
-	for _, x := range asps {
+	return connectors.RemoveEach(recs, asps, func(x *directory.Asp) (string, bool, error) {
 		gone, err := removal("delete app password", c.dir.Asps.Delete(id, x.CodeId).Context(ctx).Do())
-		if err != nil {
-			return connectors.Outcome{Records: recs}, err
-		}
 		if gone {
-			recs = append(recs, fmt.Sprintf("app password %d was already deleted", x.CodeId))
-			continue
+			return fmt.Sprintf("app password %d was already deleted", x.CodeId), false, err
 		}
-		removed++
-		recs = append(recs, fmt.Sprintf("deleted app password %d", x.CodeId))
-	}
-	if removed == 0 {
-		return connectors.Already(recs...)
-	}
-	return connectors.Done(recs...)
+		return fmt.Sprintf("deleted app password %d", x.CodeId), true, err
+	})
 }
 
 func verifyASPs(ctx context.Context, t *target) error {
@@ -262,23 +252,13 @@ func revokeTokens(ctx context.Context, t *target) (connectors.Outcome, error) {
 		}
 		recs = append(recs, r+" scopes: "+scopes)
 	}
-	removed := 0
-	for _, tk := range tokens {
+	return connectors.RemoveEach(recs, tokens, func(tk *directory.Token) (string, bool, error) {
 		gone, err := removal("delete OAuth token", c.dir.Tokens.Delete(id, tk.ClientId).Context(ctx).Do())
-		if err != nil {
-			return connectors.Outcome{Records: recs}, err
-		}
 		if gone {
-			recs = append(recs, "OAuth token of client "+tk.ClientId+" was already revoked")
-			continue
+			return "OAuth token of client " + tk.ClientId + " was already revoked", false, err
 		}
-		removed++
-		recs = append(recs, "revoked OAuth token of client "+tk.ClientId)
-	}
-	if removed == 0 {
-		return connectors.Already(recs...)
-	}
-	return connectors.Done(recs...)
+		return "revoked OAuth token of client " + tk.ClientId, true, err
+	})
 }
 
 func verifyTokens(ctx context.Context, t *target) error {
@@ -454,24 +434,13 @@ func removeGroups(ctx context.Context, t *target) (connectors.Outcome, error) {
 	if len(groups) == 0 {
 		return connectors.Already("in no groups")
 	}
-	var recs []string
-	removed := 0
-	for _, g := range groups {
+	return connectors.RemoveEach(nil, groups, func(g *directory.Group) (string, bool, error) {
 		gone, err := removal("remove group membership", c.dir.Members.Delete(g.Id, id).Context(ctx).Do())
-		if err != nil {
-			return connectors.Outcome{Records: recs}, err
-		}
 		if gone {
-			recs = append(recs, "group "+g.Id+" was already left")
-			continue
+			return "group " + g.Id + " was already left", false, err
 		}
-		removed++
-		recs = append(recs, "removed from group "+g.Id)
-	}
-	if removed == 0 {
-		return connectors.Already(recs...)
-	}
-	return connectors.Done(recs...)
+		return "removed from group " + g.Id, true, err
+	})
 }
 
 func verifyGroups(ctx context.Context, t *target) error {

@@ -131,26 +131,19 @@ func (c *Client) removeAdminRolesKind() connectors.StepKind[string] {
 			if len(roles) == 0 {
 				return connectors.Already()
 			}
-			var recs []string
-			removed := 0
-			for _, r := range roles {
+			out, err := connectors.RemoveEach(nil, roles, func(r *sdk.Role) (string, bool, error) {
 				gone, err := removal(ctx, "remove admin role", func(ctx context.Context) (*sdk.Response, error) {
 					return c.api.User.RemoveRoleFromUser(ctx, id, r.Id)
 				})
-				if err != nil {
-					return connectors.Outcome{}, err
-				}
 				if gone {
-					recs = append(recs, "role "+r.Type+" was already removed")
-					continue
+					return "role " + r.Type + " was already removed", false, err
 				}
-				removed++
-				recs = append(recs, "removed role "+r.Type)
+				return "removed role " + r.Type, true, err
+			})
+			if err != nil {
+				return connectors.Outcome{}, err
 			}
-			if removed == 0 {
-				return connectors.Already(recs...)
-			}
-			return connectors.Done(recs...)
+			return out, nil
 		},
 		Verify: func(ctx context.Context, id string) error {
 			roles, err := c.listRoles(ctx, id)
@@ -483,30 +476,22 @@ func (c *Client) removeGroupsKind() connectors.StepKind[string] {
 			if err != nil {
 				return connectors.Outcome{}, err
 			}
-			var recs []string
-			removed := 0
-			for _, g := range groups {
+			out, err := connectors.RemoveEach(nil, groups, func(g *sdk.Group) (string, bool, error) {
 				if !editable(g) {
-					recs = append(recs, fmt.Sprintf("skipped group %s (%s)", g.Id, g.Type))
-					continue
+					return fmt.Sprintf("skipped group %s (%s)", g.Id, g.Type), false, nil
 				}
 				gone, err := removal(ctx, "remove group membership", func(ctx context.Context) (*sdk.Response, error) {
 					return c.api.Group.RemoveUserFromGroup(ctx, g.Id, id)
 				})
-				if err != nil {
-					return connectors.Outcome{}, err
-				}
 				if gone {
-					recs = append(recs, "group "+g.Id+" was already left")
-					continue
+					return "group " + g.Id + " was already left", false, err
 				}
-				removed++
-				recs = append(recs, "removed group "+g.Id)
+				return "removed group " + g.Id, true, err
+			})
+			if err != nil {
+				return connectors.Outcome{}, err
 			}
-			if removed == 0 {
-				return connectors.Already(recs...)
-			}
-			return connectors.Done(recs...)
+			return out, nil
 		},
 		Verify: func(ctx context.Context, id string) error {
 			groups, err := c.listGroups(ctx, id)
