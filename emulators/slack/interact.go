@@ -730,7 +730,7 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request, now ti
 		return
 	}
 	ru.Uses++
-	entry := &logEntry{At: now, Channel: ru.Channel, Author: BotUserID, Text: body.Text, Blocks: blocks, Via: "response_url",
+	entry := &Post{At: now, Channel: ru.Channel, Author: BotUserID, Text: body.Text, Blocks: blocks, Via: "response_url",
 		ResponseType: body.ResponseType, ReplaceOriginal: replace, DeleteOriginal: del}
 	switch {
 	case del:

@@ -58,7 +58,7 @@ type state struct {
 	Views []*view `json:"views,omitempty"`
 	// Log is every message event in order (posted, updated, ephemeral,
 	// response_url answer), for GET /_emulator/messages.
-	Log []*logEntry `json:"log,omitempty"`
+	Log []*Post `json:"log,omitempty"`
 	// ResponseURLs are the response_urls handed out in click payloads.
 	ResponseURLs []*responseURL `json:"responseUrls,omitempty"`
 	// Seq numbers Log entries and Views in one sequence.

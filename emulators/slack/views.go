@@ -19,8 +19,11 @@ const (
 	KindDelete    = "delete"    // a response_url answer that deleted the message
 )
 
-// logEntry is one message event, in the order they happened.
-type logEntry struct {
+// Post is one entry of GET /_emulator/messages: a message posted, updated,
+// posted ephemerally or answered through a response_url, in order. User is
+// the recipient of an ephemeral message; Author who sent it. Blocks are the
+// blocks JSON as received.
+type Post struct {
 	Seq      int             `json:"seq"`
 	Kind     string          `json:"kind"`
 	At       time.Time       `json:"at"`
@@ -38,28 +41,7 @@ type logEntry struct {
 	DeleteOriginal  bool   `json:"deleteOriginal,omitempty"`
 }
 
-// Post is one entry of GET /_emulator/messages: a message posted, updated,
-// posted ephemerally or answered through a response_url, in order. User is
-// the recipient of an ephemeral message; Author who sent it. Blocks are the
-// blocks JSON as received.
-type Post struct {
-	Seq             int             `json:"seq"`
-	Kind            string          `json:"kind"`
-	At              time.Time       `json:"at"`
-	Channel         string          `json:"channel"`
-	TS              string          `json:"ts"`
-	ThreadTS        string          `json:"threadTs,omitempty"`
-	User            string          `json:"user,omitempty"`
-	Author          string          `json:"author"`
-	Text            string          `json:"text"`
-	Blocks          json.RawMessage `json:"blocks,omitempty"`
-	Via             string          `json:"via,omitempty"`
-	ResponseType    string          `json:"responseType,omitempty"`
-	ReplaceOriginal bool            `json:"replaceOriginal,omitempty"`
-	DeleteOriginal  bool            `json:"deleteOriginal,omitempty"`
-}
-
-func (st *state) record(e *logEntry) {
+func (st *state) record(e *Post) {
 	st.Seq++
 	e.Seq = st.Seq
 	e.At = e.At.UTC()
@@ -74,9 +56,9 @@ func (s *Server) Posts() []Post {
 	defer s.Unlock()
 	out := []Post{}
 	for _, e := range s.St.Log {
-		out = append(out, Post{Seq: e.Seq, Kind: e.Kind, At: e.At, Channel: e.Channel, TS: e.TS, ThreadTS: e.ThreadTS, User: e.User,
-			Author: e.Author, Text: e.Text, Blocks: slices.Clone(e.Blocks), Via: e.Via, ResponseType: e.ResponseType,
-			ReplaceOriginal: e.ReplaceOriginal, DeleteOriginal: e.DeleteOriginal})
+		p := *e
+		p.Blocks = slices.Clone(e.Blocks)
+		out = append(out, p)
 	}
 	return out
 }
@@ -148,7 +130,7 @@ func (s *Server) chatPostEphemeral(c *call) {
 	}
 	m.TS = s.nextTS(c.now)
 	s.St.Ephemerals = append(s.St.Ephemerals, m)
-	s.St.record(&logEntry{Kind: KindEphemeral, At: c.now, Channel: ch, TS: m.TS, ThreadTS: m.ThreadTS, User: to, Author: m.User, Text: text, Blocks: blocks})
+	s.St.record(&Post{Kind: KindEphemeral, At: c.now, Channel: ch, TS: m.TS, ThreadTS: m.ThreadTS, User: to, Author: m.User, Text: text, Blocks: blocks})
 	ok(c.w, map[string]any{"message_ts": m.TS})
 }
 

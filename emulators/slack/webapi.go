@@ -569,7 +569,7 @@ func (s *Server) chatPostMessage(c *call) {
 	}
 	m.TS = s.nextTS(c.now)
 	s.St.Messages = append(s.St.Messages, m)
-	s.St.record(&logEntry{Kind: KindMessage, At: c.now, Channel: ch, TS: m.TS, ThreadTS: m.ThreadTS, Author: m.User, Text: m.Text, Blocks: m.Blocks})
+	s.St.record(&Post{Kind: KindMessage, At: c.now, Channel: ch, TS: m.TS, ThreadTS: m.ThreadTS, Author: m.User, Text: m.Text, Blocks: m.Blocks})
 	ok(c.w, map[string]any{"channel": ch, "ts": m.TS, "message": s.messageJSON(m)})
 }
 
@@ -617,6 +617,6 @@ func (s *Server) chatUpdate(c *call) {
 	}
 	m.Text, m.Blocks = e.Text, e.Blocks
 	m.Edits = append(m.Edits, e)
-	s.St.record(&logEntry{Kind: KindUpdate, At: c.now, Channel: ch, TS: m.TS, ThreadTS: m.ThreadTS, Author: m.User, Text: m.Text, Blocks: m.Blocks})
+	s.St.record(&Post{Kind: KindUpdate, At: c.now, Channel: ch, TS: m.TS, ThreadTS: m.ThreadTS, Author: m.User, Text: m.Text, Blocks: m.Blocks})
 	ok(c.w, map[string]any{"channel": ch, "ts": m.TS, "text": m.Text, "message": s.messageJSON(m)})
 }
