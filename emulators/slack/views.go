@@ -94,13 +94,10 @@ func (s *Server) chatPostEphemeral(c *call) {
 		return
 	}
 	text, rawBlocks := c.v.Get("text"), c.v.Get("blocks")
-	var blocks json.RawMessage
-	if rawBlocks != "" {
-		var bad string
-		if blocks, bad = blocksArg(rawBlocks); bad != "" {
-			webErr(c.w, bad)
-			return
-		}
+	blocks, bad := optionalBlocks(rawBlocks)
+	if bad != "" {
+		webErr(c.w, bad)
+		return
 	}
 	ch, conv, bad := s.resolveChannel(c.v.Get("channel"), c.id, true)
 	if bad != "" {

@@ -495,6 +495,14 @@ func (s *Server) sessionList(c *call) {
 	ok(c.w, map[string]any{"active_sessions": list, "response_metadata": map[string]any{"next_cursor": next}})
 }
 
+// optionalBlocks is blocksArg for an argument that may be left out ("").
+func optionalBlocks(raw string) (json.RawMessage, string) {
+	if raw == "" {
+		return nil, ""
+	}
+	return blocksArg(raw)
+}
+
 // blocksArg validates a blocks argument: a JSON array of objects with a
 // type. It returns the compacted JSON, or Slack's error code.
 func blocksArg(raw string) (json.RawMessage, string) {
@@ -545,13 +553,10 @@ func (s *Server) chatPostMessage(c *call) {
 		return
 	}
 	text, rawBlocks := c.v.Get("text"), c.v.Get("blocks")
-	var blocks json.RawMessage
-	if rawBlocks != "" {
-		var bad string
-		if blocks, bad = blocksArg(rawBlocks); bad != "" {
-			webErr(c.w, bad)
-			return
-		}
+	blocks, bad := optionalBlocks(rawBlocks)
+	if bad != "" {
+		webErr(c.w, bad)
+		return
 	}
 	ch, _, bad := s.resolveChannel(c.v.Get("channel"), c.id, true)
 	if bad != "" {
