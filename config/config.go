@@ -30,6 +30,8 @@ type Config struct {
 	Systems []System
 	// Intake configures `offboard serve`; nil when the file has no intake.
 	Intake *Intake
+	// Approvals is the approval policy; nil when no case needs approval.
+	Approvals *Approvals
 	// Path is where the config was read from ("" for none).
 	Path string
 }
@@ -50,8 +52,9 @@ var DefaultPaths = []string{"offboard.yaml", ".offboard/dev.yaml"}
 
 // The file's keys that are not vendors.
 const (
-	keyIdentity = "identity"
-	keyIntake   = "intake"
+	keyIdentity  = "identity"
+	keyIntake    = "intake"
+	keyApprovals = "approvals"
 )
 
 // Load reads the config. path is the --config flag; empty means
@@ -92,7 +95,7 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 		}
 	}
 	var errs []error
-	known := []string{keyIdentity, keyIntake}
+	known := []string{keyIdentity, keyIntake, keyApprovals}
 	for _, v := range vendors {
 		known = append(known, v.Name)
 	}
@@ -112,6 +115,14 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 			errs = append(errs, fmt.Errorf("intake: %w", err))
 		} else {
 			errs = append(errs, c.Intake.fromEnv(lookup))
+		}
+	}
+	if n, ok := nodes[keyApprovals]; ok {
+		c.Approvals = &Approvals{}
+		if err := decodeStrict(&n, c.Approvals); err != nil {
+			errs = append(errs, fmt.Errorf("approvals: %w", err))
+		} else {
+			c.Approvals.fill()
 		}
 	}
 	for _, v := range vendors {
@@ -196,6 +207,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Intake != nil {
 		errs = append(errs, c.Intake.validate())
+	}
+	if c.Approvals != nil {
+		errs = append(errs, c.Approvals.validate())
 	}
 	if c.Identity != "" {
 		i := slices.IndexFunc(c.Systems, func(s System) bool { return s.Vendor.Name == c.Identity })

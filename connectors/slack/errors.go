@@ -21,15 +21,18 @@ func webKind(code string) connectors.Kind {
 	case "missing_scope", "not_allowed_token_type", "no_permission", "ekm_access_denied", "not_an_admin",
 		"access_denied", "insufficient_permissions", "team_access_not_granted", "feature_not_enabled",
 		"two_factor_setup_required", "org_login_required", "enterprise_is_restricted",
-		"cannot_reset_primary_owner", "cannot_reset_bot":
+		"cannot_reset_primary_owner", "cannot_reset_bot",
+		"not_in_channel", "is_archived", "restricted_action", "cant_update_message", "edit_window_closed":
 		return connectors.PermissionDenied
-	case "user_not_found", "users_not_found", "team_not_found":
+	case "user_not_found", "users_not_found", "team_not_found", "channel_not_found", "message_not_found", "no_such_subteam":
 		return connectors.NotFound
 	case "ratelimited", "rate_limited", "too_many_requests":
 		return connectors.RateLimited
 	case "invalid_arguments", "invalid_user_id", "invalid_cursor", "invalid_limit", "invalid_arg_name",
 		"invalid_array_arg", "invalid_charset", "invalid_form_data", "invalid_post_type", "missing_post_type",
-		"invalid_json", "json_not_object", "invalid_range", "invalid_filter", "invalid_syntax", "unknown_method":
+		"invalid_json", "json_not_object", "invalid_range", "invalid_filter", "invalid_syntax", "unknown_method",
+		"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "expired_trigger_id", "invalid_trigger_id",
+		"exchanged_trigger_id", "invalid_channel":
 		return connectors.InvalidInput
 	case "fatal_error", "internal_error", "service_unavailable", "request_timeout":
 		return connectors.Unavailable
@@ -161,3 +164,8 @@ func httpError(op string, resp *http.Response, body []byte) error {
 	}
 	return ce
 }
+
+// SDKError sorts an error from a slack-go call into a connectors.Error of
+// the right kind, as the connector's own calls are (the Slack app's
+// messages use it).
+func SDKError(op string, err error) error { return sdkError(op, err) }

@@ -3,6 +3,7 @@ package slack_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -98,7 +99,7 @@ func TestSectionFromEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s != c.want {
+			if !reflect.DeepEqual(s, c.want) {
 				t.Errorf("section %+v, want %+v", s, c.want)
 			}
 		})

@@ -212,6 +212,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// API is the connector's slack-go client (bot token, base URL, retries of
+// reads), for the Slack app's messages.
+func (c *Client) API() *sdk.Client { return c.api }
+
 // retryAfterSeconds rewrites a 429's Retry-After given as an HTTP-date
 // into seconds (by connectors.RetryAfter), the only form slack-go reads.
 type retryAfterSeconds struct{ base http.RoundTripper }
