@@ -20,6 +20,7 @@ type Activities struct {
 	identity string
 	order    []string
 	conns    map[string]connectors.Connector
+	notifier Notifier
 }
 
 // New returns activities over conns. identity names the system that is

@@ -349,7 +349,7 @@ func (c *Client) Decide(ctx context.Context, employeeID string, req workflows.De
 	if req.RequestID == "" {
 		req.RequestID = NewRequestID()
 	}
-	res, err := c.update(ctx, employeeID, workflows.UpdateDecideStep, req.RequestID, req)
+	res, err := c.update(ctx, employeeID, workflows.UpdateDecideStep, req.RequestID, req, client.WorkflowUpdateStageCompleted)
 	if err != nil && !errors.Is(err, ErrNoCase) {
 		return res, fmt.Errorf("cannot %s %s: %w", req.Action, req.Step, err)
 	}
@@ -372,18 +372,40 @@ func (c *Client) Reschedule(ctx context.Context, employeeID string, req workflow
 	if req.RequestID == "" {
 		req.RequestID = NewRequestID()
 	}
-	return c.update(ctx, employeeID, workflows.UpdateReschedule, req.RequestID, req)
+	return c.update(ctx, employeeID, workflows.UpdateReschedule, req.RequestID, req, client.WorkflowUpdateStageCompleted)
+}
+
+// DecideApproval records one approver's approve or reject of a case
+// awaiting approval (the Slack front door, which has checked who may
+// approve). It waits only until the case accepts the decision, so a click
+// is answered within Slack's three seconds; the case's validator refuses
+// a stale button, the person, the requester and a second approval by the
+// same approver, and a refused decision changes nothing.
+func (c *Client) DecideApproval(ctx context.Context, employeeID string, req workflows.DecideApprovalRequest) (workflows.DecisionResult, error) {
+	if req.RequestID == "" {
+		req.RequestID = NewRequestID()
+	}
+	return c.update(ctx, employeeID, workflows.UpdateDecideApproval, req.RequestID, req, client.WorkflowUpdateStageAccepted)
+}
+
+// EmployeeOf is the employee ID a case ID names ("offboard/E1001" → E1001).
+func EmployeeOf(caseID string) (string, error) {
+	id, ok := strings.CutPrefix(caseID, workflows.WorkflowIDPrefix)
+	if !ok {
+		return "", fmt.Errorf("%q is not a case ID (like %sE1001)", caseID, workflows.WorkflowIDPrefix)
+	}
+	return id, workflows.ValidateEmployeeID(id)
 }
 
 func (c *Client) schedule(ctx context.Context, employeeID, name string, req workflows.ScheduleRequest) (workflows.DecisionResult, error) {
 	if req.RequestID == "" {
 		req.RequestID = NewRequestID()
 	}
-	return c.update(ctx, employeeID, name, req.RequestID, req)
+	return c.update(ctx, employeeID, name, req.RequestID, req, client.WorkflowUpdateStageCompleted)
 }
 
-// update sends a workflow Update and waits for it to be applied.
-func (c *Client) update(ctx context.Context, employeeID, name, requestID string, arg any) (workflows.DecisionResult, error) {
+// update sends a workflow Update and waits for it to reach stage.
+func (c *Client) update(ctx context.Context, employeeID, name, requestID string, arg any, stage client.WorkflowUpdateStage) (workflows.DecisionResult, error) {
 	var res workflows.DecisionResult
 	if err := workflows.ValidateEmployeeID(employeeID); err != nil {
 		return res, err
@@ -393,10 +415,21 @@ func (c *Client) update(ctx context.Context, employeeID, name, requestID string,
 		WorkflowID:   workflows.WorkflowID(employeeID),
 		UpdateName:   name,
 		Args:         []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+		WaitForStage: stage,
 	})
-	if err == nil {
+	switch {
+	case err != nil:
+	case stage == client.WorkflowUpdateStageCompleted:
 		err = h.Get(ctx, &res)
+	default:
+		// Accepted: a refusal comes back with the answer; an accepted
+		// Update's result is read if it is there within a second.
+		gctx, cancel := context.WithTimeout(ctx, time.Second)
+		err = h.Get(gctx, &res)
+		if err != nil && gctx.Err() != nil && ctx.Err() == nil {
+			err = nil
+		}
+		cancel()
 	}
 	if err != nil {
 		if _, ok := errors.AsType[*serviceerror.NotFound](err); ok {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/offboard/offboard/cases"
+	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
 	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/worker"
@@ -112,7 +113,7 @@ func (a *app) terminateCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			in := workflows.Input{EmployeeID: args[0], Email: email, Mode: workflows.Mode(mode), Reason: reason, RequestedBy: a.by(by), TimeZone: tz}
+			in := workflows.Input{EmployeeID: args[0], Email: email, Mode: workflows.Mode(mode), Reason: reason, RequestedBy: a.by(by), TimeZone: tz, Source: config.SourceCLI}
 			if at != "" {
 				t, err := parseAt(at, tz)
 				if err != nil {

@@ -68,6 +68,9 @@ type Account struct {
 	// own way (Okta: case-insensitively), so this is the form a case is
 	// named by. Other systems leave it empty.
 	EmployeeID string `json:"employeeId,omitempty"`
+	// DisplayName is the person's name as an identity system holds it,
+	// shown only to approvers. Other systems leave it empty.
+	DisplayName string `json:"displayName,omitempty"`
 	// Attributes carries what later systems may need to resolve the person
 	// (email, githubUsername, ...).
 	Attributes map[string]string `json:"attributes,omitempty"`

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/offboard/offboard/cases"
+	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/intake/webhook"
 	"github.com/offboard/offboard/workflows"
 )
@@ -118,7 +119,7 @@ func (h *Handler) serveHR(r *http.Request) answer {
 		if mode != workflows.ModeStandard && mode != workflows.ModeHostile {
 			return fail(http.StatusBadRequest, "data.mode", "mode %q: want standard or hostile", clip(d.Mode, 32))
 		}
-		in := workflows.Input{EmployeeID: d.EmployeeID, EffectiveAt: at, TimeZone: d.TimeZone, Mode: mode, Reason: d.Reason, RequestedBy: by}
+		in := workflows.Input{EmployeeID: d.EmployeeID, EffectiveAt: at, TimeZone: d.TimeZone, Mode: mode, Reason: d.Reason, RequestedBy: by, Source: config.SourceHR}
 		if ev.Type == TypeImmediate {
 			in.EffectiveAt = time.Time{}
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/workflows"
 )
 
@@ -95,7 +96,7 @@ func (h *Handler) serveOktaEvents(r *http.Request) answer {
 		}
 		out, err := h.o.Cases.StartFromEvent(r.Context(), ev.UUID, workflows.EventInput{
 			System: h.o.Identity, AccountID: user,
-			Case: workflows.Input{Mode: workflows.ModeStandard, RequestedBy: OktaRequester, Reason: fmt.Sprintf("Okta event %s %s", ev.EventType, ev.UUID)},
+			Case: workflows.Input{Mode: workflows.ModeStandard, RequestedBy: OktaRequester, Source: config.SourceOkta, Reason: fmt.Sprintf("Okta event %s %s", ev.EventType, ev.UUID)},
 		})
 		if err != nil {
 			// Okta delivers again once: say so.

@@ -89,6 +89,7 @@ func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 			Mode:        in.Mode,
 			Reason:      in.Reason,
 			RequestedBy: in.RequestedBy,
+			Source:      in.Source,
 			TimeZone:    in.TimeZone,
 			State:       CaseRunning,
 			StartedAt:   workflow.Now(ctx).UTC(),
@@ -99,10 +100,14 @@ func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 	}
 	err := w.checkInput(in)
 	if err == nil {
+		err = w.prepare(ctx, in)
+	}
+	if err == nil {
 		err = w.wait(ctx, in)
 	}
-	if err == nil && !w.rescinded {
+	if err == nil && !w.rescinded && !w.rejected() {
 		w.c.State = CaseRunning
+		w.c.CutStartedAt = workflow.Now(ctx).UTC()
 		w.publish(ctx)
 		err = w.run(ctx, in)
 	}
@@ -115,6 +120,8 @@ func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 		err = temporal.NewCanceledError()
 	case w.rescinded:
 		w.c.State = CaseRescinded
+	case w.rejected():
+		w.c.State = CaseRejected
 	case err != nil:
 		w.c.State = CaseFailed
 		w.c.Error = failureMessage(err)
@@ -122,6 +129,7 @@ func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 		w.c.State = CaseDone
 	}
 	w.publish(dctx)
+	w.finishNotices(dctx)
 	if werr := workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) }); werr != nil {
 		return w.c, werr
 	}
@@ -150,40 +158,6 @@ func failureMessage(err error) string {
 	return err.Error()
 }
 
-// wait holds the case until its effective time, a cut-now or a rescind.
-func (w *offboarding) wait(ctx workflow.Context, in Input) error {
-	now := workflow.Now(ctx)
-	if in.EffectiveAt.IsZero() {
-		return nil
-	}
-	if !in.EffectiveAt.After(now) {
-		// Already passed: the cut starts now (StartedAt), and the case keeps
-		// the time that was asked for.
-		w.c.EffectiveAt = in.EffectiveAt.UTC()
-		return nil
-	}
-	w.c.State = CaseScheduled
-	w.c.EffectiveAt = in.EffectiveAt.UTC()
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SAEffectiveAt.ValueSet(in.EffectiveAt)); err != nil {
-		return err
-	}
-	w.publish(ctx)
-	for {
-		ok, err := workflow.AwaitWithTimeout(ctx, w.c.EffectiveAt.Sub(now), func() bool { return w.cutNow || w.rescinded || w.rescheduled })
-		if err != nil || !ok || !w.rescheduled {
-			return err
-		}
-		// Rescheduled: wait for the new time (at once if it has passed).
-		w.rescheduled = false
-		if w.cutNow || w.rescinded {
-			return nil
-		}
-		if now = workflow.Now(ctx); !w.c.EffectiveAt.After(now) {
-			return nil
-		}
-	}
-}
-
 type offboarding struct {
 	policy    Policy
 	cutNow    bool
@@ -193,10 +167,28 @@ type offboarding struct {
 	// changes counts step changes (a step done, parked or skipped) and
 	// operator decisions: a case is done only after a verification pass that
 	// started after the last of them.
-	changes   int
-	c         Case
-	accounts  map[string]connectors.Account
-	pending   map[string]Decision // step ID → decision not yet acted on
+	changes  int
+	c        Case
+	accounts map[string]connectors.Account
+	pending  map[string]Decision // step ID → decision not yet acted on
+	// wake counts the decisions that may end a wait (cut-now, rescind,
+	// reschedule, approvals).
+	wake int
+	// settings are what the worker's config asks of the case.
+	settings activities.Settings
+	// brief is the case as its approval request shows it.
+	brief activities.CaseBrief
+	// subjectIDs are the person's identifiers, lower case: they may not
+	// decide their own case.
+	subjectIDs []string
+	// approvalNonce is what the current approval buttons carry ("" once
+	// decided); approvalRound counts decisions.
+	approvalNonce string
+	approvalRound int
+	// noticing counts notice coroutines under way; ended is set once the
+	// case has ended.
+	noticing  int
+	ended     bool
 	published struct {
 		state  CaseState
 		parked []string
@@ -213,6 +205,7 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 				d := Decision{Action: name, By: req.By, Reason: req.Reason, RequestID: req.RequestID, At: workflow.Now(ctx).UTC()}
 				w.c.Decisions = append(w.c.Decisions, d)
 				w.changes++
+				w.wake++
 				if name == UpdateCutNow {
 					w.cutNow = true
 				} else {
@@ -227,8 +220,10 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 					errs = append(errs, fmt.Errorf("the case was rescinded; %s no longer applies", name))
 				case w.cutNow:
 					errs = append(errs, fmt.Errorf("a cut-now was already recorded and the cut has started; %s no longer applies", name))
-				case w.c.State != CaseScheduled:
+				case !w.waiting():
 					errs = append(errs, fmt.Errorf("the case is %s; %s applies only while it waits for its effective time", w.c.State, name))
+				case name == UpdateCutNow && w.c.State == CaseAwaitingApproval && !w.c.EffectiveAt.After(workflow.Now(ctx)):
+					errs = append(errs, errors.New("the case waits only for approval: a cut-now cannot stand in for approvers"))
 				}
 				if blank(req.By) {
 					errs = append(errs, errors.New("who decided (by) is required"))
@@ -249,6 +244,7 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 				From: w.c.EffectiveAt, To: req.EffectiveAt.UTC()}
 			w.c.Decisions = append(w.c.Decisions, d)
 			w.changes++
+			w.wake++
 			w.c.EffectiveAt = req.EffectiveAt.UTC()
 			if req.TimeZone != "" {
 				w.c.TimeZone = req.TimeZone
@@ -266,7 +262,7 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 				errs = append(errs, errors.New("the case was rescinded; reschedule no longer applies"))
 			case w.cutNow:
 				errs = append(errs, errors.New("a cut-now was already recorded and the cut has started; reschedule no longer applies"))
-			case w.c.State != CaseScheduled:
+			case !w.waiting():
 				errs = append(errs, fmt.Errorf("the case is %s; reschedule applies only while it waits for its effective time", w.c.State))
 			}
 			if req.EffectiveAt.IsZero() {
@@ -284,6 +280,9 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 		}},
 	)
 	if err != nil {
+		return err
+	}
+	if err := w.registerApproval(ctx); err != nil {
 		return err
 	}
 	// decide-step, and resolve-step, its name before, for cases started
@@ -325,6 +324,8 @@ func (w *offboarding) validateDecision(_ workflow.Context, req DecideStepRequest
 		errs = append(errs, fmt.Errorf("step %q is not in this case", req.Step))
 	case st.State != StepParked:
 		errs = append(errs, fmt.Errorf("step %q is %s, not parked", req.Step, st.State))
+	case req.Nonce != "" && req.Nonce != st.nonce:
+		errs = append(errs, fmt.Errorf("this button is from an earlier park of step %q: use the latest message", req.Step))
 	default:
 		if _, dup := w.pending[req.Step]; dup {
 			errs = append(errs, fmt.Errorf("step %q already has a decision waiting to be applied", req.Step))
@@ -339,7 +340,7 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 	if err != nil {
 		return err
 	}
-	subject := connectors.Subject{EmployeeID: in.EmployeeID, Email: in.Email, Overrides: in.Overrides}
+	subject := subject(in)
 	for _, sys := range systems.Systems {
 		w.c.Systems = append(w.c.Systems, SystemState{System: sys})
 		w.c.Steps = append(w.c.Steps, &Step{
@@ -497,11 +498,13 @@ func (w *offboarding) runStep(ctx workflow.Context, st *Step, subject connectors
 		}
 		w.publish(ctx)
 		workflow.GetLogger(ctx).Warn("step parked", "step", st.ID, "kind", st.ErrorKind)
+		w.noticeParked(ctx, st)
 
 		d, ok := w.awaitDecision(ctx, st)
 		if !ok {
 			return // cancelled: the step stays parked
 		}
+		w.noticeDecided(ctx, st, d)
 		if d.Action == ActionSkip {
 			st.State, st.Result = StepSkipped, ""
 			st.SkippedBy, st.SkipReason = d.By, d.Reason
@@ -613,6 +616,7 @@ func (w *offboarding) awaitDecision(ctx workflow.Context, st *Step) (Decision, b
 		}
 		st.Reminders++
 		workflow.GetLogger(ctx).Warn("step still parked, waiting for retry or skip", "step", st.ID, "reminders", st.Reminders)
+		w.noticeParkedAgain(ctx, st)
 	}
 }
 
@@ -718,6 +722,12 @@ func (w *offboarding) view() Case {
 		cp := *st
 		v.Steps[i] = &cp
 	}
+	if ap := w.c.Approval; ap != nil {
+		cp := *ap
+		cp.Approvals = slices.Clone(ap.Approvals)
+		v.Approval = &cp
+	}
+	v.Decisions = slices.Clone(w.c.Decisions)
 	if v.State == CaseRunning && len(v.ParkedSteps()) > 0 {
 		v.State = CaseParked
 	}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -64,7 +65,18 @@ func DryRun(ctx workflow.Context, in PlanInput) (Plan, error) {
 			return Plan{}, temporal.NewNonRetryableApplicationError("invalid input: "+err.Error(), "InvalidInput", nil)
 		}
 	}
-	ctx = Policy{}.withDefaults().activityOptions(ctx)
+	p, err := planAll(Policy{}.withDefaults().activityOptions(ctx), in)
+	if _, ok := errors.AsType[*temporal.ApplicationError](err); err != nil && !ok && ctx.Err() == nil {
+		// A system that could not be resolved or planned.
+		return p, temporal.NewNonRetryableApplicationError(err.Error(), "DryRunFailed", nil)
+	}
+	return p, err
+}
+
+// planAll resolves and plans every system, reading only: the dry run, and
+// what a case's approval request shows. On an error it returns what it
+// planned with the first error.
+func planAll(ctx workflow.Context, in PlanInput) (Plan, error) {
 	systems, err := listSystems(ctx)
 	if err != nil {
 		return Plan{}, err
@@ -123,13 +135,10 @@ func DryRun(ctx workflow.Context, in PlanInput) (Plan, error) {
 	if err != nil {
 		return p, err
 	}
-	if firstErr != nil {
-		return p, temporal.NewNonRetryableApplicationError(firstErr.Error(), "DryRunFailed", nil)
-	}
 	if id := systems.Identity; id != "" && bySystem[id].Found && bySystem[id].Account.EmployeeID != "" {
 		p.EmployeeID = bySystem[id].Account.EmployeeID
 	}
-	return p, nil
+	return p, firstErr
 }
 
 // identityFirst is the one order of every case and dry run. The identity

@@ -38,6 +38,8 @@ const (
 	UpdateRescind = "rescind"
 	// UpdateReschedule moves a scheduled case's effective time.
 	UpdateReschedule = "reschedule"
+	// UpdateDecideApproval approves or rejects a case awaiting approval.
+	UpdateDecideApproval = "decide-approval"
 	// WorkflowIDPrefix starts every offboarding's workflow ID.
 	WorkflowIDPrefix = "offboard/"
 	// PlanIDPrefix starts every dry run's workflow ID.
@@ -83,6 +85,9 @@ type Input struct {
 	Mode        Mode      `json:"mode"`
 	Reason      string    `json:"reason,omitempty"`
 	RequestedBy string    `json:"requestedBy"`
+	// Source is the front door the case came through: cli, hr or okta
+	// (approvals.when's source: terms); empty for other Temporal clients.
+	Source string `json:"source,omitempty"`
 	// Overrides maps a system to the account to use there.
 	Overrides map[string]string `json:"overrides,omitempty"`
 	// Policy bounds retries and reminders; zero means the defaults.
@@ -132,17 +137,19 @@ type CaseState string
 
 // Case states.
 const (
-	CaseScheduled CaseState = "scheduled" // waiting for the effective time
-	CaseRunning   CaseState = "running"
-	CaseParked    CaseState = "parked" // running, with a step waiting for a decision
-	CaseDone      CaseState = "done"
-	CaseFailed    CaseState = "failed"
-	CaseRescinded CaseState = "rescinded" // ended before the cut; nothing was changed
-	CaseCancelled CaseState = "cancelled"
+	CaseScheduled        CaseState = "scheduled"         // waiting for the effective time
+	CaseAwaitingApproval CaseState = "awaiting-approval" // waiting for approvers (and maybe the effective time)
+	CaseRunning          CaseState = "running"
+	CaseParked           CaseState = "parked" // running, with a step waiting for a decision
+	CaseDone             CaseState = "done"
+	CaseFailed           CaseState = "failed"
+	CaseRescinded        CaseState = "rescinded" // ended before the cut; nothing was changed
+	CaseRejected         CaseState = "rejected"  // an approver rejected it; nothing was changed
+	CaseCancelled        CaseState = "cancelled"
 )
 
 // CaseStates lists the states `offboard list --state` accepts.
-var CaseStates = []CaseState{CaseScheduled, CaseRunning, CaseParked, CaseDone, CaseFailed, CaseRescinded, CaseCancelled}
+var CaseStates = []CaseState{CaseScheduled, CaseAwaitingApproval, CaseRunning, CaseParked, CaseDone, CaseFailed, CaseRescinded, CaseRejected, CaseCancelled}
 
 // StepState is where a step is in its life.
 type StepState string
@@ -185,6 +192,16 @@ type Step struct {
 	SkippedBy  string    `json:"skippedBy,omitempty"`
 	SkipReason string    `json:"skipReason,omitempty"`
 	Reminders  int       `json:"reminders,omitempty"`
+	// Notice is the Slack message about the step's last park.
+	Notice *MessageRef `json:"notice,omitempty"`
+	// nonce is what the last park's Retry and Skip buttons carry.
+	nonce string
+}
+
+// MessageRef is a message a case posted: its channel and timestamp.
+type MessageRef struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
 }
 
 // record adds records a step's activity reported, once each.
@@ -226,12 +243,17 @@ type Case struct {
 	State       CaseState `json:"state"`
 	StartedAt   time.Time `json:"startedAt"`
 	EffectiveAt time.Time `json:"effectiveAt,omitzero"`
+	Source      string    `json:"source,omitempty"`
 	// TimeZone is the person's zone, for showing the effective time.
-	TimeZone   string        `json:"timeZone,omitempty"`
-	FinishedAt time.Time     `json:"finishedAt,omitzero"`
-	Systems    []SystemState `json:"systems"`
-	Steps      []*Step       `json:"steps"`
-	Decisions  []Decision    `json:"decisions,omitempty"`
+	TimeZone string `json:"timeZone,omitempty"`
+	// Approval is where the case's approval stands; nil when it needs none.
+	Approval *Approval `json:"approval,omitempty"`
+	// CutStartedAt is when the cut started, after any wait.
+	CutStartedAt time.Time     `json:"cutStartedAt,omitzero"`
+	FinishedAt   time.Time     `json:"finishedAt,omitzero"`
+	Systems      []SystemState `json:"systems"`
+	Steps        []*Step       `json:"steps"`
+	Decisions    []Decision    `json:"decisions,omitempty"`
 	// Error says why a failed case failed.
 	Error string `json:"error,omitempty"`
 }
@@ -259,14 +281,63 @@ func (c *Case) ParkedSteps() []string {
 
 // Decision actions.
 const (
-	ActionRetry = "retry"
-	ActionSkip  = "skip"
+	ActionRetry   = "retry"
+	ActionSkip    = "skip"
+	ActionApprove = "approve"
+	ActionReject  = "reject"
 )
+
+// Approval states.
+const (
+	ApprovalPending  = "pending"
+	ApprovalApproved = "approved"
+	ApprovalRejected = "rejected"
+)
+
+// Approval is where a case's approval stands: who approved or rejected,
+// where the request was posted, and how it was chased.
+type Approval struct {
+	State  string `json:"state"`
+	Quorum int    `json:"quorum"`
+	// Approvals are the distinct approvers' approvals, in order.
+	Approvals []Decision `json:"approvals,omitempty"`
+	Rejection *Decision  `json:"rejection,omitempty"`
+	// Request is the request message; nil until it is posted.
+	Request *MessageRef `json:"request,omitempty"`
+	// Note says why the request went to the escalation channel, or was not
+	// posted at all.
+	Note        string    `json:"note,omitempty"`
+	RequestedAt time.Time `json:"requestedAt"`
+	Reminders   int       `json:"reminders,omitempty"`
+	EscalatedAt time.Time `json:"escalatedAt,omitzero"`
+	// LastError is the last failure to post or update its messages.
+	LastError string `json:"lastError,omitempty"`
+}
+
+// DecideApprovalRequest is the decide-approval Update's input: one
+// approver's approve or reject, as the Slack front door checked it.
+type DecideApprovalRequest struct {
+	// Nonce is the value the clicked button carried.
+	Nonce  string `json:"nonce"`
+	Action string `json:"action"`
+	// User is the clicker's Slack user ID; Email their Slack email, when
+	// Slack has one.
+	User      string `json:"user"`
+	Email     string `json:"email,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// SlackBy is how a decision made in Slack records who made it.
+func SlackBy(user string) string { return "slack:" + user }
 
 // DecideStepRequest is the decide-step Update's input: an operator's retry
 // or skip of a parked step.
 type DecideStepRequest struct {
-	Step      string `json:"step"`
+	Step string `json:"step"`
+	// Nonce, when set, must be what the step's last park's buttons carry:
+	// a click on a button from an earlier park changes nothing.
+	Nonce     string `json:"nonce,omitempty"`
 	Action    string `json:"action"`
 	Reason    string `json:"reason,omitempty"`
 	By        string `json:"by"`

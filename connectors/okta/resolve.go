@@ -114,5 +114,9 @@ func account(u *sdk.User) connectors.Account {
 			attrs[k] = s
 		}
 	}
-	return connectors.Account{System: System, ID: u.Id, Status: u.Status, EmployeeID: profileString(u, "employeeNumber"), Attributes: attrs}
+	name := profileString(u, "displayName")
+	if name == "" {
+		name = strings.TrimSpace(profileString(u, "firstName") + " " + profileString(u, "lastName"))
+	}
+	return connectors.Account{System: System, ID: u.Id, Status: u.Status, EmployeeID: profileString(u, "employeeNumber"), DisplayName: name, Attributes: attrs}
 }
