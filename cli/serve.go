@@ -22,6 +22,7 @@ import (
 	"github.com/offboard/offboard/cases"
 	"github.com/offboard/offboard/intake"
 	"github.com/offboard/offboard/intake/webhook"
+	"github.com/offboard/offboard/slackapp"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -47,7 +48,11 @@ func (a *app) serveCmd() *cobra.Command {
 				return err
 			}
 			defer tc.Close()
-			return Serve(ctx, tc, intake.Options{Config: cfg.Intake, Identity: cfg.Identity, Log: log}, cmd.OutOrStdout())
+			app, err := slackapp.New(ctx, cfg)
+			if err != nil {
+				return fmt.Errorf("slack app: %w", err)
+			}
+			return Serve(ctx, tc, intake.Options{Config: cfg.Intake, Identity: cfg.Identity, Log: log, Slack: app}, cmd.OutOrStdout())
 		},
 	}
 	return cmd
@@ -65,10 +70,15 @@ func Serve(ctx context.Context, tc client.Client, o intake.Options, out io.Write
 	if err != nil {
 		return err
 	}
+	defer h.Wait()
 	srv := intake.Server(o.Config.Listen, h)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	fmt.Fprintf(out, "intake listening on http://%s (HR: /v1/hr/events, Okta: /v1/okta/events, /healthz, /readyz, /metrics)\n", o.Config.Listen)
+	slack := ""
+	if o.Slack != nil {
+		slack = ", Slack: " + intake.SlackPath
+	}
+	fmt.Fprintf(out, "intake listening on http://%s (HR: /v1/hr/events, Okta: /v1/okta/events%s, /healthz, /readyz, /metrics)\n", o.Config.Listen, slack)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("intake on %s: %w", o.Config.Listen, err)

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ import (
 	"github.com/offboard/offboard/cases"
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/intake/webhook"
+	"github.com/offboard/offboard/slackapp"
 )
 
 // MaxBody bounds a request body.
@@ -46,6 +48,9 @@ type Options struct {
 	Log      *slog.Logger
 	// Now is the clock for signature timestamps (default time.Now).
 	Now func() time.Time
+	// Slack is the Slack app whose clicks the intake takes; nil serves no
+	// interactivity endpoint.
+	Slack *slackapp.App
 }
 
 // Handler serves the intake.
@@ -54,6 +59,8 @@ type Handler struct {
 	mux     *http.ServeMux
 	hr      *webhook.Verifier
 	metrics *metrics
+	// pending is the work left after an answer (ephemeral messages).
+	pending sync.WaitGroup
 }
 
 // New builds the handler, refusing a configuration it cannot serve (an
@@ -81,6 +88,9 @@ func New(o Options) (*Handler, error) {
 	if o.Config.OktaEventHook != nil {
 		h.mux.Handle("GET /v1/okta/events", h.endpoint("okta", h.serveOktaVerification))
 		h.mux.Handle("POST /v1/okta/events", h.endpoint("okta", h.serveOktaEvents))
+	}
+	if o.Slack != nil {
+		h.mux.Handle("POST "+SlackPath, h.endpoint("slack", h.serveSlack))
 	}
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -172,9 +182,15 @@ func sameSecret(got string, want config.Secret) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want.Reveal())) == 1
 }
 
+// writeJSON writes v as the answer; a nil v answers with no body (what
+// Slack wants for an acknowledged click).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	if v == nil {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
@@ -185,6 +201,8 @@ type metrics struct {
 	requests    *prometheus.CounterVec
 	sigFailures *prometheus.CounterVec
 	started     *prometheus.CounterVec
+	decisions   *prometheus.CounterVec
+	refused     prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -199,7 +217,13 @@ func newMetrics() *metrics {
 		started: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "offboard_intake_cases_started_total", Help: "Cases started, by source (hr, okta).",
 		}, []string{"source"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "offboard_intake_slack_decisions_total", Help: "Decisions taken from Slack clicks, by action (approve, reject, retry, skip).",
+		}, []string{"action"}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "offboard_intake_slack_refused_total", Help: "Slack clicks refused (not allowed, or refused by the case).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.sigFailures, m.started, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.requests, m.sigFailures, m.started, m.decisions, m.refused, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

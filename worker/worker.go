@@ -24,6 +24,7 @@ import (
 	"github.com/offboard/offboard/activities"
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/slackapp"
 	"github.com/offboard/offboard/workflows"
 )
 
@@ -52,7 +53,23 @@ func Activities(ctx context.Context, cfg *config.Config) (*activities.Activities
 	if err != nil {
 		return nil, err
 	}
-	return activities.New(cfg.Identity, conns...)
+	acts, err := activities.New(cfg.Identity, conns...)
+	if err != nil {
+		return nil, err
+	}
+	app, err := slackapp.New(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("slack app: %w", err)
+	}
+	if app == nil {
+		return acts, nil
+	}
+	// Refuse to start on a policy Slack contradicts (a public approvals
+	// channel), before any case could post there.
+	if err := app.Check(ctx); err != nil {
+		return nil, fmt.Errorf("slack app: %w", err)
+	}
+	return activities.WithNotifier(acts, app), nil
 }
 
 // New returns a worker on the offboarding task queue with everything

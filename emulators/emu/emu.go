@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
 )
 
@@ -403,6 +404,16 @@ type Dev interface {
 // SecretFile writes a dev secret (a token the emulator accepts) to a private
 // file named for name and returns its path.
 type SecretFile func(name, value string) (path string, err error)
+
+// Chat is a dev emulator of the chat app offboard asks for approvals in and
+// reports to (Slack), so `offboard dev` can wire its buttons to its own
+// intake.
+type Chat interface {
+	// DevChat delivers the emulator's clicks to interactivityURL, has
+	// DevSection link messages to webUI, and returns the demo org's
+	// approval policy.
+	DevChat(interactivityURL, webUI string) *config.Approvals
+}
 
 // EventSource is a dev emulator that delivers event hooks, as Okta does,
 // so `offboard dev` can point it at its own intake.

@@ -1,6 +1,10 @@
 package slack
 
 import (
+	"fmt"
+	"slices"
+
+	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
 	slackconn "github.com/offboard/offboard/connectors/slack"
 	"github.com/offboard/offboard/emulators/emu"
@@ -41,12 +45,78 @@ func (s *Server) DevSection(baseURL string, secret emu.SecretFile) (connectors.S
 	if err != nil {
 		return nil, err
 	}
+	signing, err := secret("slack-signing-secret", s.hookSecret())
+	if err != nil {
+		return nil, err
+	}
 	return &slackconn.Section{
-		APIURL:         baseURL + "/api/",
-		SCIMURL:        baseURL + "/scim/v2/",
-		AuditURL:       baseURL + "/audit/v1/",
-		TeamID:         s.devTeam,
-		AdminTokenFile: admin,
-		BotTokenFile:   bot,
+		APIURL:            baseURL + "/api/",
+		SCIMURL:           baseURL + "/scim/v2/",
+		AuditURL:          baseURL + "/audit/v1/",
+		TeamID:            s.devTeam,
+		AdminTokenFile:    admin,
+		BotTokenFile:      bot,
+		SigningSecretFile: signing,
+		OpsChannel:        OffboardOpsChannelID,
+		Operators:         s.securityTeam(),
+		WebUIURL:          s.webUI,
 	}, nil
+}
+
+var _ emu.Chat = (*Server)(nil)
+
+// DevChat delivers clicks to interactivityURL (signed with the emulator's
+// signing secret), links messages to webUI, and returns the demo policy:
+// hostile cases need one approval from the @security-team people, in
+// #offboard-approvals, reminded every 30 minutes and escalated to
+// #security-leads after two hours.
+func (s *Server) DevChat(interactivityURL, webUI string) *config.Approvals {
+	s.Lock()
+	s.hook.URL = interactivityURL
+	s.webUI = webUI
+	s.Unlock()
+	return &config.Approvals{
+		Channel:       ApprovalsChannelID,
+		Approvers:     s.securityTeam(),
+		Quorum:        1,
+		When:          []string{"mode:hostile"},
+		RemindAfter:   config.DefaultRemindAfter,
+		EscalateTo:    SecurityLeadsChannelID,
+		EscalateAfter: config.DefaultEscalateAfter,
+	}
+}
+
+// securityTeam is the @security-team group's members: the demo's approvers
+// and operators.
+func (s *Server) securityTeam() []string {
+	s.Lock()
+	defer s.Unlock()
+	if g := s.St.usergroup(SecurityGroupID); g != nil {
+		return slices.Clone(g.Users)
+	}
+	return nil
+}
+
+func (s *Server) hookSecret() string {
+	s.Lock()
+	defer s.Unlock()
+	return s.hook.SigningSecret
+}
+
+// Join adds a user to a channel, as someone who joins (or is invited to) a
+// private channel after a message was posted there.
+func (s *Server) Join(channel, user string) error {
+	s.Lock()
+	defer s.Unlock()
+	c := s.St.channel(channel)
+	if c == nil {
+		return fmt.Errorf("no channel %s", channel)
+	}
+	if s.St.user(user) == nil {
+		return fmt.Errorf("no user %s", user)
+	}
+	if !c.has(user) {
+		c.Members = append(c.Members, user)
+	}
+	return nil
 }

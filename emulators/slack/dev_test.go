@@ -2,6 +2,7 @@ package slack_test
 
 import (
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/offboard/offboard/connectors"
@@ -31,11 +32,16 @@ func TestDevSection(t *testing.T) {
 		TeamID:         org.Slack.TeamID,
 		AdminTokenFile: filepath.Join(dir, "slack-admin-token"),
 		BotTokenFile:   filepath.Join(dir, "slack-bot-token"),
+
+		SigningSecretFile: filepath.Join(dir, "slack-signing-secret"),
+		OpsChannel:        slackemu.OffboardOpsChannelID,
+		Operators:         slackemu.SecurityPeople(org),
 	}
-	if *s != want {
+	if !reflect.DeepEqual(*s, want) {
 		t.Errorf("section %+v, want %+v", *s, want)
 	}
-	if len(secrets) != 2 || secrets["slack-admin-token"] != slackemu.DevAdminToken || secrets["slack-bot-token"] != slackemu.DevBotToken {
+	if len(secrets) != 3 || secrets["slack-admin-token"] != slackemu.DevAdminToken || secrets["slack-bot-token"] != slackemu.DevBotToken ||
+		secrets["slack-signing-secret"] != slackemu.DevSigningSecret {
 		t.Errorf("secrets %v", secrets)
 	}
 	if _, err := sec.FromEnv(func(string) (string, bool) { return "", false }); err != nil {

@@ -147,6 +147,8 @@ type Server struct {
 	// devTeam is the workspace the dev config names: the seed's team ID,
 	// else DevTeamID.
 	devTeam string
+	// webUI is what DevSection links messages to (DevChat).
+	webUI string
 	// triggers are the trigger_ids handed out in interaction payloads,
 	// guarded by the Store's lock like hook.
 	triggers map[string]*trigger

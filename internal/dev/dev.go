@@ -36,6 +36,7 @@ import (
 	"github.com/offboard/offboard/intake/webhook"
 	"github.com/offboard/offboard/internal/devopts"
 	"github.com/offboard/offboard/internal/devserver"
+	"github.com/offboard/offboard/slackapp"
 	"github.com/offboard/offboard/vendors"
 	"github.com/offboard/offboard/worker"
 	"github.com/offboard/offboard/workflows"
@@ -49,6 +50,9 @@ type Options struct {
 	Emulators *Emulators
 	// Quiet discards the server log instead of writing Dir/temporal.log.
 	Quiet bool
+	// Approvals, when set, adjusts the demo approval policy before the
+	// config is written (tests).
+	Approvals func(*config.Approvals)
 }
 
 // Stack is a running dev stack.
@@ -291,8 +295,20 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		intakeLn.Close()
 		return nil, err
 	}
+	// The chat emulator's buttons click through to the intake.
+	var approvals *config.Approvals
+	if chat := s.Emu.chat(); chat != nil {
+		ui := ""
+		if addr := s.Server.UIAddr(); addr != "" {
+			ui = "http://" + addr
+		}
+		approvals = chat.DevChat(s.IntakeURL+intake.SlackPath, ui)
+		if o.Approvals != nil {
+			o.Approvals(approvals)
+		}
+	}
 	s.Path = filepath.Join(o.Dir, "dev.yaml")
-	if err := s.Emu.writeConfig(s.Path, o.Dir, s.URLs, in); err != nil {
+	if err := s.Emu.writeConfig(s.Path, o.Dir, s.URLs, in, approvals); err != nil {
 		intakeLn.Close()
 		return nil, err
 	}
@@ -309,8 +325,13 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		intakeLn.Close()
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
+	app, err := slackapp.New(ctx, s.Config)
+	if err != nil {
+		intakeLn.Close()
+		return nil, err
+	}
 	ih, err := intake.New(intake.Options{
-		Cases: cases.New(s.Client), Config: s.Config.Intake, Identity: s.Config.Identity,
+		Cases: cases.New(s.Client), Config: s.Config.Intake, Identity: s.Config.Identity, Slack: app,
 		Ready: func(ctx context.Context) error {
 			_, err := s.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
@@ -487,7 +508,7 @@ func Run(ctx context.Context, o devopts.Options, out io.Writer) error {
 	for _, e := range s.Emu.All() {
 		fmt.Fprintf(out, "  %-18s %s   (state: %s/_emulator/state)\n", e.Name+" emulator", s.URLs[e.Name], s.URLs[e.Name])
 	}
-	fmt.Fprintf(out, "  %-18s %s/v1/hr/events   (Okta event hook: %s/v1/okta/events)\n", "HR intake", s.IntakeURL, s.IntakeURL)
+	fmt.Fprintf(out, "  %-18s %s/v1/hr/events   (Okta event hook: %s/v1/okta/events, Slack: %s%s)\n", "HR intake", s.IntakeURL, s.IntakeURL, s.IntakeURL, intake.SlackPath)
 	fmt.Fprintf(out, `  Config             %s
 
 Try, in another terminal:

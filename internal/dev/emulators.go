@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 
 	"gopkg.in/yaml.v3"
 
@@ -62,6 +63,16 @@ func (e *Emulators) identityEvents() emu.EventSource {
 	return nil
 }
 
+// chat is the chat app's emulator (Slack), or nil.
+func (e *Emulators) chat() emu.Chat {
+	for _, n := range e.list {
+		if c, ok := n.Emulator.(emu.Chat); ok {
+			return c
+		}
+	}
+	return nil
+}
+
 // secretFile writes a dev secret to a private file under dir/secrets and
 // returns its path.
 func secretFile(dir string) emu.SecretFile {
@@ -95,15 +106,21 @@ func keptSecret(dir, name string, new func() (string, error)) (path, value strin
 // its emulator, encoded from each vendor's own section type, with the
 // emulators' tokens in private files under dir/secrets, and the intake's
 // section.
-func (e *Emulators) writeConfig(path, dir string, urls map[string]string, in *config.Intake) error {
+func (e *Emulators) writeConfig(path, dir string, urls map[string]string, in *config.Intake, approvals *config.Approvals) error {
 	secret := secretFile(dir)
 	doc := yaml.Node{Kind: yaml.MappingNode}
-	if in != nil {
-		var v yaml.Node
-		if err := v.Encode(in); err != nil {
-			return fmt.Errorf("intake dev config: %w", err)
+	for _, top := range []struct {
+		key string
+		v   any
+	}{{"intake", in}, {"approvals", approvals}} {
+		if reflect.ValueOf(top.v).IsNil() {
+			continue
 		}
-		doc.Content = append(doc.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "intake"}, &v)
+		var v yaml.Node
+		if err := v.Encode(top.v); err != nil {
+			return fmt.Errorf("%s dev config: %w", top.key, err)
+		}
+		doc.Content = append(doc.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: top.key}, &v)
 	}
 	for _, n := range e.list {
 		sec, err := n.Emulator.DevSection(urls[n.Name], secret)
