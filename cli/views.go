@@ -165,6 +165,9 @@ func printStatus(w io.Writer, st cases.Status) {
 	if st.Reason != "" {
 		labelled(w, 0, "Reason: ", safe(st.Reason), 0)
 	}
+	if ap := st.Approval; ap != nil {
+		printApproval(w, ap)
+	}
 	if st.Error != "" {
 		labelled(w, 0, "Failed: ", safe(st.Error), 0)
 	}
@@ -191,6 +194,38 @@ func printStatus(w io.Writer, st cases.Status) {
 			prefix := "  " + safe(r.RunID) + "  "
 			para(w, prefix, width(prefix), fmt.Sprintf("%s, started %s, closed %s", safe(r.Status), when(r.StartedAt), when(r.ClosedAt)))
 		}
+	}
+}
+
+// printApproval says where a case's approval stands: its state, who
+// approved or rejected, where the request is, and why it is elsewhere.
+func printApproval(w io.Writer, ap *workflows.Approval) {
+	var by []string
+	for _, d := range ap.Approvals {
+		by = append(by, safe(d.By))
+	}
+	text := fmt.Sprintf("%s, %d of %d approvals", safe(ap.State), len(ap.Approvals), ap.Quorum)
+	if len(by) > 0 {
+		text += " (" + strings.Join(by, ", ") + ")"
+	}
+	if r := ap.Rejection; r != nil {
+		text += "; rejected by " + safe(r.By) + " " + when(r.At) + ": " + dash(safe(r.Reason))
+	}
+	if ap.Request != nil {
+		text += "; requested in Slack " + safe(ap.Request.Channel)
+	}
+	if ap.Reminders > 0 {
+		text += fmt.Sprintf("; %d reminder(s)", ap.Reminders)
+	}
+	if !ap.EscalatedAt.IsZero() {
+		text += "; escalated " + when(ap.EscalatedAt)
+	}
+	labelled(w, 0, "Approval: ", text, 0)
+	if ap.Note != "" {
+		labelled(w, 2, "Note: ", safe(ap.Note), 0)
+	}
+	if ap.LastError != "" {
+		labelled(w, 2, "Slack error: ", safe(ap.LastError), 0)
 	}
 }
 

@@ -121,6 +121,17 @@ func TestSectionValidate(t *testing.T) {
 		"missing team":       {S: with(func(s *slack.Section) { s.TeamID = "" }), Want: []string{"slack.teamId is missing"}},
 		"missing admin":      {S: with(func(s *slack.Section) { s.AdminToken = "" }), Want: []string{"slack admin token is missing: set OFFBOARD_SLACK_ADMIN_TOKEN or slack.adminTokenFile"}},
 		"everything missing": {S: slack.Section{APIURL: "x", SCIMURL: "y", AuditURL: "z"}, Want: []string{"slack.apiUrl", "slack.scimUrl", "slack.auditUrl", "slack.teamId", "slack admin token"}},
+		"ops channel": {S: with(func(s *slack.Section) {
+			s.OpsChannel, s.Operators, s.OperatorGroup, s.SigningSecret, s.WebUIURL = "C0OPS", []string{"U0OPS"}, "S0OPS", "secret", "http://127.0.0.1:8233"
+		})},
+		"ops channel without operators": {S: with(func(s *slack.Section) { s.OpsChannel, s.SigningSecret = "C0OPS", "secret" }),
+			Want: []string{"no one may click Retry or Skip"}},
+		"ops channel without signing secret": {S: with(func(s *slack.Section) { s.OpsChannel, s.Operators = "C0OPS", []string{"U0OPS"} }),
+			Want: []string{"signing secret to verify clicks: set slack.signingSecretFile or OFFBOARD_SLACK_SIGNING_SECRET"}},
+		"bad IDs": {S: with(func(s *slack.Section) {
+			s.OpsChannel, s.Operators, s.OperatorGroup, s.SigningSecret = "#ops", []string{"bob"}, "ops", "secret"
+		}), Want: []string{`slack.opsChannel "#ops"`, `"bob" is not a Slack user ID`, `slack.operatorGroup "ops"`}},
+		"relative webUiUrl": {S: with(func(s *slack.Section) { s.WebUIURL = "ui" }), Want: []string{"slack.webUiUrl must be an absolute URL"}},
 	}
 	connectorstest.CheckValidate(t, cases)
 }
