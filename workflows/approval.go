@@ -223,6 +223,8 @@ func (w *offboarding) validateApproval(req DecideApprovalRequest) error {
 		return errors.New("this case needs no approval")
 	case w.rescinded:
 		return errors.New("the case was rescinded; there is nothing left to decide")
+	case w.ended:
+		return fmt.Errorf("the case has ended (%s); there is nothing left to decide", w.c.State)
 	case ap.State == ApprovalApproved:
 		return fmt.Errorf("the case was already approved (by %s)", approvers(ap.Approvals))
 	case ap.State == ApprovalRejected:
@@ -302,18 +304,20 @@ func (w *offboarding) approvalNotices(ctx workflow.Context) {
 			ap.Request = &MessageRef{Channel: ref.Channel, TS: ref.TS}
 		}
 	}
+	// posted is the decision round the buttons last posted show: a
+	// decision made while they were being posted still gets new ones.
+	posted := w.approvalRound
 	post()
 	for w.approvalPending() {
 		remindAt := ap.RequestedAt.Add(pol.RemindAfter * time.Duration(ap.Reminders+1))
 		escalateAt := ap.RequestedAt.Add(pol.EscalateAfter)
-		escalate := pol.Escalate
+		escalate := pol.Escalate && ap.EscalatedAt.IsZero()
 		next := remindAt
 		if escalate && escalateAt.Before(next) {
 			next = escalateAt
 		}
-		seen := w.approvalRound
 		decided, err := workflow.AwaitWithTimeout(ctx, next.Sub(workflow.Now(ctx)), func() bool {
-			return w.approvalRound != seen || !w.approvalPending()
+			return w.approvalRound != posted || !w.approvalPending()
 		})
 		if err != nil {
 			return // cancelled
@@ -322,6 +326,7 @@ func (w *offboarding) approvalNotices(ctx workflow.Context) {
 			break
 		}
 		if decided {
+			posted = w.approvalRound
 			w.updateApproval(ctx) // a quorum filling: new buttons
 			continue
 		}

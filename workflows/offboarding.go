@@ -218,7 +218,9 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 				switch {
 				case w.rescinded:
 					errs = append(errs, fmt.Errorf("the case was rescinded; %s no longer applies", name))
-				case w.cutNow:
+				case w.cutNow && name == UpdateCutNow:
+					errs = append(errs, errors.New("a cut-now was already recorded"))
+				case w.cutNow && !w.approvalPending():
 					errs = append(errs, fmt.Errorf("a cut-now was already recorded and the cut has started; %s no longer applies", name))
 				case !w.waiting():
 					errs = append(errs, fmt.Errorf("the case is %s; %s applies only while it waits for its effective time", w.c.State, name))
@@ -260,6 +262,8 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 			switch {
 			case w.rescinded:
 				errs = append(errs, errors.New("the case was rescinded; reschedule no longer applies"))
+			case w.cutNow && w.approvalPending():
+				errs = append(errs, errors.New("a cut-now was already recorded: the case cuts as soon as it is approved; reschedule no longer applies"))
 			case w.cutNow:
 				errs = append(errs, errors.New("a cut-now was already recorded and the cut has started; reschedule no longer applies"))
 			case !w.waiting():

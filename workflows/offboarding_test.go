@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -103,6 +104,9 @@ type fakeVendors struct {
 	upserts     []saSnapshot
 	// oktaEmployeeID is the employee ID the fake Okta holds, if any.
 	oktaEmployeeID string
+	// oktaAttributes are further attributes the fake Okta reports (a Slack
+	// user ID, say).
+	oktaAttributes map[string]string
 	// planErr is the connector error a system's Plan returns, if any.
 	planErr map[string]error
 	// runLog is every RunStep and VerifyStep call, in order ("run:<id>",
@@ -128,9 +132,11 @@ func (f *fakeVendors) resolve(_ context.Context, in activities.ResolveInput) (ac
 	}
 	switch in.System {
 	case "okta":
+		attrs := map[string]string{"email": workEmail, "githubUsername": githubLogin}
+		maps.Copy(attrs, f.oktaAttributes)
 		return activities.ResolveResult{Found: true, Account: connectors.Account{
 			System: "okta", ID: oktaUserID, Status: "ACTIVE", EmployeeID: f.oktaEmployeeID,
-			Attributes: map[string]string{"email": workEmail, "githubUsername": githubLogin},
+			Attributes: attrs,
 		}}, nil
 	case "github":
 		// Like the real connector: GitHub finds the person only through the
