@@ -212,7 +212,7 @@ func printApproval(w io.Writer, ap *workflows.Approval) {
 		text += "; rejected by " + safe(r.By) + " " + when(r.At) + ": " + dash(safe(r.Reason))
 	}
 	if ap.Request != nil {
-		text += "; requested in Slack " + safe(ap.Request.Channel)
+		text += "; requested in Slack " + safe(ap.Request.Channel) + " (message " + safe(ap.Request.TS) + ")"
 	}
 	if ap.Reminders > 0 {
 		text += fmt.Sprintf("; %d reminder(s)", ap.Reminders)
