@@ -429,7 +429,9 @@ func TestIssue10_ParkedStepButtons(t *testing.T) {
 	if len(st.Decisions) != 1 || st.Decisions[0].By != workflows.SlackBy(katherine) || st.Decisions[0].Action != workflows.ActionRetry {
 		t.Errorf("decisions: %+v", st.Decisions)
 	}
-	h.waitMessage(msg.Channel, msg.TS, func(b []byte) bool { return bytes.Contains(b, []byte("Retried")) && !bytes.Contains(b, []byte(slackapp.ActionRetry)) })
+	h.waitMessage(msg.Channel, msg.TS, func(b []byte) bool {
+		return bytes.Contains(b, []byte("Retried")) && !bytes.Contains(b, []byte(slackapp.ActionRetry))
+	})
 	// The summary names the case, its state and its steps.
 	sum := h.message(slackemu.OffboardOpsChannelID, workflows.WorkflowID("E1002")+" is done", "")
 	if !bytes.Contains(sum.Blocks, []byte("verified")) || !bytes.Contains(sum.Blocks, []byte("Time to cut")) {
