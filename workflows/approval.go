@@ -134,18 +134,8 @@ func (w *offboarding) rejected() bool {
 // a cut-now was recorded) and, when it needs approval, approvers approved.
 // The two waits overlap. A rescind or a rejection ends the wait with
 // nothing cut.
-func (w *offboarding) wait(ctx workflow.Context, in Input) error {
+func (w *offboarding) wait(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
-	if !in.EffectiveAt.IsZero() {
-		// When already passed, the cut starts now (StartedAt), and the case
-		// keeps the time that was asked for.
-		w.c.EffectiveAt = in.EffectiveAt.UTC()
-		if in.EffectiveAt.After(now) {
-			if err := workflow.UpsertTypedSearchAttributes(ctx, SAEffectiveAt.ValueSet(in.EffectiveAt)); err != nil {
-				return err
-			}
-		}
-	}
 	for {
 		if w.rescinded || w.rejected() {
 			return nil
@@ -174,6 +164,26 @@ func (w *offboarding) wait(ctx workflow.Context, in Input) error {
 		}
 		now = workflow.Now(ctx)
 	}
+}
+
+// schedule records the effective time; a case whose time is to come is
+// scheduled from its start.
+func (w *offboarding) schedule(ctx workflow.Context, in Input) error {
+	if in.EffectiveAt.IsZero() {
+		return nil
+	}
+	// When already passed, the cut starts now (StartedAt), and the case
+	// keeps the time that was asked for.
+	w.c.EffectiveAt = in.EffectiveAt.UTC()
+	if !in.EffectiveAt.After(workflow.Now(ctx)) {
+		return nil
+	}
+	w.c.State = CaseScheduled
+	if err := workflow.UpsertTypedSearchAttributes(ctx, SAEffectiveAt.ValueSet(in.EffectiveAt)); err != nil {
+		return err
+	}
+	w.publish(ctx)
+	return nil
 }
 
 // waiting reports whether the case waits before its cut.
@@ -224,7 +234,7 @@ func (w *offboarding) validateApproval(req DecideApprovalRequest) error {
 	case w.rescinded:
 		return errors.New("the case was rescinded; there is nothing left to decide")
 	case w.ended:
-		return fmt.Errorf("the case has ended (%s); there is nothing left to decide", w.c.State)
+		return w.endedErr()
 	case ap.State == ApprovalApproved:
 		return fmt.Errorf("the case was already approved (by %s)", approvers(ap.Approvals))
 	case ap.State == ApprovalRejected:

@@ -831,7 +831,7 @@ func TestApproval_NoDecisionAfterTheCaseEnded(t *testing.T) {
 	require.True(t, temporal.IsCanceledError(h.env.GetWorkflowError()))
 
 	require.NotNil(t, late, "the ended case's request was not updated")
-	requireRefused(t, late, "the case has ended (cancelled)")
+	requireRefused(t, late, "is cancelled: it has ended, so nothing can be decided in it")
 	v, err := h.env.QueryWorkflow(QueryStatus)
 	require.NoError(t, err)
 	var st Case

@@ -100,10 +100,13 @@ func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 	}
 	err := w.checkInput(in)
 	if err == nil {
+		err = w.schedule(ctx, in)
+	}
+	if err == nil {
 		err = w.prepare(ctx, in)
 	}
 	if err == nil {
-		err = w.wait(ctx, in)
+		err = w.wait(ctx)
 	}
 	if err == nil && !w.rescinded && !w.rejected() {
 		w.c.State = CaseRunning
@@ -214,6 +217,9 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 				return DecisionResult{Action: name, At: d.At}, nil
 			},
 			workflow.UpdateHandlerOptions{Validator: func(req ScheduleRequest) error {
+				if err := w.endedErr(); err != nil {
+					return err
+				}
 				var errs []error
 				switch {
 				case w.rescinded:
@@ -258,6 +264,9 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 			return DecisionResult{Action: UpdateReschedule, At: d.At}, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(req RescheduleRequest) error {
+			if err := w.endedErr(); err != nil {
+				return err
+			}
 			var errs []error
 			switch {
 			case w.rescinded:
@@ -309,9 +318,21 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 	return nil
 }
 
+// endedErr refuses any decision once the case has ended (while it posts
+// its last messages), in the words the cases API uses for a closed case.
+func (w *offboarding) endedErr() error {
+	if !w.ended {
+		return nil
+	}
+	return fmt.Errorf("case %s is %s: it has ended, so nothing can be decided in it", w.c.CaseID, w.c.State)
+}
+
 // validateDecision rejects a decision that cannot apply. A rejected Update
 // leaves no trace in history, so a bad request changes nothing.
 func (w *offboarding) validateDecision(_ workflow.Context, req DecideStepRequest) error {
+	if err := w.endedErr(); err != nil {
+		return err
+	}
 	var errs []error
 	if req.Action != ActionRetry && req.Action != ActionSkip {
 		errs = append(errs, fmt.Errorf("action %q: want %s or %s", req.Action, ActionRetry, ActionSkip))
