@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"time"
@@ -62,7 +63,6 @@ func (h *Handler) serveSlack(r *http.Request) answer {
 
 // slackClick takes a button click.
 func (h *Handler) slackClick(ctx context.Context, cb sdk.InteractionCallback) answer {
-	app := h.o.Slack
 	acts := cb.ActionCallback.BlockActions
 	if len(acts) != 1 {
 		return fail(http.StatusBadRequest, "payload.actions", "want one action, got %d", len(acts))
@@ -79,27 +79,29 @@ func (h *Handler) slackClick(ctx context.Context, cb sdk.InteractionCallback) an
 			return h.refuse(cb, err)
 		}
 	case slackapp.ActionReject:
-		if err := app.Allowed(ctx, slackapp.RoleApprover, user); err != nil {
-			return h.refuse(cb, err)
-		}
-		if err := app.OpenModal(ctx, cb.TriggerID, slackapp.RejectModal(b)); err != nil {
-			h.o.Log.Error("intake: could not open the reject modal", "case", b.Case, "error", err)
-			return h.refuse(cb, errors.New("the reason dialog could not be opened; click Reject again"))
-		}
+		return h.askReason(ctx, cb, slackapp.RoleApprover, slackapp.RejectModal(b), "Reject")
 	case slackapp.ActionRetry:
 		if err := h.decideStep(ctx, employee, b, user, workflows.ActionRetry, ""); err != nil {
 			return h.refuse(cb, err)
 		}
 	case slackapp.ActionSkip:
-		if err := app.Allowed(ctx, slackapp.RoleOperator, user); err != nil {
-			return h.refuse(cb, err)
-		}
-		if err := app.OpenModal(ctx, cb.TriggerID, slackapp.SkipModal(b)); err != nil {
-			h.o.Log.Error("intake: could not open the skip modal", "case", b.Case, "error", err)
-			return h.refuse(cb, errors.New("the reason dialog could not be opened; click Skip again"))
-		}
+		return h.askReason(ctx, cb, slackapp.RoleOperator, slackapp.SkipModal(b), "Skip")
 	default:
 		return fail(http.StatusBadRequest, "payload.actions.action_id", "not one of offboard's buttons")
+	}
+	return answer{http.StatusOK, nil}
+}
+
+// askReason opens the modal that asks a Reject's or a Skip's reason, for a
+// clicker allowed in role; the decision comes with its submission.
+func (h *Handler) askReason(ctx context.Context, cb sdk.InteractionCallback, role string, modal sdk.ModalViewRequest, button string) answer {
+	app := h.o.Slack
+	if err := app.Allowed(ctx, role, cb.User.ID); err != nil {
+		return h.refuse(cb, err)
+	}
+	if err := app.OpenModal(ctx, cb.TriggerID, modal); err != nil {
+		h.o.Log.Error("intake: could not open the reason modal", "modal", modal.CallbackID, "error", err)
+		return h.refuse(cb, fmt.Errorf("the reason dialog could not be opened; click %s again", button))
 	}
 	return answer{http.StatusOK, nil}
 }
@@ -111,7 +113,10 @@ func (h *Handler) slackSubmit(ctx context.Context, cb sdk.InteractionCallback) a
 	if err != nil {
 		return fail(http.StatusBadRequest, "payload.view.private_metadata", "%s", err)
 	}
-	reason := cb.View.State.Values[slackapp.ReasonBlock][slackapp.ReasonAction].Value
+	reason := ""
+	if st := cb.View.State; st != nil {
+		reason = st.Values[slackapp.ReasonBlock][slackapp.ReasonAction].Value
+	}
 	switch cb.View.CallbackID {
 	case slackapp.CallbackReject:
 		err = h.approve(ctx, employee, b, cb.User.ID, workflows.ActionReject, reason)

@@ -189,18 +189,11 @@ type probe struct {
 func (h *harness) probeAt(d time.Duration, c *fakeChat) *probe {
 	p := &probe{}
 	h.env.RegisterDelayedCallback(func() {
-		p.taken = true
-		p.sa = h.f.lastUpsert()
+		h.take(&p.snapshot)
 		h.f.mu.Lock()
 		p.runLog = slices.Clone(h.f.runLog)
 		h.f.mu.Unlock()
 		p.notices = c.sent()
-		v, err := h.env.QueryWorkflow(QueryStatus)
-		if err != nil {
-			p.err = err
-			return
-		}
-		p.err = v.Get(&p.status)
 	}, d)
 	return p
 }

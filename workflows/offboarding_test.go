@@ -297,17 +297,20 @@ type snapshot struct {
 
 func (h *harness) queryAt(d time.Duration) *snapshot {
 	s := &snapshot{}
-	h.env.RegisterDelayedCallback(func() {
-		s.taken = true
-		s.sa = h.f.lastUpsert()
-		v, err := h.env.QueryWorkflow(QueryStatus)
-		if err != nil {
-			s.err = err
-			return
-		}
-		s.err = v.Get(&s.status)
-	}, d)
+	h.env.RegisterDelayedCallback(func() { h.take(s) }, d)
 	return s
+}
+
+// take fills s with the case's status and last search attributes now.
+func (h *harness) take(s *snapshot) {
+	s.taken = true
+	s.sa = h.f.lastUpsert()
+	v, err := h.env.QueryWorkflow(QueryStatus)
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.err = v.Get(&s.status)
 }
 
 func (h *harness) requireSnapshot(s *snapshot) Case {
