@@ -12,6 +12,8 @@ import (
 	"maps"
 	"regexp"
 	"time"
+
+	"github.com/offboard/offboard/evidence"
 )
 
 // Connector is the one method every vendor connector has.
@@ -42,6 +44,14 @@ type Runner interface {
 // state holds. A step is done only when Verify returns nil.
 type Verifier interface {
 	Verify(ctx context.Context, a Account, step Step) error
+}
+
+// ActivityReader reads what an account did in a time window, for the
+// evidence snapshot: the vendor's audit events about the account as actor,
+// each normalised with its raw event kept whole, oldest first. It only
+// reads vendor state.
+type ActivityReader interface {
+	Activity(ctx context.Context, a Account, from, to time.Time) ([]evidence.Event, error)
 }
 
 // Subject is the person being offboarded, as far as offboard knows them
