@@ -119,6 +119,7 @@ type Client struct {
 	hc         *http.Client
 	apiURL     string
 	scimURL    string
+	auditURL   string
 	adminToken string
 	teamID     string
 	// userIDAttr is the subject attribute holding the Slack user ID.
@@ -207,7 +208,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 		sdk.OptionAuditAPIURL(auditBase),
 		sdk.OptionHTTPClient(&sdkHC),
 	)
-	c := &Client{api: api, hc: &hc, apiURL: apiURL, scimURL: scimURL, adminToken: admin, teamID: cfg.TeamID, userIDAttr: attr}
+	c := &Client{api: api, hc: &hc, apiURL: apiURL, scimURL: scimURL, auditURL: auditURL, adminToken: admin, teamID: cfg.TeamID, userIDAttr: attr}
 	c.steps = connectors.Steps[string]{System: System, Kinds: c.stepKinds()}
 	return c, nil
 }
