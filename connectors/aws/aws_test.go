@@ -1433,3 +1433,56 @@ func TestReadRetriesOff(t *testing.T) {
 		t.Errorf("ListAccessKeys answers %v, want one 503", got)
 	}
 }
+
+// Activity reads the person's CloudTrail history by user name and by each
+// access key, once per event, oldest first, with the whole record.
+func TestActivity(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{opts: []aws.Option{aws.WithLookupPace(time.Millisecond)}})
+	a := f.resolve(t, "E1011")
+	steps := f.plan(t, a)
+	radia := f.scope(t, prod, "rperlman")
+	f.clock.Add(time.Minute)
+	if _, err := f.c.Run(t.Context(), a, step(t, steps, "aws.deactivate-access-keys/"+radia)); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Second)
+	evs, err := f.c.Activity(t.Context(), a, time.Time{}, f.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	ids := map[string]bool{}
+	for i, e := range evs {
+		names = append(names, e.Action)
+		if e.System != "aws" || len(e.Raw) == 0 || !json.Valid(e.Raw) || (i > 0 && e.Time.Before(evs[i-1].Time)) {
+			t.Errorf("event %d: %+v", i, e)
+		}
+		var rec map[string]any
+		if err := json.Unmarshal(e.Raw, &rec); err != nil || rec["eventID"] == nil {
+			t.Errorf("raw record not kept: %s", e.Raw)
+		} else if ids[rec["eventID"].(string)] {
+			t.Errorf("event %v kept twice", rec["eventID"])
+		} else {
+			ids[rec["eventID"].(string)] = true
+		}
+	}
+	if !slices.Contains(names, "signin.amazonaws.com:ConsoleLogin") {
+		t.Errorf("the seeded sign-in is missing: %v", names)
+	}
+	// One lookup by name and one per access key: CloudTrail takes one
+	// attribute per call.
+	keys := len(f.iamUser(t, prod, "rperlman").AccessKeys)
+	lookups := 0
+	for _, p := range f.paths() {
+		if p == "/cloudtrail/LookupEvents" {
+			lookups++
+		}
+	}
+	if keys == 0 || lookups < 1+keys {
+		t.Errorf("%d LookupEvents calls for a user with %d access keys", lookups, keys)
+	}
+	if _, err := f.c.Activity(t.Context(), connectors.Account{System: "okta", ID: "x"}, time.Time{}, time.Now()); err == nil {
+		t.Error("an Okta account was read as AWS")
+	}
+}
