@@ -4,7 +4,7 @@ GO ?= go
 # Every package but the one that links the Temporal server.
 PKGS_FAST = $$($(GO) list ./... | grep -v /internal/e2e)
 
-.PHONY: build run test test-fast test-e2e lint bench clean
+.PHONY: build run test test-fast test-e2e lint bench clean tools
 
 build:
 	$(GO) build -o bin/offboard ./cmd/offboard
@@ -14,12 +14,16 @@ run: build
 
 # Unit, connector and workflow tests first (fast), then the one package that
 # links the Temporal server.
-test: lint
+test: lint tools
 	$(GO) test -count=1 $(PKGS_FAST)
 	$(GO) test -count=1 -timeout 8m ./internal/e2e/
 
-test-fast:
+test-fast: tools
 	$(GO) test -count=1 $(PKGS_FAST)
+
+# The evidence store's tests run against moto's S3 (with Object Lock).
+tools:
+	@command -v moto_server >/dev/null || python3 -m pip install -q 'moto[server]'
 
 test-e2e:
 	$(GO) test -count=1 -timeout 8m -v ./internal/e2e/
