@@ -17,10 +17,11 @@ import (
 
 // Activities holds the configured connectors. Register it with a worker.
 type Activities struct {
-	identity string
-	order    []string
-	conns    map[string]connectors.Connector
-	notifier Notifier
+	identity  string
+	order     []string
+	conns     map[string]connectors.Connector
+	notifier  Notifier
+	collector *Collector
 }
 
 // New returns activities over conns. identity names the system that is

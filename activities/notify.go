@@ -39,6 +39,8 @@ type Settings struct {
 	// Notices: parked steps (with Retry and Skip) and the case's summary
 	// are posted.
 	Notices bool `json:"notices,omitempty"`
+	// Evidence is the snapshot the case takes at the cut; nil takes none.
+	Evidence *EvidencePolicy `json:"evidence,omitempty"`
 }
 
 // ApprovalPolicy is the part of the approval policy a case keeps: how many
@@ -104,6 +106,10 @@ type CaseBrief struct {
 	Systems     []SystemBrief `json:"systems,omitempty"`
 	// PlanError says why the plan shown is incomplete.
 	PlanError string `json:"planError,omitempty"`
+	// Risk is the insider-signal level of the person's recent activity,
+	// with its reasons ("" when not assessed).
+	Risk        string   `json:"risk,omitempty"`
+	RiskReasons []string `json:"riskReasons,omitempty"`
 }
 
 // SystemBrief is one system of a plan: the account found and how many
@@ -172,10 +178,14 @@ type NoticeRef struct {
 
 // CaseSettings reads what the worker's config asks of a case.
 func (a *Activities) CaseSettings(_ context.Context, in SettingsInput) (Settings, error) {
-	if a.notifier == nil {
-		return Settings{}, nil
+	var s Settings
+	if a.notifier != nil {
+		s = a.notifier.Settings(in.Mode, in.Source)
 	}
-	return a.notifier.Settings(in.Mode, in.Source), nil
+	if c := a.collector; c != nil {
+		s.Evidence = &EvidencePolicy{Days: c.Days, After: c.After}
+	}
+	return s, nil
 }
 
 // Notify posts or updates one message of a case.

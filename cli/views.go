@@ -168,6 +168,27 @@ func printStatus(w io.Writer, st cases.Status) {
 	if ap := st.Approval; ap != nil {
 		printApproval(w, ap)
 	}
+	if ev := st.Evidence; ev != nil {
+		text := safe(ev.State)
+		if ev.Bundle != "" {
+			n := 0
+			for _, c := range ev.Counts {
+				n += c
+			}
+			text += fmt.Sprintf(", %d events from %d systems", n, len(ev.Counts))
+			if len(ev.Incomplete) > 0 {
+				text += fmt.Sprintf(", %d incomplete", len(ev.Incomplete))
+			}
+			if ev.Assessment != nil {
+				text += ", risk " + safe(string(ev.Assessment.Level))
+			}
+			text += " (offboard evidence show " + safe(st.EmployeeID) + ")"
+		}
+		if ev.Error != "" {
+			text += ": " + safe(ev.Error)
+		}
+		labelled(w, 0, "Evidence: ", text, 0)
+	}
 	if st.Error != "" {
 		labelled(w, 0, "Failed: ", safe(st.Error), 0)
 	}

@@ -32,6 +32,8 @@ type Config struct {
 	Intake *Intake
 	// Approvals is the approval policy; nil when no case needs approval.
 	Approvals *Approvals
+	// Evidence configures the snapshot at the cut; nil takes none.
+	Evidence *Evidence
 	// Path is where the config was read from ("" for none).
 	Path string
 }
@@ -55,6 +57,7 @@ const (
 	keyIdentity  = "identity"
 	keyIntake    = "intake"
 	keyApprovals = "approvals"
+	keyEvidence  = "evidence"
 )
 
 // Load reads the config. path is the --config flag; empty means
@@ -95,7 +98,7 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 		}
 	}
 	var errs []error
-	known := []string{keyIdentity, keyIntake, keyApprovals}
+	known := []string{keyIdentity, keyIntake, keyApprovals, keyEvidence}
 	for _, v := range vendors {
 		known = append(known, v.Name)
 	}
@@ -123,6 +126,14 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 			errs = append(errs, fmt.Errorf("approvals: %w", err))
 		} else {
 			c.Approvals.fill()
+		}
+	}
+	if n, ok := nodes[keyEvidence]; ok {
+		c.Evidence = &Evidence{}
+		if err := decodeStrict(&n, c.Evidence); err != nil {
+			errs = append(errs, fmt.Errorf("evidence: %w", err))
+		} else {
+			c.Evidence.fill()
 		}
 	}
 	for _, v := range vendors {
@@ -210,6 +221,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Approvals != nil {
 		errs = append(errs, c.Approvals.validate())
+	}
+	if c.Evidence != nil {
+		errs = append(errs, c.Evidence.validate())
 	}
 	if c.Identity != "" {
 		i := slices.IndexFunc(c.Systems, func(s System) bool { return s.Vendor.Name == c.Identity })

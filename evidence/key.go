@@ -75,6 +75,10 @@ func writeAndClose(f *os.File, data []byte) error {
 	return f.Close()
 }
 
+// LoadKey reads an existing private key written by LoadOrCreateKey,
+// refusing one readable by others.
+func LoadKey(path string) (ed25519.PrivateKey, error) { return loadKey(path) }
+
 // loadKey reads the private key at path; an error wrapping fs.ErrNotExist
 // means there is none.
 func loadKey(path string) (ed25519.PrivateKey, error) {

@@ -47,6 +47,9 @@ type Manifest struct {
 	Incomplete []Incomplete `json:"incomplete"`
 	// KeyID identifies the key that signed the manifest; see [KeyID].
 	KeyID string `json:"keyId"`
+	// Assessment is what was concluded from the events (the insider
+	// signals and risk level), signed with the rest.
+	Assessment json.RawMessage `json:"assessment,omitempty"`
 }
 
 // Window is a span of time, From to To.

@@ -25,6 +25,8 @@ type ManifestInfo struct {
 	// CreatedAt is the sealing time; zero means now. Given the same
 	// CreatedAt, sources and key, Seal writes the same bytes.
 	CreatedAt time.Time
+	// Assessment, when set, is sealed into the manifest (valid JSON).
+	Assessment json.RawMessage
 }
 
 // Source is one system's events for a bundle.
@@ -106,6 +108,7 @@ func Seal(ctx context.Context, store Store, bundle string, info ManifestInfo, so
 		Files:            make([]FileEntry, 0, len(sources)),
 		Incomplete:       []Incomplete{},
 		KeyID:            KeyID(pub),
+		Assessment:       info.Assessment,
 	}
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = time.Now().UTC()

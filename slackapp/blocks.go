@@ -114,10 +114,24 @@ func requestBlocks(n activities.Notice, private bool) []sdk.Block {
 	if !private && c.Reason != "" {
 		fields = append(fields, md("*Reason*\n"+esc(clip(c.Reason, 500))))
 	}
+	if c.Risk != "" {
+		risk := esc(c.Risk)
+		if c.Risk == "high" {
+			risk = ":red_circle: *high*: hostile mode is recommended"
+		}
+		fields = append(fields, md("*Risk*\n"+risk))
+	}
 	blocks := []sdk.Block{
 		sdk.NewHeaderBlock(plain("Offboarding approval: " + c.CaseID)),
 		sdk.NewSectionBlock(nil, fields, nil),
 		sdk.NewSectionBlock(md("*What will be cut*\n"+planLines(c, private)), nil, nil),
+	}
+	if len(c.RiskReasons) > 0 {
+		var lines []string
+		for _, r := range c.RiskReasons[:min(len(c.RiskReasons), 5)] {
+			lines = append(lines, "• "+esc(clip(r, 200)))
+		}
+		blocks = append(blocks, sdk.NewSectionBlock(md("*Why*\n"+strings.Join(lines, "\n")), nil, nil))
 	}
 	switch {
 	case c.PlanError != "" && private:

@@ -57,6 +57,13 @@ func Activities(ctx context.Context, cfg *config.Config) (*activities.Activities
 	if err != nil {
 		return nil, err
 	}
+	col, err := Collector(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if col != nil {
+		activities.WithEvidence(acts, col)
+	}
 	app, err := slackapp.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("slack app: %w", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/offboard/offboard/activities"
 	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/evidence/signals"
 )
 
 // versionSlack adds the approval gate and the Slack notices: cases started
@@ -53,6 +54,9 @@ func (w *offboarding) prepare(ctx workflow.Context, in Input) error {
 		w.brief.PlanError = failureMessage(perr)
 	}
 	w.subjectIDs = subjectIdentifiers(in, plan)
+	if w.settings.Evidence != nil {
+		w.assess(ctx, in, plan)
+	}
 	w.c.Approval = &Approval{State: ApprovalPending, Quorum: max(pol.Quorum, 1), RequestedAt: workflow.Now(ctx).UTC()}
 	w.approvalNonce = newNonce(ctx)
 	w.goNotice(ctx, w.approvalNotices)
@@ -80,6 +84,25 @@ func caseBrief(in Input, p Plan) activities.CaseBrief {
 		b.Systems = append(b.Systems, sb)
 	}
 	return b
+}
+
+// assess has the approval request show the risk of the person's recent
+// activity (the Assess activity: read, not kept); a failure says so.
+func (w *offboarding) assess(ctx workflow.Context, in Input, plan Plan) {
+	var accs []connectors.Account
+	for _, s := range plan.Systems {
+		if s.Account != nil {
+			accs = append(accs, *s.Account)
+		}
+	}
+	req := activities.SnapshotInput{CaseID: w.c.CaseID, EmployeeID: in.EmployeeID, Accounts: accs, Cut: workflow.Now(ctx).UTC(), TimeZone: in.TimeZone}
+	actx := withSummary(workflow.WithActivityOptions(ctx, snapshotOptions), "evidence: assess the person's recent activity for the approvers")
+	var as signals.Assessment
+	if err := workflow.ExecuteActivity(actx, a.Assess, req).Get(ctx, &as); err != nil {
+		w.brief.Risk, w.brief.RiskReasons = "unknown", []string{"the activity could not be assessed: " + failureMessage(err)}
+		return
+	}
+	w.brief.Risk, w.brief.RiskReasons = string(as.Level), as.Reasons
 }
 
 // subjectIdentifiers are every identifier the person is known by — their

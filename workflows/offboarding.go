@@ -376,6 +376,9 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 			State: StepPending,
 		})
 	}
+	if w.settings.Evidence != nil {
+		w.goNotice(ctx, func(ctx workflow.Context) { w.snapshot(ctx, in) })
+	}
 	err = identityFirst(ctx, systems, subject,
 		func(ctx workflow.Context, sys string, s connectors.Subject) (*connectors.Account, error) {
 			w.runStep(ctx, w.planStep(sys), s)
@@ -751,6 +754,10 @@ func (w *offboarding) view() Case {
 		cp := *ap
 		cp.Approvals = slices.Clone(ap.Approvals)
 		v.Approval = &cp
+	}
+	if ev := w.c.Evidence; ev != nil {
+		cp := *ev
+		v.Evidence = &cp
 	}
 	v.Decisions = slices.Clone(w.c.Decisions)
 	if v.State == CaseRunning && len(v.ParkedSteps()) > 0 {

@@ -249,11 +249,13 @@ type Case struct {
 	// Approval is where the case's approval stands; nil when it needs none.
 	Approval *Approval `json:"approval,omitempty"`
 	// CutStartedAt is when the cut started, after any wait.
-	CutStartedAt time.Time     `json:"cutStartedAt,omitzero"`
-	FinishedAt   time.Time     `json:"finishedAt,omitzero"`
-	Systems      []SystemState `json:"systems"`
-	Steps        []*Step       `json:"steps"`
-	Decisions    []Decision    `json:"decisions,omitempty"`
+	CutStartedAt time.Time `json:"cutStartedAt,omitzero"`
+	// Evidence is the snapshot taken beside the cut; nil when none is.
+	Evidence   *Evidence     `json:"evidence,omitempty"`
+	FinishedAt time.Time     `json:"finishedAt,omitzero"`
+	Systems    []SystemState `json:"systems"`
+	Steps      []*Step       `json:"steps"`
+	Decisions  []Decision    `json:"decisions,omitempty"`
 	// Error says why a failed case failed.
 	Error string `json:"error,omitempty"`
 }

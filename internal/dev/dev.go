@@ -32,6 +32,7 @@ import (
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/emulators/seed"
+	"github.com/offboard/offboard/evidence"
 	"github.com/offboard/offboard/intake"
 	"github.com/offboard/offboard/intake/webhook"
 	"github.com/offboard/offboard/internal/devopts"
@@ -53,6 +54,10 @@ type Options struct {
 	// Approvals, when set, adjusts the demo approval policy before the
 	// config is written (tests).
 	Approvals func(*config.Approvals)
+	// Evidence, when set, adjusts the evidence section (tests);
+	// NoEvidence leaves it out.
+	Evidence   func(*config.Evidence)
+	NoEvidence bool
 }
 
 // Stack is a running dev stack.
@@ -307,8 +312,19 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 			o.Approvals(approvals)
 		}
 	}
+	ev, err := s.evidenceConfig()
+	if err != nil {
+		intakeLn.Close()
+		return nil, err
+	}
+	if o.Evidence != nil {
+		o.Evidence(ev)
+	}
+	if o.NoEvidence {
+		ev = nil
+	}
 	s.Path = filepath.Join(o.Dir, "dev.yaml")
-	if err := s.Emu.writeConfig(s.Path, o.Dir, s.URLs, in, approvals); err != nil {
+	if err := s.Emu.writeConfig(s.Path, o.Dir, s.URLs, in, approvals, ev); err != nil {
 		intakeLn.Close()
 		return nil, err
 	}
@@ -350,6 +366,33 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 	}
 	return s, nil
+}
+
+// DevEvidenceAfter is how long after the cut the dev snapshot is taken.
+const DevEvidenceAfter = time.Minute
+
+// evidenceConfig is the dev evidence section: bundles under dir/evidence,
+// signed with a key made once and kept private under dir/secrets.
+func (s *Stack) evidenceConfig() (*config.Evidence, error) {
+	key, err := filepath.Abs(filepath.Join(s.dir, "secrets", "evidence.key"))
+	if err != nil {
+		return nil, err
+	}
+	if err := privateDir(filepath.Dir(key)); err != nil {
+		return nil, err
+	}
+	if _, err := evidence.LoadOrCreateKey(key); err != nil {
+		return nil, fmt.Errorf("dev evidence key: %w", err)
+	}
+	dir, err := filepath.Abs(filepath.Join(s.dir, "evidence"))
+	if err != nil {
+		return nil, err
+	}
+	if err := privateDir(dir); err != nil {
+		return nil, err
+	}
+	after := DevEvidenceAfter
+	return &config.Evidence{Days: config.DefaultEvidenceDays, After: &after, KeyFile: key, Dir: dir}, nil
 }
 
 // intakeConfig is the dev intake: listening at addr, with an HR signing

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/offboard/offboard/cases"
+	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/internal/dev"
 	"github.com/offboard/offboard/internal/devopts"
@@ -34,7 +35,7 @@ func BenchmarkCaseEndToEnd(b *testing.B) {
 			n := 0
 			for b.Loop() {
 				b.StopTimer()
-				s, err := dev.Start(b.Context(), dev.Options{Options: devopts.Options{Port: -1, Dir: b.TempDir()}, Quiet: true})
+				s, err := dev.Start(b.Context(), dev.Options{Options: devopts.Options{Port: -1, Dir: b.TempDir()}, Quiet: true, NoEvidence: true})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -147,5 +148,56 @@ func BenchmarkCasesUnderRandomFaults(b *testing.B) {
 		b.ReportMetric(float64(done), "unattended-cases")
 		_ = s.Stop()
 		b.StartTimer()
+	}
+}
+
+// BenchmarkTimeToCutWithEvidence prints the time from starting E1001's
+// case to every step verified (state done), with the evidence snapshot off
+// and on (taken at once, beside the cut): the snapshot must not slow the
+// cut.
+func BenchmarkTimeToCutWithEvidence(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		o    dev.Options
+	}{
+		{"off", dev.Options{NoEvidence: true}},
+		{"on", dev.Options{Evidence: func(e *config.Evidence) { e.After = new(time.Duration) }}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var total time.Duration
+			n := 0
+			for b.Loop() {
+				b.StopTimer()
+				o := bc.o
+				o.Options = devopts.Options{Port: -1, Dir: b.TempDir()}
+				o.Quiet = true
+				s, err := dev.Start(b.Context(), o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				start := time.Now()
+				in := workflows.Input{EmployeeID: "E1001", Mode: workflows.ModeStandard, RequestedBy: "bench"}
+				if _, err := cases.New(s.Client).Start(b.Context(), in); err != nil {
+					b.Fatal(err)
+				}
+				for {
+					var st workflows.Case
+					v, err := s.Client.QueryWorkflow(b.Context(), workflows.WorkflowID("E1001"), "", workflows.QueryStatus)
+					if err == nil && v.Get(&st) == nil && st.State == workflows.CaseDone {
+						break
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				total += time.Since(start)
+				n++
+				b.StopTimer()
+				_ = s.Stop()
+				b.StartTimer()
+			}
+			ms := float64(total.Milliseconds()) / float64(n)
+			b.ReportMetric(ms, "ms/cut")
+			fmt.Printf("evidence %s: %d cases, %.0f ms from start to every step verified\n", bc.name, n, ms)
+		})
 	}
 }

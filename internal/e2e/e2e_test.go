@@ -24,6 +24,7 @@ import (
 
 	"github.com/offboard/offboard/cases"
 	"github.com/offboard/offboard/cli"
+	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/emulators/seed"
 	"github.com/offboard/offboard/internal/dev"
@@ -52,6 +53,10 @@ func start(t *testing.T, o dev.Options) *harness {
 		o.Port = -1
 	}
 	o.Quiet = true
+	if o.Evidence == nil {
+		// The snapshot at once, not a minute after the cut.
+		o.Evidence = func(e *config.Evidence) { e.After = new(time.Duration) }
+	}
 	s, err := dev.Start(t.Context(), o)
 	if err != nil {
 		t.Fatalf("start stack: %v", err)

@@ -1,0 +1,88 @@
+package workflows
+
+import (
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/offboard/offboard/activities"
+	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/evidence"
+	"github.com/offboard/offboard/evidence/signals"
+)
+
+// Evidence states.
+const (
+	EvidenceCollecting = "collecting"
+	EvidenceSealed     = "sealed"
+	EvidenceFailed     = "failed"
+)
+
+// Evidence is what a case keeps of its snapshot: the bundle's name and
+// digest, counts per system, the sources that are incomplete, and the
+// assessment. The events themselves are in the bundle, not in history.
+type Evidence struct {
+	State      string                `json:"state"`
+	Bundle     string                `json:"bundle,omitempty"`
+	Digest     string                `json:"digest,omitempty"`
+	Window     evidence.Window       `json:"window,omitzero"`
+	Counts     map[string]int        `json:"counts,omitempty"`
+	Incomplete []evidence.Incomplete `json:"incomplete,omitempty"`
+	Assessment *signals.Assessment   `json:"assessment,omitempty"`
+	Error      string                `json:"error,omitempty"`
+}
+
+// snapshotOptions bound the Snapshot activity: it reads every system's
+// audit log, so it may take minutes, and reports progress.
+var snapshotOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 15 * time.Minute,
+	HeartbeatTimeout:    2 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 3,
+	},
+}
+
+// snapshot takes the evidence snapshot beside the cut, never in its way:
+// once every system's plan step has settled (done, or parked), and the
+// window's end (the cut plus After) has come, the Snapshot activity reads
+// each account's activity and seals the bundle. A snapshot that fails is
+// recorded; the case goes on.
+func (w *offboarding) snapshot(ctx workflow.Context, in Input) {
+	pol := w.settings.Evidence
+	if err := workflow.Await(ctx, w.planned); err != nil {
+		return
+	}
+	if d := w.c.CutStartedAt.Add(pol.After).Sub(workflow.Now(ctx)); d > 0 {
+		if err := workflow.Sleep(ctx, d); err != nil {
+			return
+		}
+	}
+	w.c.Evidence = &Evidence{State: EvidenceCollecting}
+	var accs []connectors.Account
+	for _, s := range w.c.Systems {
+		if acc, ok := w.accounts[s.System]; ok {
+			accs = append(accs, acc)
+		}
+	}
+	req := activities.SnapshotInput{CaseID: w.c.CaseID, EmployeeID: w.c.EmployeeID, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID,
+		Accounts: accs, Cut: w.c.CutStartedAt, TimeZone: in.TimeZone}
+	actx := withSummary(workflow.WithActivityOptions(ctx, snapshotOptions), "evidence: read every account's activity and seal the bundle")
+	var res activities.SnapshotResult
+	if err := workflow.ExecuteActivity(actx, a.Snapshot, req).Get(ctx, &res); err != nil {
+		w.c.Evidence = &Evidence{State: EvidenceFailed, Error: failureMessage(err)}
+		workflow.GetLogger(ctx).Error("evidence snapshot failed", "error", failureMessage(err))
+		return
+	}
+	as := res.Assessment
+	w.c.Evidence = &Evidence{State: EvidenceSealed, Bundle: res.Bundle, Digest: res.Digest, Window: res.Window,
+		Counts: res.Counts, Incomplete: res.Incomplete, Assessment: &as}
+}
+
+// planned reports whether every system's plan step has settled.
+func (w *offboarding) planned() bool {
+	return !slices.ContainsFunc(w.c.Steps, func(st *Step) bool {
+		return st.Action == ActionPlan && (st.State == StepPending || st.State == StepRunning)
+	})
+}
