@@ -27,6 +27,9 @@
 // /sso/DeleteAccountAssignment, /cloudtrail/LookupEvents). The request log
 // shows it and emu.Fault.Path matches it, so a fault can target one action.
 //
+// POST /_emulator/events appends Event history given as CloudTrail records
+// (see emu.EventsPath and events.go).
+//
 // The emulator logs nothing; what it did is visible through
 // /_emulator/requests and /_emulator/state (which carries no names or
 // emails: IAM users appear by account and user ID).
@@ -144,6 +147,7 @@ func New(org *seed.Org, opts Options) *Server {
 	}
 	s := &Server{Store: emu.NewStore("aws", fromSeed(org), (*state).normalize), opts: opts, seed: org.AWS, buckets: map[string]*bucket{}}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
+	s.emu.SetEvents(s.eventsEndpoint())
 	return s
 }
 

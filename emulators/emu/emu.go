@@ -84,6 +84,7 @@ type Emulator struct {
 	latency time.Duration
 	seed    uint64
 	rng     *rand.Rand
+	events  *Events
 }
 
 // New wraps api. state returns the JSON-encodable state for
@@ -179,7 +180,8 @@ func (e *Emulator) RestoreRequests(rs []Request) {
 	e.reqs = append(append([]Request(nil), rs...), e.reqs...)
 }
 
-// ServeHTTP serves the control endpoints and, for everything else, the
+// ServeHTTP serves the control endpoints (state, requests, config and,
+// once SetEvents is called, events) and, for everything else, the
 // vendor API with faults, latency and logging applied.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
@@ -195,6 +197,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/_emulator/config":
 		e.serveConfig(w, r)
+		return
+	case EventsPath:
+		e.serveEvents(w, r)
 		return
 	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}

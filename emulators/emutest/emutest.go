@@ -3,9 +3,12 @@
 package emutest
 
 import (
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/offboard/offboard/connectors"
@@ -38,4 +41,60 @@ func DevSection(t testing.TB, dev emu.Dev) Dev {
 	}
 	d.Section = sec
 	return d
+}
+
+// EventsAnswer is what POST /_emulator/events answers.
+type EventsAnswer struct {
+	Appended int    `json:"appended"`
+	Error    string `json:"error"`
+	Index    *int   `json:"index"`
+	Field    string `json:"field"`
+}
+
+// PostEvents posts body (JSON-encoded unless a string) to the emulator at
+// baseURL's POST /_emulator/events and returns the status and answer.
+func PostEvents(t testing.TB, baseURL string, body any) (int, EventsAnswer) {
+	t.Helper()
+	s, ok := body.(string)
+	if !ok {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = string(b)
+	}
+	resp, err := http.Post(baseURL+emu.EventsPath, "application/json", strings.NewReader(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a EventsAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatalf("POST %s: %d, answer not JSON: %v", emu.EventsPath, resp.StatusCode, err)
+	}
+	return resp.StatusCode, a
+}
+
+// MustPostEvents posts body and fails the test unless all n were appended.
+func MustPostEvents(t testing.TB, baseURL string, body any, n int) {
+	t.Helper()
+	status, a := PostEvents(t, baseURL, body)
+	if status != http.StatusOK || a.Appended != n {
+		t.Fatalf("POST %s: %d %+v, want 200 with %d appended", emu.EventsPath, status, a, n)
+	}
+}
+
+// WantRefused posts body and checks it is refused with 400 naming event
+// index and field (and the error mentioning each of words).
+func WantRefused(t testing.TB, baseURL string, body any, index int, field string, words ...string) {
+	t.Helper()
+	status, a := PostEvents(t, baseURL, body)
+	if status != http.StatusBadRequest || a.Index == nil || *a.Index != index || a.Field != field {
+		t.Fatalf("POST %s: %d %+v, want 400 naming event %d field %q", emu.EventsPath, status, a, index, field)
+	}
+	for _, w := range words {
+		if !strings.Contains(a.Error, w) {
+			t.Errorf("error %q does not mention %q", a.Error, w)
+		}
+	}
 }

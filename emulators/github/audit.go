@@ -13,7 +13,8 @@ import (
 	"github.com/offboard/offboard/emulators/seed"
 )
 
-// auditEvent is one org audit log entry.
+// auditEvent is one org audit log entry: one the emulator wrote, or one
+// given to POST /_emulator/events (see events.go).
 type auditEvent struct {
 	Seq        int64     `json:"seq"`
 	At         time.Time `json:"at"`
@@ -104,8 +105,12 @@ func (e *auditEvent) render() map[string]any {
 	m["created_at"] = ms
 	m["_document_id"] = e.DocumentID
 	m["action"] = e.Action
-	m["actor"] = e.Actor
-	m["actor_id"] = e.ActorID
+	if e.Actor != "" {
+		m["actor"] = e.Actor
+	}
+	if e.ActorID != 0 {
+		m["actor_id"] = e.ActorID
+	}
 	m["org"] = e.Org
 	m["org_id"] = e.OrgID
 	if e.User != "" {
@@ -247,7 +252,7 @@ func (t term) match(e *auditEvent, m map[string]any) bool {
 		}
 	default:
 		if x, present := m[t.key]; present && x != nil {
-			ok = strings.EqualFold(fmt.Sprint(x), t.val)
+			ok = strings.EqualFold(fieldText(x), t.val)
 		}
 	}
 	return ok != t.neg

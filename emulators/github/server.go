@@ -12,6 +12,9 @@
 // Paths under /organizations/{org_id}/ are accepted too, as GitHub's own
 // Link headers use them.
 //
+// POST /_emulator/events appends audit log history given as GitHub's own
+// audit entries (see emu.EventsPath and events.go).
+//
 // The emulator logs nothing; what it did is visible through
 // /_emulator/requests and /_emulator/state (which carries logins and IDs,
 // no names or emails).
@@ -145,6 +148,7 @@ func New(org *seed.Org, opts Options) *Server {
 		primary: map[string]*window{},
 	}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
+	s.emu.SetEvents(s.eventsEndpoint())
 	return s
 }
 

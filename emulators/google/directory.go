@@ -108,7 +108,7 @@ func tokenJSON(u *user, t *token) map[string]any {
 }
 
 // listBody is a list response; Google leaves out an empty items array.
-func listBody(kind, itemsKey string, items []map[string]any) map[string]any {
+func listBody[T any](kind, itemsKey string, items []T) map[string]any {
 	m := map[string]any{"kind": kind, "etag": etag(kind, len(items))}
 	if len(items) > 0 {
 		m[itemsKey] = items

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"slices"
@@ -85,6 +86,11 @@ type record struct {
 	IP        string   `json:"ip,omitempty"`
 	Owner     string   `json:"ownerDomain,omitempty"`
 	Events    []*event `json:"events"`
+	// Given is the activity as POST /_emulator/events gave it (with the
+	// defaults it lacked): what activities.list serves for it, with only
+	// the matching events. The fields above are read from it for the
+	// queries. Empty for the activities the emulator wrote itself.
+	Given json.RawMessage `json:"given,omitempty"`
 }
 
 type actor struct {
@@ -97,6 +103,9 @@ type event struct {
 	Type       string   `json:"type"`
 	Name       string   `json:"name"`
 	Parameters []*param `json:"parameters,omitempty"`
+	// Given is the event as given, in an activity given to POST
+	// /_emulator/events.
+	Given json.RawMessage `json:"given,omitempty"`
 }
 
 type param struct {
@@ -105,6 +114,8 @@ type param struct {
 	BoolValue  *bool    `json:"boolValue,omitempty"`
 	IntValue   string   `json:"intValue,omitempty"`
 	MultiValue []string `json:"multiValue,omitempty"`
+	// MultiIntValue holds int64s as strings, as Google writes them.
+	MultiIntValue []string `json:"multiIntValue,omitempty"`
 }
 
 func strParam(name, v string) *param { return &param{Name: name, Value: v} }
@@ -118,10 +129,18 @@ func (p *param) value() string {
 		return strconv.FormatBool(*p.BoolValue)
 	case p.IntValue != "":
 		return p.IntValue
-	case len(p.MultiValue) > 0:
-		return strings.Join(p.MultiValue, ",")
+	case len(p.multi()) > 0:
+		return strings.Join(p.multi(), ",")
 	}
 	return p.Value
+}
+
+// multi is the parameter's list of values, if it has one.
+func (p *param) multi() []string {
+	if len(p.MultiValue) > 0 {
+		return p.MultiValue
+	}
+	return p.MultiIntValue
 }
 
 func (st *state) user(id string) *user {

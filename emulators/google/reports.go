@@ -79,9 +79,9 @@ func (c condition) holds(e *event) bool {
 		}
 		v := p.value()
 		cmp := compare(v, c.value)
-		if len(p.MultiValue) > 0 && (c.op == "==" || c.op == "<>") {
+		if multi := p.multi(); len(multi) > 0 && (c.op == "==" || c.op == "<>") {
 			found := false
-			for _, m := range p.MultiValue {
+			for _, m := range multi {
 				if m == c.value {
 					found = true
 				}
@@ -265,9 +265,9 @@ func (s *Server) listActivities(q *request, userKey, app string) {
 		start = sort.Search(len(matched), func(i int) bool { return newer(after, matched[i]) })
 	}
 	end := min(start+size, len(matched))
-	items := []map[string]any{}
+	items := []any{}
 	for _, r := range matched[start:end] {
-		items = append(items, s.St.activityJSON(r))
+		items = append(items, s.St.wire(r))
 	}
 	body := listBody("admin#reports#activities", "items", items)
 	if end < len(matched) {

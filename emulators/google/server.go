@@ -10,7 +10,8 @@
 // would log (SUSPEND_USER, RESET_SIGNIN_COOKIES, REVOKE_3LO_TOKEN,
 // REVOKE_ASP, DELETE_2SV_SCRATCH_CODES, REMOVE_GROUP_MEMBER, ...), plus a
 // token "revoke" event for each revoked OAuth token, readable through the
-// Reports API.
+// Reports API. POST /_emulator/events appends activities given in the
+// Reports API's own format (see emu.EventsPath and events.go).
 //
 // The emulator logs nothing; what it did is visible through
 // /_emulator/requests and /_emulator/state (which carries no names or
@@ -117,6 +118,7 @@ func New(org *seed.Org, opts Options) *Server {
 		buckets:  map[string]*bucket{},
 	}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
+	s.emu.SetEvents(s.eventsEndpoint())
 	return s
 }
 

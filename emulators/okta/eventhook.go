@@ -39,6 +39,10 @@ import (
 // delivery that fails for good is logged as an event_hook.delivery FAILURE
 // event in the System Log.
 //
+// Events appended with POST /_emulator/events are history, not changes
+// made through the API: they go to the System Log only and are never
+// delivered to the hook.
+//
 // The hook is not part of the saved state: it must be set again after a
 // restart.
 
@@ -301,7 +305,7 @@ func (s *Server) queueHookEvents(r *http.Request, events []*logEvent) {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(e); err != nil {
+		if err := enc.Encode(e.wire()); err != nil {
 			continue
 		}
 		add = append(add, queued{uuid: e.UUID, body: bytes.TrimSpace(buf.Bytes()), base: base})

@@ -1,6 +1,7 @@
 package okta
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -31,6 +32,12 @@ type logEvent struct {
 	Version               string          `json:"version"`
 	Request               logRequest      `json:"request"`
 	Target                []logTarget     `json:"target"`
+
+	// Given is the event as POST /_emulator/events gave it (with the uuid
+	// added when it lacked one): what the System Log serves for it. The
+	// fields above are read from it for the queries. Empty for the events
+	// the emulator wrote itself.
+	Given json.RawMessage `json:"given,omitempty"`
 }
 
 type logActor struct {
@@ -505,9 +512,9 @@ func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, now time.Time
 	if more {
 		hits = hits[:limit]
 	}
-	page := make([]*logEvent, len(hits))
+	page := make([]any, len(hits))
 	for i, h := range hits {
-		page[i] = h.e
+		page[i] = h.e.wire()
 	}
 
 	base := baseURL(r) + "/api/v1/logs"

@@ -5,6 +5,8 @@
 // Link pagination and rate-limit headers, so okta-sdk-golang works against it
 // with only the org URL changed. It also delivers Okta event hooks (see
 // SetEventHook and EventHookPath) for the System Log events API calls cause.
+// POST /_emulator/events appends System Log history given as LogEvents (see
+// emu.EventsPath and events.go).
 //
 // The emulator logs nothing; what it did is visible through
 // /_emulator/requests and /_emulator/state (which carries no names or
@@ -109,6 +111,7 @@ func New(org *seed.Org, opts Options) *Server {
 	}
 	s := &Server{opts: opts, logPage: logPage, Store: emu.NewStore("okta", fromSeed(org), (*state).normalize), buckets: map[string]*bucket{}}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
+	s.emu.SetEvents(s.eventsEndpoint())
 	return s
 }
 

@@ -127,15 +127,19 @@ func (e *auditEntry) entityID() string {
 	case e.EntityFile != nil:
 		return e.EntityFile.ID
 	}
-	return ""
+	return e.EntityID
 }
 
 func userJSON(u auditUser) map[string]any {
 	return map[string]any{"id": u.ID, "name": u.Name, "email": u.Email, "team": u.Team}
 }
 
-// entryJSON is an entry as the Audit Logs API returns it.
-func (s *Server) entryJSON(e *auditEntry) map[string]any {
+// entryJSON is an entry as the Audit Logs API returns it: as given, when
+// it was given to POST /_emulator/events.
+func (s *Server) entryJSON(e *auditEntry) any {
+	if e.Given != nil {
+		return e.Given
+	}
 	entity := map[string]any{"type": e.EntityType}
 	switch {
 	case e.EntityUser != nil:

@@ -129,6 +129,14 @@ type auditEntry struct {
 	UA       string         `json:"ua"`
 	IP       string         `json:"ip"`
 	Details  map[string]any `json:"details,omitempty"`
+	// EntityID is the entity's id when it is neither EntityUser nor
+	// EntityFile (an entry given to POST /_emulator/events).
+	EntityID string `json:"entityId,omitempty"`
+	// Given is the entry as POST /_emulator/events gave it (with the id
+	// added when it lacked one): what the Audit Logs API serves for it.
+	// The fields above are read from it for the queries. Empty for the
+	// entries the emulator wrote itself.
+	Given json.RawMessage `json:"given,omitempty"`
 }
 
 type auditUser struct {

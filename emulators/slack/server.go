@@ -10,7 +10,9 @@
 //     Bearer" or as the token parameter;
 //   - SCIM v2 under /scim/v2/: list and filter users, read, deactivate
 //     (DELETE) and PATCH active;
-//   - the Audit Logs API at /audit/v1/logs.
+//   - the Audit Logs API at /audit/v1/logs, whose history POST
+//     /_emulator/events can add to with entries in Slack's own format (see
+//     emu.EventsPath and events.go).
 //
 // It answers like Slack: Web API errors are HTTP 200 with
 // {"ok":false,"error":"…"}, SCIM errors are SCIM error bodies with real HTTP
@@ -208,6 +210,7 @@ func New(org *seed.Org, opts Options) *Server {
 	s := &Server{opts: opts, Store: emu.NewStore("slack", fromSeed(org), check), windows: map[string]*window{}, devTeam: devTeam, triggers: map[string]*trigger{}}
 	s.hook = Interactivity{URL: opts.InteractivityURL, SigningSecret: opts.SigningSecret}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
+	s.emu.SetEvents(s.eventsEndpoint())
 	return s
 }
 

@@ -1,0 +1,124 @@
+package okta
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/offboard/offboard/emulators/emu"
+)
+
+// POST /_emulator/events (emu.EventsPath) appends System Log events given
+// as Okta's own LogEvent objects:
+//
+//	{"events": [{"eventType": "user.session.start",
+//	  "published": "2026-11-20T08:00:00.000Z",
+//	  "actor": {"id": "00u...", "type": "User", "alternateId": "ada@example.com"},
+//	  "client": {"ipAddress": "203.0.113.7"}, "outcome": {"result": "SUCCESS"}, ...}]}
+//
+// eventType, published (an ISO 8601 time) and actor.id are required; a
+// missing uuid gets a new one, and a uuid already in the log is refused.
+// Every field given is kept: GET /api/v1/logs serves the event exactly as
+// given, plus the uuid when it lacked one, and its filters, q, since/until
+// and paging apply to it like to any other event. A field of the wrong
+// JSON type for a LogEvent (actor.id a number, target not an array) is
+// refused, naming it.
+//
+// Injected events are history, not live changes: they are never delivered
+// to the event hook, whatever their eventType.
+
+func (s *Server) eventsEndpoint() emu.Events {
+	return emu.Events{Key: "events", Append: s.appendEvents}
+}
+
+// appendEvents checks every given LogEvent, then appends them all.
+func (s *Server) appendEvents(items []json.RawMessage) error {
+	s.Lock()
+	defer s.Unlock()
+	st := s.St
+	uuids := make(map[string]bool, len(st.Events)+len(items))
+	for _, e := range st.Events {
+		uuids[e.UUID] = true
+	}
+	type pending struct {
+		e   *logEvent
+		obj *emu.Object
+	}
+	add := make([]pending, 0, len(items))
+	for i, raw := range items {
+		e, err := parseLogEvent(i, raw)
+		if err != nil {
+			return err
+		}
+		obj, err := emu.ParseObject(raw)
+		if err != nil {
+			return emu.BadEvent(i, "", "%v", err)
+		}
+		if e.UUID != "" {
+			if uuids[e.UUID] {
+				return emu.BadEvent(i, "uuid", "%s is already in the System Log", e.UUID)
+			}
+			uuids[e.UUID] = true
+		}
+		add = append(add, pending{e, obj})
+	}
+	for _, p := range add {
+		if p.e.UUID == "" {
+			p.e.UUID = st.newUUID()
+			p.obj.Set("uuid", p.e.UUID)
+		}
+		p.e.Given = p.obj.Raw()
+		st.Events = append(st.Events, p.e)
+	}
+	return nil
+}
+
+// parseLogEvent reads event i into the fields the System Log queries use.
+func parseLogEvent(i int, raw json.RawMessage) (*logEvent, error) {
+	in := struct {
+		*logEvent
+		// These shadow the logEvent fields of the same names, to check
+		// the time and to take debugData values of any JSON type.
+		Published    *string `json:"published"`
+		DebugContext *struct {
+			DebugData map[string]json.RawMessage `json:"debugData"`
+		} `json:"debugContext"`
+	}{logEvent: &logEvent{}}
+	if err := emu.DecodeEvent(i, raw, &in); err != nil {
+		return nil, err
+	}
+	e := in.logEvent
+	if e.EventType == "" {
+		return nil, emu.BadEvent(i, "eventType", "required")
+	}
+	if in.Published == nil || *in.Published == "" {
+		return nil, emu.BadEvent(i, "published", "required")
+	}
+	t, ok := parseLogTime(*in.Published)
+	if !ok {
+		return nil, emu.BadEvent(i, "published", "%q is not an ISO 8601 time like 2026-11-20T08:00:00.000Z", *in.Published)
+	}
+	e.Published = oktaTime{t.UTC()}
+	if e.Actor.ID == "" {
+		return nil, emu.BadEvent(i, "actor.id", "required")
+	}
+	e.DebugContext.DebugData = map[string]string{}
+	if in.DebugContext != nil {
+		for k, v := range in.DebugContext.DebugData {
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				s = string(bytes.TrimSpace(v)) // a number, a boolean or an object: its JSON
+			}
+			e.DebugContext.DebugData[k] = s
+		}
+	}
+	return e, nil
+}
+
+// wire is the event as GET /api/v1/logs serves it: as given when it was
+// injected.
+func (e *logEvent) wire() any {
+	if e.Given != nil {
+		return e.Given
+	}
+	return e
+}
