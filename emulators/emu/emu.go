@@ -420,6 +420,16 @@ type Chat interface {
 	DevChat(interactivityURL, webUI string) *config.Approvals
 }
 
+// ScenarioInsider is the seed's scenario of a scripted insider.
+const ScenarioInsider = "insider"
+
+// Scenario is a dev emulator that plays the seed's scenarios into its
+// audit log, relative to now: for a person marked ScenarioInsider, the
+// last days of someone copying what they can on the way out.
+type Scenario interface {
+	DevScenario(now time.Time) error
+}
+
 // EventSource is a dev emulator that delivers event hooks, as Okta does,
 // so `offboard dev` can point it at its own intake.
 type EventSource interface {

@@ -96,6 +96,8 @@ type Server struct {
 	emu  *emu.Emulator
 	// orgs are the seed's organizations, for DevSection.
 	orgs []string
+	// org is the seed, for DevScenario.
+	org *seed.Org
 
 	primary   map[string]*window
 	secondary *window
@@ -146,6 +148,7 @@ func New(org *seed.Org, opts Options) *Server {
 		opts:    opts,
 		orgs:    slices.Clone(org.GitHub.Orgs),
 		primary: map[string]*window{},
+		org:     org,
 	}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	s.emu.SetEvents(s.eventsEndpoint())

@@ -70,6 +70,8 @@ const DefaultToken = "emulator-token"
 type Server struct {
 	opts    Options
 	logPage int // default System Log page size
+	// org is the seed, for DevScenario.
+	org *seed.Org
 	emu     *emu.Emulator
 
 	// Store holds the state; its lock also guards buckets.
@@ -109,7 +111,7 @@ func New(org *seed.Org, opts Options) *Server {
 	if org == nil {
 		org = &seed.Org{}
 	}
-	s := &Server{opts: opts, logPage: logPage, Store: emu.NewStore("okta", fromSeed(org), (*state).normalize), buckets: map[string]*bucket{}}
+	s := &Server{opts: opts, logPage: logPage, Store: emu.NewStore("okta", fromSeed(org), (*state).normalize), buckets: map[string]*bucket{}, org: org}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	s.emu.SetEvents(s.eventsEndpoint())
 	return s

@@ -88,6 +88,9 @@ type Person struct {
 	Title      string      `yaml:"title,omitempty" json:"title,omitempty"`
 	Manager    string      `yaml:"manager,omitempty" json:"manager,omitempty"`
 	Note       string      `yaml:"note,omitempty" json:"note,omitempty"`
+	// Scenario, "insider", has `offboard dev` play a scripted insider's
+	// last days for this person when it first starts (emu.Scenario).
+	Scenario string `yaml:"scenario,omitempty" json:"scenario,omitempty"`
 	Okta       *OktaUser   `yaml:"okta,omitempty" json:"okta,omitempty"`
 	GitHub     *GitHubUser `yaml:"github,omitempty" json:"github,omitempty"`
 	Slack      *SlackUser  `yaml:"slack,omitempty" json:"slack,omitempty"`

@@ -233,8 +233,18 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	s.Emu, s.ownsEmu = o.Emulators, o.Emulators == nil
 	if s.ownsEmu {
 		s.Emu = NewEmulators(org)
-		if err := s.loadEmulatorState(); err != nil {
+		fresh, err := s.loadEmulatorState()
+		if err != nil {
 			return nil, err
+		}
+		// A new demo org: its scripted insider's last days happen now.
+		now := time.Now()
+		for _, e := range s.Emu.All() {
+			if sc, ok := e.Emulator.(emu.Scenario); ok && fresh[e.Name] {
+				if err := sc.DevScenario(now); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	s.URLs = map[string]string{}
@@ -456,25 +466,28 @@ func (s *Stack) statePath(name string) string {
 
 // loadEmulatorState restores what the emulators held when dev last stopped,
 // so a resumed case finds the vendors as it left them.
-func (s *Stack) loadEmulatorState() error {
+// It reports which emulators had no state (a new demo org).
+func (s *Stack) loadEmulatorState() (map[string]bool, error) {
+	fresh := map[string]bool{}
 	for _, e := range s.Emu.All() {
 		f, err := os.Open(s.statePath(e.Name))
 		if errors.Is(err, os.ErrNotExist) {
+			fresh[e.Name] = true
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("emulator state: %w", err)
+			return nil, fmt.Errorf("emulator state: %w", err)
 		}
 		err = e.Emulator.LoadState(f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("emulator state %s: %w (delete it to start from the demo org)", s.statePath(e.Name), err)
+			return nil, fmt.Errorf("emulator state %s: %w (delete it to start from the demo org)", s.statePath(e.Name), err)
 		}
 		if err := s.loadRequests(e); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return fresh, nil
 }
 
 func (s *Stack) saveEmulatorState() error {
