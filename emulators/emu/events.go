@@ -297,3 +297,13 @@ func (o *Object) Raw() json.RawMessage {
 	}
 	return b
 }
+
+// JSON encodes a value the emulator builds itself (a scenario's event),
+// which cannot fail to encode.
+func JSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

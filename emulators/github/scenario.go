@@ -23,13 +23,13 @@ func (s *Server) DevScenario(now time.Time) error {
 		org := p.GitHub.Orgs[0].Org
 		for i := range 40 {
 			at := now.Add(-time.Duration(i+1) * 3 * time.Hour)
-			items = append(items, mustJSON(map[string]any{
+			items = append(items, emu.JSON(map[string]any{
 				"action": "git.clone", "actor": p.GitHub.Login, "org": org, "@timestamp": at.UnixMilli(),
 				"repo": fmt.Sprintf("%s/internal-%02d", org, i), "repository": fmt.Sprintf("%s/internal-%02d", org, i),
 				"transport": "ssh", "actor_ip": "45.14.71.9", "actor_location": map[string]any{"country_code": "NL"},
 			}))
 		}
-		items = append(items, mustJSON(map[string]any{
+		items = append(items, emu.JSON(map[string]any{
 			"action": "personal_access_token.create", "actor": p.GitHub.Login, "org": org,
 			"@timestamp": now.Add(-48 * time.Hour).UnixMilli(), "actor_ip": "45.14.71.9",
 		}))
@@ -41,12 +41,4 @@ func (s *Server) DevScenario(now time.Time) error {
 		return fmt.Errorf("github scenario: %w", err)
 	}
 	return nil
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }

@@ -31,13 +31,13 @@ func (s *Server) DevScenario(now time.Time) error {
 			"userAgent": map[string]any{"rawUserAgent": "Mozilla/5.0 (X11; Linux x86_64)", "os": "Linux", "browser": "CHROME"}}
 		sec := map[string]any{"asNumber": scenarioASN, "asOrg": "Astrill VPN", "isp": "Astrill", "isProxy": true}
 		for d := 3; d >= 1; d-- {
-			items = append(items, mustJSON(map[string]any{
+			items = append(items, emu.JSON(map[string]any{
 				"eventType": "user.session.start", "published": now.Add(-time.Duration(d) * 24 * time.Hour).UTC().Format(time.RFC3339),
 				"actor": actor, "client": client, "securityContext": sec, "outcome": map[string]any{"result": "SUCCESS"},
 				"displayMessage": "User login to Okta", "severity": "INFO",
 			}))
 		}
-		items = append(items, mustJSON(map[string]any{
+		items = append(items, emu.JSON(map[string]any{
 			"eventType": "system.api_token.create", "published": now.Add(-48 * time.Hour).UTC().Format(time.RFC3339),
 			"actor": actor, "client": client, "securityContext": sec, "outcome": map[string]any{"result": "SUCCESS"},
 			"displayMessage": "Create API token", "severity": "INFO",
@@ -50,12 +50,4 @@ func (s *Server) DevScenario(now time.Time) error {
 		return fmt.Errorf("okta scenario: %w", err)
 	}
 	return nil
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
