@@ -72,7 +72,7 @@ type Server struct {
 	logPage int // default System Log page size
 	// org is the seed, for DevScenario.
 	org *seed.Org
-	emu     *emu.Emulator
+	emu *emu.Emulator
 
 	// Store holds the state; its lock also guards buckets.
 	*emu.Store[state]

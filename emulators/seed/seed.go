@@ -81,21 +81,21 @@ type GoogleOrg struct {
 // Person is one employee and their accounts. A nil account means the person
 // has none in that system.
 type Person struct {
-	EmployeeID string      `yaml:"employeeId" json:"employeeId"`
-	FirstName  string      `yaml:"firstName" json:"firstName"`
-	LastName   string      `yaml:"lastName" json:"lastName"`
-	Email      string      `yaml:"email" json:"email"`
-	Title      string      `yaml:"title,omitempty" json:"title,omitempty"`
-	Manager    string      `yaml:"manager,omitempty" json:"manager,omitempty"`
-	Note       string      `yaml:"note,omitempty" json:"note,omitempty"`
+	EmployeeID string `yaml:"employeeId" json:"employeeId"`
+	FirstName  string `yaml:"firstName" json:"firstName"`
+	LastName   string `yaml:"lastName" json:"lastName"`
+	Email      string `yaml:"email" json:"email"`
+	Title      string `yaml:"title,omitempty" json:"title,omitempty"`
+	Manager    string `yaml:"manager,omitempty" json:"manager,omitempty"`
+	Note       string `yaml:"note,omitempty" json:"note,omitempty"`
 	// Scenario, "insider", has `offboard dev` play a scripted insider's
 	// last days for this person when it first starts (emu.Scenario).
-	Scenario string `yaml:"scenario,omitempty" json:"scenario,omitempty"`
-	Okta       *OktaUser   `yaml:"okta,omitempty" json:"okta,omitempty"`
-	GitHub     *GitHubUser `yaml:"github,omitempty" json:"github,omitempty"`
-	Slack      *SlackUser  `yaml:"slack,omitempty" json:"slack,omitempty"`
-	AWS        *AWSUser    `yaml:"aws,omitempty" json:"aws,omitempty"`
-	Google     *GoogleUser `yaml:"google,omitempty" json:"google,omitempty"`
+	Scenario string      `yaml:"scenario,omitempty" json:"scenario,omitempty"`
+	Okta     *OktaUser   `yaml:"okta,omitempty" json:"okta,omitempty"`
+	GitHub   *GitHubUser `yaml:"github,omitempty" json:"github,omitempty"`
+	Slack    *SlackUser  `yaml:"slack,omitempty" json:"slack,omitempty"`
+	AWS      *AWSUser    `yaml:"aws,omitempty" json:"aws,omitempty"`
+	Google   *GoogleUser `yaml:"google,omitempty" json:"google,omitempty"`
 }
 
 // OktaUser is a person's Okta account.
