@@ -15,6 +15,7 @@ import (
 
 // Evidence states.
 const (
+	EvidenceWaiting    = "waiting" // for the plan and the window's end
 	EvidenceCollecting = "collecting"
 	EvidenceSealed     = "sealed"
 	EvidenceFailed     = "failed"
@@ -51,6 +52,7 @@ var snapshotOptions = workflow.ActivityOptions{
 // recorded; the case goes on.
 func (w *offboarding) snapshot(ctx workflow.Context, in Input) {
 	pol := w.settings.Evidence
+	w.c.Evidence = &Evidence{State: EvidenceWaiting}
 	if err := workflow.Await(ctx, w.planned); err != nil {
 		return
 	}

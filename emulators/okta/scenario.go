@@ -16,14 +16,19 @@ const (
 	scenarioIP  = "45.14.71.9"
 )
 
-// DevScenario plays a scripted insider's last days into the System Log
-// for each seed person marked emu.ScenarioInsider: a sign-in a day for
-// the three days before now, through Astrill VPN, from abroad, and an
-// API token made two days ago.
+// DevScenario plays four ordinary weeks into the System Log for everyone
+// active — a sign-in each weekday morning from a home ISP — and, for each
+// seed person marked emu.ScenarioInsider, the last days of an insider
+// instead: a sign-in a day for the three days before now, through
+// Astrill VPN, from abroad, and an API token made two days ago.
 func (s *Server) DevScenario(now time.Time) error {
 	var items []json.RawMessage
 	for _, p := range s.org.People {
-		if p.Scenario != emu.ScenarioInsider || p.Okta == nil {
+		if p.Okta == nil || p.Okta.Status != "ACTIVE" {
+			continue
+		}
+		if p.Scenario != emu.ScenarioInsider {
+			items = append(items, ordinaryDays(p.Okta.ID, p.Email, now)...)
 			continue
 		}
 		actor := map[string]any{"id": p.Okta.ID, "type": "User", "alternateId": p.Email, "displayName": p.FirstName + " " + p.LastName}
@@ -50,4 +55,25 @@ func (s *Server) DevScenario(now time.Time) error {
 		return fmt.Errorf("okta scenario: %w", err)
 	}
 	return nil
+}
+
+// ordinaryDays is four weeks of weekday sign-ins at 09:00 UTC from a US
+// home ISP (AS7922).
+func ordinaryDays(id, email string, now time.Time) []json.RawMessage {
+	var out []json.RawMessage
+	day := now.UTC().Truncate(24 * time.Hour)
+	for d := 28; d >= 1; d-- {
+		at := day.Add(-time.Duration(d)*24*time.Hour + 9*time.Hour)
+		if wd := at.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		out = append(out, emu.JSON(map[string]any{
+			"eventType": "user.session.start", "published": at.Format(time.RFC3339),
+			"actor":           map[string]any{"id": id, "type": "User", "alternateId": email},
+			"client":          map[string]any{"ipAddress": "198.51.100.20", "geographicalContext": map[string]any{"country": "United States"}},
+			"securityContext": map[string]any{"asNumber": 7922, "asOrg": "Comcast Cable Communications", "isProxy": false},
+			"outcome":         map[string]any{"result": "SUCCESS"}, "displayMessage": "User login to Okta", "severity": "INFO",
+		}))
+	}
+	return out
 }

@@ -59,39 +59,44 @@ const MaxRefs = 10
 
 // Signal is one finding.
 type Signal struct {
-	Kind string
+	Kind string `json:"kind"`
 	// Summary is one human-readable line: counts, targets, networks,
 	// countries — nothing the events do not carry.
-	Summary  string
-	Severity Level
+	Summary  string `json:"summary"`
+	Severity Level  `json:"severity"`
 	// Events are the top supporting events, at most MaxRefs. Their order
 	// is documented on each kind in Assess; ties are broken by time
 	// (newest first), then system, action, target and source IP.
-	Events []Ref
+	Events []Ref `json:"events"`
 	// Count is how many events support the signal in all (Events lists
 	// at most MaxRefs of them).
-	Count int
+	Count int `json:"count"`
 }
 
 // Ref points at one event of the snapshot.
 type Ref struct {
-	Time                                           time.Time
-	System, Action, Target, SourceIP, Country, ASN string
+	Time     time.Time `json:"time"`
+	System   string    `json:"system"`
+	Action   string    `json:"action"`
+	Target   string    `json:"target,omitempty"`
+	SourceIP string    `json:"sourceIp,omitempty"`
+	Country  string    `json:"country,omitempty"`
+	ASN      string    `json:"asn,omitempty"`
 }
 
 // Assessment is the verdict on a snapshot.
 type Assessment struct {
 	// Level is High when any signal is high or at least three are
 	// elevated, Elevated when any signal is elevated, else Low.
-	Level Level
+	Level Level `json:"level"`
 	// Reasons has one line per signal, in the order of Signals (each is
 	// that signal's Summary).
-	Reasons []string
+	Reasons []string `json:"reasons"`
 	// Signals are sorted by severity (high first), then kind.
-	Signals []Signal
+	Signals []Signal `json:"signals"`
 	// RecommendHostile is Level == High: offboard the person as hostile
 	// (cut every access at once, before telling them).
-	RecommendHostile bool
+	RecommendHostile bool `json:"recommendHostile"`
 }
 
 // Options tunes Assess. Zero thresholds take the defaults named in their
