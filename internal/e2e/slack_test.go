@@ -175,7 +175,7 @@ func TestIssue10_ApprovalInSlack(t *testing.T) {
 		t.Errorf("list --state awaiting-approval:\n%s", list)
 	}
 	msg := h.message(slackemu.ApprovalsChannelID, workflows.WorkflowID(subject), slackapp.ActionApprove)
-	for _, want := range []string{subject, "exfiltration", "okta", "github", slackapp.ActionReject} {
+	for _, want := range []string{subject, "exfiltration", "okta", "github", slackapp.ActionReject, "*Risk*\\nlow"} {
 		if !bytes.Contains(msg.Blocks, []byte(want)) {
 			t.Errorf("approval message lacks %q: %s", want, msg.Blocks)
 		}
