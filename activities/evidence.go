@@ -56,7 +56,22 @@ type SnapshotInput struct {
 	// it.
 	Cut      time.Time `json:"cut"`
 	TimeZone string    `json:"timeZone,omitempty"`
+	// Recorded is what the cut's steps recorded before removing it
+	// (sessions, credential and token IDs), kept in the bundle as the
+	// "offboard" source.
+	Recorded []Recorded `json:"recorded,omitempty"`
 }
+
+// Recorded is one step's records.
+type Recorded struct {
+	Step    string    `json:"step"`
+	System  string    `json:"system"`
+	At      time.Time `json:"at"`
+	Records []string  `json:"records"`
+}
+
+// RecordedSystem is the bundle source that holds what the cut recorded.
+const RecordedSystem = "offboard"
 
 // SnapshotResult is what the case keeps of its bundle: where it is, its
 // digest and counts, and the assessment.
@@ -82,6 +97,9 @@ func (a *Activities) Snapshot(ctx context.Context, in SnapshotInput) (SnapshotRe
 	sources, all, err := a.collect(ctx, in.Accounts, win)
 	if err != nil {
 		return SnapshotResult{}, err
+	}
+	if len(in.Recorded) > 0 {
+		sources = append(sources, recordedSource(in.Recorded))
 	}
 	if len(sources) == 0 {
 		return SnapshotResult{Window: win}, nil
@@ -157,6 +175,19 @@ func (c *Collector) assess(all []evidence.Event, in SnapshotInput) signals.Asses
 	risky := maps.Clone(signals.DefaultRiskyASNs)
 	maps.Copy(risky, c.RiskyASNs)
 	return signals.Assess(all, signals.Options{Cut: in.Cut, TimeZone: in.TimeZone, RiskyASNs: risky})
+}
+
+// recordedSource is what the cut's steps recorded, one event a record.
+func recordedSource(recs []Recorded) evidence.Source {
+	src := evidence.Source{System: RecordedSystem}
+	for _, r := range recs {
+		for _, rec := range r.Records {
+			raw, _ := json.Marshal(map[string]string{"step": r.Step, "system": r.System, "record": rec})
+			src.Events = append(src.Events, evidence.Event{Time: r.At.UTC(), System: RecordedSystem, Actor: r.System,
+				Action: "recorded:" + r.Step, Target: rec, Raw: raw})
+		}
+	}
+	return src
 }
 
 // sourceAttempts bounds how often one source is asked before it is

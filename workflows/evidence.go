@@ -15,7 +15,7 @@ import (
 
 // Evidence states.
 const (
-	EvidenceWaiting    = "waiting" // for the plan and the window's end
+	EvidenceWaiting    = "waiting" // for the cut's steps and the window's end
 	EvidenceCollecting = "collecting"
 	EvidenceSealed     = "sealed"
 	EvidenceFailed     = "failed"
@@ -46,14 +46,14 @@ var snapshotOptions = workflow.ActivityOptions{
 }
 
 // snapshot takes the evidence snapshot beside the cut, never in its way:
-// once every system's plan step has settled (done, or parked), and the
-// window's end (the cut plus After) has come, the Snapshot activity reads
-// each account's activity and seals the bundle. A snapshot that fails is
-// recorded; the case goes on.
+// once every step has settled (done, parked or skipped) and the window's
+// end (the cut plus After) has come, the Snapshot activity reads each
+// account's activity and seals the bundle with what the steps recorded. A
+// snapshot that fails is recorded; the case goes on.
 func (w *offboarding) snapshot(ctx workflow.Context, in Input) {
 	pol := w.settings.Evidence
 	w.c.Evidence = &Evidence{State: EvidenceWaiting}
-	if err := workflow.Await(ctx, w.planned); err != nil {
+	if err := workflow.Await(ctx, w.settled); err != nil {
 		return
 	}
 	if d := w.c.CutStartedAt.Add(pol.After).Sub(workflow.Now(ctx)); d > 0 {
@@ -70,6 +70,11 @@ func (w *offboarding) snapshot(ctx workflow.Context, in Input) {
 	}
 	req := activities.SnapshotInput{CaseID: w.c.CaseID, EmployeeID: w.c.EmployeeID, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID,
 		Accounts: accs, Cut: w.c.CutStartedAt, TimeZone: in.TimeZone}
+	for _, st := range w.c.Steps {
+		if len(st.Records) > 0 {
+			req.Recorded = append(req.Recorded, activities.Recorded{Step: st.ID, System: st.System, At: st.StartedAt, Records: slices.Clone(st.Records)})
+		}
+	}
 	actx := withSummary(workflow.WithActivityOptions(ctx, snapshotOptions), "evidence: read every account's activity and seal the bundle")
 	var res activities.SnapshotResult
 	if err := workflow.ExecuteActivity(actx, a.Snapshot, req).Get(ctx, &res); err != nil {
@@ -82,9 +87,10 @@ func (w *offboarding) snapshot(ctx workflow.Context, in Input) {
 		Counts: res.Counts, Incomplete: res.Incomplete, Assessment: &as}
 }
 
-// planned reports whether every system's plan step has settled.
-func (w *offboarding) planned() bool {
+// settled reports whether every step has settled (done, parked or
+// skipped): every account is known, and what the steps recorded is there.
+func (w *offboarding) settled() bool {
 	return !slices.ContainsFunc(w.c.Steps, func(st *Step) bool {
-		return st.Action == ActionPlan && (st.State == StepPending || st.State == StepRunning)
+		return st.State == StepPending || st.State == StepRunning
 	})
 }

@@ -42,7 +42,9 @@ func TestIssue11_EvidenceAtTheCut(t *testing.T) {
 	st := h.waitFor("E1001", "done", func(s workflows.Case) bool { return s.State == workflows.CaseDone })
 	assertAllVerified(t, st)
 	ev := h.sealed("E1001")
-	for _, sys := range []string{"okta", "github", "slack", "aws", "google"} {
+	// Every system's events, and what the cut recorded (sessions,
+	// credentials, tokens) as the "offboard" source.
+	for _, sys := range []string{"okta", "github", "slack", "aws", "google", "offboard"} {
 		if ev.Counts[sys] == 0 {
 			t.Errorf("no %s events in the bundle: %v", sys, ev.Counts)
 		}
