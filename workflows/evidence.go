@@ -53,7 +53,9 @@ var snapshotOptions = workflow.ActivityOptions{
 func (w *offboarding) snapshot(ctx workflow.Context, in Input) {
 	pol := w.settings.Evidence
 	w.c.Evidence = &Evidence{State: EvidenceWaiting}
-	if err := workflow.Await(ctx, w.settled); err != nil {
+	// A case that ends with steps never run (it failed, or was
+	// cancelled) is snapshotted with what it found.
+	if err := workflow.Await(ctx, func() bool { return w.settled() || w.ended }); err != nil {
 		return
 	}
 	if d := w.c.CutStartedAt.Add(pol.After).Sub(workflow.Now(ctx)); d > 0 {
