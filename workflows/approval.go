@@ -54,12 +54,9 @@ func (w *offboarding) prepare(ctx workflow.Context, in Input) error {
 		w.brief.PlanError = failureMessage(perr)
 	}
 	w.subjectIDs = subjectIdentifiers(in, plan)
-	if w.settings.Evidence != nil {
-		w.assess(ctx, in, plan)
-	}
 	w.c.Approval = &Approval{State: ApprovalPending, Quorum: max(pol.Quorum, 1), RequestedAt: workflow.Now(ctx).UTC()}
 	w.approvalNonce = newNonce(ctx)
-	w.goNotice(ctx, w.approvalNotices)
+	w.goNotice(ctx, func(ctx workflow.Context) { w.approvalNotices(ctx, in, plan) })
 	return nil
 }
 
@@ -96,7 +93,7 @@ func (w *offboarding) assess(ctx workflow.Context, in Input, plan Plan) {
 		}
 	}
 	req := activities.SnapshotInput{CaseID: w.c.CaseID, EmployeeID: in.EmployeeID, Accounts: accs, Cut: workflow.Now(ctx).UTC(), TimeZone: in.TimeZone}
-	actx := withSummary(workflow.WithActivityOptions(ctx, snapshotOptions), "evidence: assess the person's recent activity for the approvers")
+	actx := withSummary(workflow.WithActivityOptions(ctx, assessOptions), "evidence: assess the person's recent activity for the approvers")
 	var as signals.Assessment
 	if err := workflow.ExecuteActivity(actx, a.Assess, req).Get(ctx, &as); err != nil {
 		w.brief.Risk, w.brief.RiskReasons = "unknown", []string{"the activity could not be assessed: " + failureMessage(err)}
@@ -323,7 +320,7 @@ func (w *offboarding) notify(ctx workflow.Context, n activities.Notice) (activit
 // RemindAfter, escalates once after EscalateAfter, refreshes the buttons as
 // a quorum fills, and replaces them with the outcome. Time never approves
 // anything.
-func (w *offboarding) approvalNotices(ctx workflow.Context) {
+func (w *offboarding) approvalNotices(ctx workflow.Context, in Input, plan Plan) {
 	ap := w.c.Approval
 	pol := w.settings.Approval
 	post := func() {
@@ -341,6 +338,14 @@ func (w *offboarding) approvalNotices(ctx workflow.Context) {
 	// decision made while they were being posted still gets new ones.
 	posted := w.approvalRound
 	post()
+	// The request goes out at once; the risk of the person's recent
+	// activity follows in an update when it has been assessed.
+	if w.settings.Evidence != nil && w.approvalPending() {
+		w.assess(ctx, in, plan)
+		if w.approvalPending() && w.approvalRound == posted {
+			w.updateApproval(ctx)
+		}
+	}
 	for w.approvalPending() {
 		remindAt := ap.RequestedAt.Add(pol.RemindAfter * time.Duration(ap.Reminders+1))
 		escalateAt := ap.RequestedAt.Add(pol.EscalateAfter)

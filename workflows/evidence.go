@@ -45,6 +45,14 @@ var snapshotOptions = workflow.ActivityOptions{
 	},
 }
 
+// assessOptions bound the Assess activity behind an approval request:
+// one try of a few minutes, since approvers see the request without it.
+var assessOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 5 * time.Minute,
+	HeartbeatTimeout:    2 * time.Minute,
+	RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+}
+
 // snapshot takes the evidence snapshot beside the cut, never in its way:
 // once every step has settled (done, parked or skipped) and the window's
 // end (the cut plus After) has come, the Snapshot activity reads each

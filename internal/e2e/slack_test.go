@@ -175,7 +175,10 @@ func TestIssue10_ApprovalInSlack(t *testing.T) {
 		t.Errorf("list --state awaiting-approval:\n%s", list)
 	}
 	msg := h.message(slackemu.ApprovalsChannelID, workflows.WorkflowID(subject), slackapp.ActionApprove)
-	for _, want := range []string{subject, "exfiltration", "okta", "github", slackapp.ActionReject, "*Risk*\\nlow"} {
+	// The risk of her recent activity follows in an update.
+	h.waitMessage(msg.Channel, msg.TS, func(b []byte) bool { return bytes.Contains(b, []byte(`*Risk*\nlow`)) })
+	msg = h.message(slackemu.ApprovalsChannelID, workflows.WorkflowID(subject), slackapp.ActionApprove)
+	for _, want := range []string{subject, "exfiltration", "okta", "github", slackapp.ActionReject} {
 		if !bytes.Contains(msg.Blocks, []byte(want)) {
 			t.Errorf("approval message lacks %q: %s", want, msg.Blocks)
 		}
