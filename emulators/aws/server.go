@@ -106,6 +106,8 @@ type Server struct {
 	// DevSection.
 	seed    seed.AWSOrg
 	buckets map[string]*bucket
+	// org is the seed, for DevScenario.
+	org *seed.Org
 }
 
 type bucket struct {
@@ -145,7 +147,7 @@ func New(org *seed.Org, opts Options) *Server {
 	if org == nil {
 		org = &seed.Org{}
 	}
-	s := &Server{Store: emu.NewStore("aws", fromSeed(org), (*state).normalize), opts: opts, seed: org.AWS, buckets: map[string]*bucket{}}
+	s := &Server{Store: emu.NewStore("aws", fromSeed(org), (*state).normalize), opts: opts, seed: org.AWS, buckets: map[string]*bucket{}, org: org}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	s.emu.SetEvents(s.eventsEndpoint())
 	return s

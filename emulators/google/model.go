@@ -443,18 +443,7 @@ func (st *state) seedRecord(u *user, e seed.Event) *record {
 		if title == "" {
 			title = "Untitled document"
 		}
-		sum := sha256.Sum256([]byte("doc/" + title))
-		docID := "1" + new(big.Int).SetBytes(sum[:]).Text(62)[:32]
-		ev.Parameters = []*param{
-			boolParam("primary_event", true),
-			boolParam("billable", true),
-			strParam("owner", u.PrimaryEmail),
-			strParam("doc_id", docID),
-			strParam("doc_type", "document"),
-			strParam("doc_title", title),
-			strParam("visibility", "private"),
-			boolParam("owner_is_shared_drive", false),
-		}
+		ev.Parameters = driveParams(u.PrimaryEmail, title)
 	case "token":
 		ev.Parameters = []*param{strParam("client_id", e.Target), strParam("app_name", e.Target)}
 	case "admin":
@@ -463,6 +452,23 @@ func (st *state) seedRecord(u *user, e seed.Event) *record {
 	}
 	rec.Events = []*event{ev}
 	return rec
+}
+
+// driveParams are a Drive access event's parameters for a private
+// document of owner's, whose ID is derived from its title.
+func driveParams(owner, title string) []*param {
+	sum := sha256.Sum256([]byte("doc/" + title))
+	docID := "1" + new(big.Int).SetBytes(sum[:]).Text(62)[:32]
+	return []*param{
+		boolParam("primary_event", true),
+		boolParam("billable", true),
+		strParam("owner", owner),
+		strParam("doc_id", docID),
+		strParam("doc_type", "document"),
+		strParam("doc_title", title),
+		strParam("visibility", "private"),
+		boolParam("owner_is_shared_drive", false),
+	}
 }
 
 // logAdmin appends an admin audit event about u.

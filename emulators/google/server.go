@@ -80,6 +80,8 @@ type Server struct {
 	emu  *emu.Emulator
 	// customer and domain are the seed's, for DevSection.
 	customer, domain string
+	// org is the seed, for DevScenario.
+	org *seed.Org
 
 	buckets map[string]*bucket
 }
@@ -115,6 +117,7 @@ func New(org *seed.Org, opts Options) *Server {
 		opts:     opts,
 		customer: org.Google.Customer,
 		domain:   org.Domain,
+		org:      org,
 		buckets:  map[string]*bucket{},
 	}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)

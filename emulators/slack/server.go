@@ -155,6 +155,8 @@ type Server struct {
 	// guarded by the Store's lock like hook.
 	triggers map[string]*trigger
 	hook     Interactivity
+	// org is the seed, for DevScenario.
+	org *seed.Org
 }
 
 type window struct {
@@ -207,7 +209,7 @@ func New(org *seed.Org, opts Options) *Server {
 		}
 		return st.normalize()
 	}
-	s := &Server{opts: opts, Store: emu.NewStore("slack", fromSeed(org), check), windows: map[string]*window{}, devTeam: devTeam, triggers: map[string]*trigger{}}
+	s := &Server{opts: opts, Store: emu.NewStore("slack", fromSeed(org), check), windows: map[string]*window{}, devTeam: devTeam, triggers: map[string]*trigger{}, org: org}
 	s.hook = Interactivity{URL: opts.InteractivityURL, SigningSecret: opts.SigningSecret}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	s.emu.SetEvents(s.eventsEndpoint())
