@@ -103,6 +103,7 @@ func Register(r interface {
 	r.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingName})
 	r.RegisterWorkflowWithOptions(workflows.DryRun, workflow.RegisterOptions{Name: workflows.PlanName})
 	r.RegisterWorkflowWithOptions(workflows.StartFromEvent, workflow.RegisterOptions{Name: workflows.EventName})
+	r.RegisterWorkflowWithOptions(workflows.Watch, workflow.RegisterOptions{Name: workflows.WatchName})
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

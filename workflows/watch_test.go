@@ -1,0 +1,149 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/offboard/offboard/activities"
+	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/evidence"
+)
+
+// fakeWatchPoll answers the watch's polls: one sign-in attempt at attemptAt.
+type fakeWatchPoll struct {
+	attemptAt time.Time
+	mu        sync.Mutex
+	polls     []activities.PollInput
+}
+
+func (p *fakeWatchPoll) poll(_ context.Context, in activities.PollInput) (activities.PollResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.polls = append(p.polls, in)
+	var res activities.PollResult
+	if in.Since.Before(p.attemptAt) && !in.Until.Before(p.attemptAt) {
+		// Reported twice (a vendor's overlap): alerted once.
+		for range 2 {
+			res.Events = append(res.Events, evidence.Event{Time: p.attemptAt, System: "okta", Action: "user.session.start", Target: "okta", SourceIP: "45.14.71.9", Outcome: "failure"})
+		}
+	}
+	return res, nil
+}
+
+// newWatchHarness is a test environment for the watch, starting at start
+// (zero: now), with the fake vendors' step activities and p's polls.
+func newWatchHarness(t *testing.T, f *fakeVendors, p *fakeWatchPoll, start time.Time) *harness {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.SetTestTimeout(time.Minute)
+	if !start.IsZero() {
+		env.SetStartTime(start)
+	}
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WatchID(testEmployee), TaskQueue: TaskQueue})
+	env.RegisterWorkflowWithOptions(Watch, workflow.RegisterOptions{Name: WatchName})
+	env.RegisterActivity(&activities.Activities{})
+	env.OnActivity(a.RunStep, mock.Anything, mock.Anything).Return(f.runStep)
+	env.OnActivity(a.VerifyStep, mock.Anything, mock.Anything).Return(f.verifyStep)
+	env.OnActivity(a.WatchPoll, mock.Anything, mock.Anything).Return(p.poll)
+	return &harness{t: t, env: env, f: f}
+}
+
+// A 90-day watch runs through continue-as-new with each run's history
+// bounded, misses no recheck, revokes again what came back, alerts once on
+// an attempt, and closes at its end.
+func TestWatch_NinetyDaysThroughContinueAsNew(t *testing.T) {
+	cut := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	f := &fakeVendors{verifyErr: func(step string, n int) error {
+		// Okta's suspension is undone before the 7-day recheck (its third
+		// verification): someone reactivated the user.
+		if step == oktaSuspend && n == 3 {
+			return errNotVerified("okta", "verify")
+		}
+		return nil
+	}}
+	p := &fakeWatchPoll{attemptAt: cut.Add(10*24*time.Hour + 7*time.Minute)}
+	in := WatchInput{
+		CaseID: WorkflowID(testEmployee), EmployeeID: testEmployee, CutAt: cut,
+		Accounts: []connectors.Account{{System: "okta", ID: oktaUserID}},
+		Steps:    fakePlan("okta")[:2],
+		Policy:   Policy{StepAttempts: 1},
+	}
+	var st WatchStatus
+	start := cut
+	runs := 0
+	for {
+		h := newWatchHarness(t, f, p, start)
+		h.env.ExecuteWorkflow(WatchName, in)
+		require.True(t, h.env.IsWorkflowCompleted())
+		runs++
+		require.Less(t, runs, 100, "the watch never ended")
+		err := h.env.GetWorkflowError()
+		var can *workflow.ContinueAsNewError
+		if errors.As(err, &can) {
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
+			assert.Equal(t, runs, in.Carried.Runs, "each run counts itself")
+			start = h.env.Now()
+			continue
+		}
+		require.NoError(t, err)
+		require.NoError(t, h.env.GetWorkflowResult(&st))
+		break
+	}
+	assert.Greater(t, runs, 10, "a 90-day watch of 15-minute polls continues as new")
+	assert.Equal(t, WatchClosed, st.State)
+	assert.Equal(t, len(DefaultRechecks), st.Rechecked, "no recheck missed")
+	// 90 days of 15-minute polls, none missed.
+	p.mu.Lock()
+	polls := len(p.polls)
+	for i := 1; i < len(p.polls); i++ {
+		if !p.polls[i].Since.Equal(p.polls[i-1].Until) {
+			t.Fatalf("poll %d reads from %s, the previous one ended at %s", i, p.polls[i].Since, p.polls[i-1].Until)
+		}
+	}
+	p.mu.Unlock()
+	assert.Equal(t, 90*24*4, polls)
+	// The undone suspension was revoked again, and the attempt alerted on once.
+	var kinds []string
+	for _, al := range st.Alerts {
+		kinds = append(kinds, al.Kind)
+	}
+	assert.ElementsMatch(t, []string{AlertCameBack, AlertAttempt}, kinds, "alerts: %+v", st.Alerts)
+	for _, al := range st.Alerts {
+		if al.Kind == AlertCameBack {
+			assert.Equal(t, oktaSuspend, al.Step)
+			assert.True(t, al.Redone, al.Message)
+		}
+	}
+	assert.Equal(t, 1, f.runs(oktaSuspend), "revoked again once")
+}
+
+// A close with a reason ends the watch; without one it is refused.
+func TestWatch_Close(t *testing.T) {
+	f := &fakeVendors{}
+	h := newWatchHarness(t, f, &fakeWatchPoll{}, time.Time{})
+	bad := h.updateAt(2*time.Hour, UpdateCloseWatch, CloseWatchRequest{By: "sec-lead"})
+	good := h.updateAt(3*time.Hour, UpdateCloseWatch, CloseWatchRequest{By: "sec-lead", Reason: "settled with counsel"})
+	h.env.ExecuteWorkflow(WatchName, WatchInput{CaseID: WorkflowID(testEmployee), EmployeeID: testEmployee, CutAt: h.env.Now(),
+		Accounts: []connectors.Account{{System: "okta", ID: oktaUserID}}, Steps: fakePlan("okta")[:1]})
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+	var st WatchStatus
+	require.NoError(t, h.env.GetWorkflowResult(&st))
+	requireRefused(t, bad, "needs a reason")
+	h.requireAccepted(good)
+	assert.Equal(t, WatchClosed, st.State)
+	assert.Equal(t, "settled with counsel", st.CloseReason)
+	assert.Equal(t, 1, st.Rechecked, "only the 1-hour recheck came before the close")
+}
