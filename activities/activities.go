@@ -22,6 +22,7 @@ type Activities struct {
 	conns     map[string]connectors.Connector
 	notifier  Notifier
 	collector *Collector
+	watch     *WatchPolicy
 }
 
 // New returns activities over conns. identity names the system that is

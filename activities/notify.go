@@ -41,6 +41,8 @@ type Settings struct {
 	Notices bool `json:"notices,omitempty"`
 	// Evidence is the snapshot the case takes at the cut; nil takes none.
 	Evidence *EvidencePolicy `json:"evidence,omitempty"`
+	// Watch is the watch the case opens once done; nil opens none.
+	Watch *WatchPolicy `json:"watch,omitempty"`
 }
 
 // ApprovalPolicy is the part of the approval policy a case keeps: how many
@@ -185,6 +187,7 @@ func (a *Activities) CaseSettings(_ context.Context, in SettingsInput) (Settings
 	if c := a.collector; c != nil {
 		s.Evidence = &EvidencePolicy{Days: c.Days, After: c.After}
 	}
+	s.Watch = a.watch
 	return s, nil
 }
 

@@ -8,6 +8,20 @@ import (
 	"github.com/offboard/offboard/evidence"
 )
 
+// WatchPolicy is the watch a done case opens.
+type WatchPolicy struct {
+	Days         int             `json:"days"`
+	PollInterval time.Duration   `json:"pollInterval"`
+	Rechecks     []time.Duration `json:"rechecks,omitempty"`
+}
+
+// WithWatch has a's done cases open a watch under p. (A function, not a
+// method: every exported method is an activity.)
+func WithWatch(a *Activities, p *WatchPolicy) *Activities {
+	a.watch = p
+	return a
+}
+
 // PollInput asks for the person's activity between two polls.
 type PollInput struct {
 	Accounts []connectors.Account `json:"accounts"`

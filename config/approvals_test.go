@@ -76,3 +76,23 @@ func TestApprovalsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestWatch(t *testing.T) {
+	c, err := load(t, oktaSection+"watch: {days: 30, rechecks: [1h, 24h]}\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Watch == nil || c.Watch.Days != 30 || c.Watch.PollInterval != 15*time.Minute || len(c.Watch.Rechecks) != 2 {
+		t.Fatalf("watch %+v", c.Watch)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"watch: {days: 400}", "watch.days 400: want 1 to 365"},
+		{"watch: {pollInterval: 10ms}", "want at least 1s"},
+		{"watch: {rechecks: [24h, 1h]}", "increasing order"},
+		{"watch: {forever: true}", "field forever not found"},
+	} {
+		if _, err := load(t, oktaSection+tc.yaml+"\n", nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}

@@ -34,6 +34,8 @@ type Config struct {
 	Approvals *Approvals
 	// Evidence configures the snapshot at the cut; nil takes none.
 	Evidence *Evidence
+	// Watch configures the watch a done case opens; nil opens none.
+	Watch *Watch
 	// Path is where the config was read from ("" for none).
 	Path string
 }
@@ -58,6 +60,7 @@ const (
 	keyIntake    = "intake"
 	keyApprovals = "approvals"
 	keyEvidence  = "evidence"
+	keyWatch     = "watch"
 )
 
 // Load reads the config. path is the --config flag; empty means
@@ -98,7 +101,7 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 		}
 	}
 	var errs []error
-	known := []string{keyIdentity, keyIntake, keyApprovals, keyEvidence}
+	known := []string{keyIdentity, keyIntake, keyApprovals, keyEvidence, keyWatch}
 	for _, v := range vendors {
 		known = append(known, v.Name)
 	}
@@ -134,6 +137,14 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 			errs = append(errs, fmt.Errorf("evidence: %w", err))
 		} else {
 			c.Evidence.fill()
+		}
+	}
+	if n, ok := nodes[keyWatch]; ok {
+		c.Watch = &Watch{}
+		if err := decodeStrict(&n, c.Watch); err != nil {
+			errs = append(errs, fmt.Errorf("watch: %w", err))
+		} else {
+			c.Watch.fill()
 		}
 	}
 	for _, v := range vendors {
@@ -224,6 +235,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Evidence != nil {
 		errs = append(errs, c.Evidence.validate())
+	}
+	if c.Watch != nil {
+		errs = append(errs, c.Watch.validate())
 	}
 	if c.Identity != "" {
 		i := slices.IndexFunc(c.Systems, func(s System) bool { return s.Vendor.Name == c.Identity })

@@ -64,6 +64,9 @@ func Activities(ctx context.Context, cfg *config.Config) (*activities.Activities
 	if col != nil {
 		activities.WithEvidence(acts, col)
 	}
+	if wt := cfg.Watch; wt != nil {
+		activities.WithWatch(acts, &activities.WatchPolicy{Days: wt.Days, PollInterval: wt.PollInterval, Rechecks: wt.Rechecks})
+	}
 	app, err := slackapp.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("slack app: %w", err)

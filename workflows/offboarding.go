@@ -130,6 +130,9 @@ func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 		w.c.Error = failureMessage(err)
 	default:
 		w.c.State = CaseDone
+		if w.settings.Watch != nil {
+			w.openWatch(ctx)
+		}
 	}
 	w.publish(dctx)
 	w.finishNotices(dctx)

@@ -251,7 +251,11 @@ type Case struct {
 	// CutStartedAt is when the cut started, after any wait.
 	CutStartedAt time.Time `json:"cutStartedAt,omitzero"`
 	// Evidence is the snapshot taken beside the cut; nil when none is.
-	Evidence   *Evidence     `json:"evidence,omitempty"`
+	Evidence *Evidence `json:"evidence,omitempty"`
+	// Watch is the watch's workflow ID once the done case opened it;
+	// WatchError says why it could not be.
+	Watch      string        `json:"watch,omitempty"`
+	WatchError string        `json:"watchError,omitempty"`
 	FinishedAt time.Time     `json:"finishedAt,omitzero"`
 	Systems    []SystemState `json:"systems"`
 	Steps      []*Step       `json:"steps"`

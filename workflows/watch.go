@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -308,4 +309,36 @@ func (w *watch) alert(al Alert) {
 	if n := len(w.st.Alerts); n > maxWatchAlerts {
 		w.st.Alerts = slices.Clone(w.st.Alerts[n-maxWatchAlerts:])
 	}
+}
+
+// openWatch starts the person's watch once the case is done (skipped steps
+// or not): a workflow of its own that outlives the case.
+func (w *offboarding) openWatch(ctx workflow.Context) {
+	pol := w.settings.Watch
+	in := WatchInput{CaseID: w.c.CaseID, EmployeeID: w.c.EmployeeID, CutAt: w.c.CutStartedAt,
+		Days: pol.Days, Rechecks: pol.Rechecks, PollInterval: pol.PollInterval, Policy: w.policy}
+	for _, s := range w.c.Systems {
+		if acc, ok := w.accounts[s.System]; ok {
+			in.Accounts = append(in.Accounts, acc)
+		}
+	}
+	for _, st := range w.c.Steps {
+		if st.State == StepDone && st.Action != ActionPlan {
+			in.Steps = append(in.Steps, st.Step)
+		}
+		in.Credentials = append(in.Credentials, st.Records...)
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            WatchID(w.c.EmployeeID),
+		TaskQueue:             TaskQueue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	})
+	f := workflow.ExecuteChildWorkflow(cctx, WatchName, in)
+	if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		w.c.WatchError = "the watch could not be opened: " + failureMessage(err)
+		workflow.GetLogger(ctx).Error("open watch", "error", failureMessage(err))
+		return
+	}
+	w.c.Watch = WatchID(w.c.EmployeeID)
 }

@@ -147,3 +147,52 @@ func TestWatch_Close(t *testing.T) {
 	assert.Equal(t, "settled with counsel", st.CloseReason)
 	assert.Equal(t, 1, st.Rechecked, "only the 1-hour recheck came before the close")
 }
+
+// A done case opens the person's watch, with its accounts, done steps and
+// the cut's time; without a watch policy it opens none.
+func TestWatch_OpenedByADoneCase(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		f := &fakeVendors{}
+		var s testsuite.WorkflowTestSuite
+		env := s.NewTestWorkflowEnvironment()
+		env.SetTestTimeout(10 * time.Second)
+		env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID(testEmployee), TaskQueue: TaskQueue})
+		env.RegisterWorkflow(Offboarding)
+		env.RegisterWorkflowWithOptions(Watch, workflow.RegisterOptions{Name: WatchName})
+		env.RegisterActivity(&activities.Activities{})
+		env.OnActivity(a.Systems, mock.Anything).Return(f.systems)
+		env.OnActivity(a.Resolve, mock.Anything, mock.Anything).Return(f.resolve)
+		env.OnActivity(a.Plan, mock.Anything, mock.Anything).Return(f.plan)
+		env.OnActivity(a.RunStep, mock.Anything, mock.Anything).Return(f.runStep)
+		env.OnActivity(a.VerifyStep, mock.Anything, mock.Anything).Return(f.verifyStep)
+		env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil)
+		settings := activities.Settings{}
+		if on {
+			settings.Watch = &activities.WatchPolicy{Days: 90, PollInterval: time.Minute}
+		}
+		env.OnActivity(a.CaseSettings, mock.Anything, mock.Anything).Return(settings, nil)
+		var got []WatchInput
+		env.OnWorkflow(WatchName, mock.Anything, mock.Anything).Return(
+			func(_ workflow.Context, in WatchInput) (WatchStatus, error) {
+				got = append(got, in)
+				return WatchStatus{State: WatchClosed}, nil
+			})
+		env.ExecuteWorkflow(Offboarding, testInput())
+		require.True(t, env.IsWorkflowCompleted())
+		require.NoError(t, env.GetWorkflowError())
+		var st Case
+		require.NoError(t, env.GetWorkflowResult(&st))
+		assert.Equal(t, CaseDone, st.State)
+		if !on {
+			assert.Empty(t, got)
+			assert.Empty(t, st.Watch)
+			continue
+		}
+		require.Len(t, got, 1)
+		assert.Equal(t, WatchID(testEmployee), st.Watch)
+		assert.True(t, got[0].CutAt.Equal(st.CutStartedAt))
+		assert.Len(t, got[0].Accounts, 2)
+		assert.Len(t, got[0].Steps, len(fakePlan("okta"))+len(fakePlan("github")))
+		assert.Equal(t, time.Minute, got[0].PollInterval)
+	}
+}
