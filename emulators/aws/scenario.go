@@ -79,7 +79,7 @@ func (s *Server) DevScenario(now time.Time) error {
 			login["MFAUsed"] = "Yes"
 		}
 		// A console sign-in carries no access key, as CloudTrail logs it.
-		for _, day := range weekdays(now) {
+		for _, day := range emu.Weekdays(now) {
 			items = append(items, emu.JSON(map[string]any{
 				"eventVersion": "1.09", "eventTime": isoTime(day.Add(9*time.Hour + 10*time.Minute)),
 				"eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-1",
@@ -97,18 +97,4 @@ func (s *Server) DevScenario(now time.Time) error {
 		return fmt.Errorf("aws scenario: %w", err)
 	}
 	return nil
-}
-
-// weekdays are the starts (00:00 UTC) of the weekdays among the 28 days
-// before now's, oldest first; any time on them is before now.
-func weekdays(now time.Time) []time.Time {
-	var out []time.Time
-	today := now.UTC().Truncate(24 * time.Hour)
-	for d := 28; d >= 1; d-- {
-		day := today.Add(-time.Duration(d) * 24 * time.Hour)
-		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			out = append(out, day)
-		}
-	}
-	return out
 }

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // EventsPath is the control endpoint that appends audit events, given in
@@ -306,4 +307,19 @@ func JSON(v any) json.RawMessage {
 		panic(err)
 	}
 	return b
+}
+
+// Weekdays are the starts (00:00 UTC) of the weekdays among the 28 days
+// before now's, oldest first, for scenarios' ordinary weeks: any time on
+// them is before now.
+func Weekdays(now time.Time) []time.Time {
+	var out []time.Time
+	today := now.UTC().Truncate(24 * time.Hour)
+	for d := 28; d >= 1; d-- {
+		day := today.Add(-time.Duration(d) * 24 * time.Hour)
+		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			out = append(out, day)
+		}
+	}
+	return out
 }

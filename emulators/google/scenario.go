@@ -78,7 +78,7 @@ func (s *Server) DevScenario(now time.Time) error {
 			continue
 		}
 		docs := []string{p.name + " - 1:1 notes", p.name + " - weekly plan"}
-		for _, day := range weekdays(now) {
+		for _, day := range emu.Weekdays(now) {
 			activity(p, day.Add(9*time.Hour+5*time.Minute), "login", ordinaryIP, map[string]any{"type": "login", "name": "login_success",
 				"parameters": []*param{strParam("login_type", "google_password"), boolParam("is_suspicious", false)}})
 			if wd := day.Weekday(); wd == time.Tuesday || wd == time.Thursday {
@@ -94,18 +94,4 @@ func (s *Server) DevScenario(now time.Time) error {
 		return fmt.Errorf("google scenario: %w", err)
 	}
 	return nil
-}
-
-// weekdays are the starts (00:00 UTC) of the weekdays among the 28 days
-// before now's, oldest first; any time on them is before now.
-func weekdays(now time.Time) []time.Time {
-	var out []time.Time
-	today := now.UTC().Truncate(24 * time.Hour)
-	for d := 28; d >= 1; d-- {
-		day := today.Add(-time.Duration(d) * 24 * time.Hour)
-		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			out = append(out, day)
-		}
-	}
-	return out
 }

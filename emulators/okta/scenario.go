@@ -61,12 +61,8 @@ func (s *Server) DevScenario(now time.Time) error {
 // home ISP (AS7922).
 func ordinaryDays(id, email string, now time.Time) []json.RawMessage {
 	var out []json.RawMessage
-	day := now.UTC().Truncate(24 * time.Hour)
-	for d := 28; d >= 1; d-- {
-		at := day.Add(-time.Duration(d)*24*time.Hour + 9*time.Hour)
-		if wd := at.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			continue
-		}
+	for _, day := range emu.Weekdays(now) {
+		at := day.Add(9 * time.Hour)
 		out = append(out, emu.JSON(map[string]any{
 			"eventType": "user.session.start", "published": at.Format(time.RFC3339),
 			"actor":           map[string]any{"id": id, "type": "User", "alternateId": email},

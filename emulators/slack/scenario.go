@@ -72,7 +72,7 @@ func (s *Server) DevScenario(now time.Time) error {
 		}
 		id := user["id"].(string)
 		n := 0
-		for _, day := range weekdays(now) {
+		for _, day := range emu.Weekdays(now) {
 			login := day.Add(9 * time.Hour)
 			items = append(items, emu.JSON(map[string]any{
 				"date_create": login.Unix(), "action": "user_login", "actor": p.actor,
@@ -96,18 +96,4 @@ func (s *Server) DevScenario(now time.Time) error {
 		return fmt.Errorf("slack scenario: %w", err)
 	}
 	return nil
-}
-
-// weekdays are the starts (00:00 UTC) of the weekdays among the 28 days
-// before now's, oldest first; any time on them is before now.
-func weekdays(now time.Time) []time.Time {
-	var out []time.Time
-	today := now.UTC().Truncate(24 * time.Hour)
-	for d := 28; d >= 1; d-- {
-		day := today.Add(-time.Duration(d) * 24 * time.Hour)
-		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			out = append(out, day)
-		}
-	}
-	return out
 }
