@@ -52,41 +52,25 @@ func (s *Server) appendEvents(items []json.RawMessage) error {
 	s.Lock()
 	defer s.Unlock()
 	st := s.St
-	ids := make(map[string]bool, len(st.Events)+len(items))
+	have := make([]string, 0, len(st.Events))
 	for _, e := range st.Events {
-		ids[e.ID] = true
+		have = append(have, e.ID)
 	}
-	type pending struct {
-		e   *event
-		obj *emu.Object
-	}
-	add := make([]pending, 0, len(items))
-	for i, raw := range items {
-		e, err := st.parseRecord(i, raw)
-		if err != nil {
-			return err
-		}
-		obj, err := emu.ParseObject(raw)
-		if err != nil {
-			return emu.BadEvent(i, "", "%v", err)
-		}
-		if e.ID != "" {
-			if ids[e.ID] {
-				return emu.BadEvent(i, "eventID", "%s is already in the event history", e.ID)
+	return emu.AppendKeyed(items, emu.Keyed[*event]{
+		Field: "eventID", Log: "the event history", Existing: have,
+		Parse: func(i int, raw json.RawMessage) (*event, string, error) {
+			e, err := st.parseRecord(i, raw)
+			if err != nil {
+				return nil, "", err
 			}
-			ids[e.ID] = true
-		}
-		add = append(add, pending{e, obj})
-	}
-	for _, p := range add {
-		if p.e.ID == "" {
-			p.e.ID = hashUUID("event", st.next("event"))
-			p.obj.Set("eventID", p.e.ID)
-		}
-		p.e.Record = string(p.obj.Raw())
-		st.Events = append(st.Events, p.e)
-	}
-	return nil
+			return e, e.ID, nil
+		},
+		NewID: func() string { return hashUUID("event", st.next("event")) },
+		Add: func(e *event, id string, given json.RawMessage) {
+			e.ID, e.Record = id, string(given)
+			st.Events = append(st.Events, e)
+		},
+	})
 }
 
 // resourceParams are the requestParameters that name a resource, and its

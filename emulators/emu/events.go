@@ -323,3 +323,62 @@ func Weekdays(now time.Time) []time.Time {
 	}
 	return out
 }
+
+// Keyed is how AppendKeyed handles one vendor's events that carry a
+// unique ID (Okta's uuid, Slack's id, CloudTrail's eventID).
+type Keyed[E any] struct {
+	// Field is the ID's JSON field; Log names the log in refusals ("the
+	// System Log").
+	Field, Log string
+	// Existing are the IDs already in the log.
+	Existing []string
+	// Parse reads item i into the vendor's event, and its ID ("" when the
+	// item has none).
+	Parse func(i int, raw json.RawMessage) (E, string, error)
+	// NewID makes the ID of an item that has none.
+	NewID func() string
+	// Add appends an event, with its ID and the item as it is kept
+	// (Raw, with the ID set).
+	Add func(e E, id string, given json.RawMessage)
+}
+
+// AppendKeyed checks every item — it parses, it is a JSON object, its ID
+// is not in the log nor given twice — and only then appends them all,
+// giving an ID to those without one. A bad item refuses them all.
+func AppendKeyed[E any](items []json.RawMessage, k Keyed[E]) error {
+	ids := make(map[string]bool, len(k.Existing)+len(items))
+	for _, id := range k.Existing {
+		ids[id] = true
+	}
+	type pending struct {
+		e   E
+		id  string
+		obj *Object
+	}
+	add := make([]pending, 0, len(items))
+	for i, raw := range items {
+		e, id, err := k.Parse(i, raw)
+		if err != nil {
+			return err
+		}
+		obj, err := ParseObject(raw)
+		if err != nil {
+			return BadEvent(i, "", "%v", err)
+		}
+		if id != "" {
+			if ids[id] {
+				return BadEvent(i, k.Field, "%s is already in %s", id, k.Log)
+			}
+			ids[id] = true
+		}
+		add = append(add, pending{e, id, obj})
+	}
+	for _, p := range add {
+		if p.id == "" {
+			p.id = k.NewID()
+			p.obj.Set(k.Field, p.id)
+		}
+		k.Add(p.e, p.id, p.obj.Raw())
+	}
+	return nil
+}

@@ -35,41 +35,25 @@ func (s *Server) appendEvents(items []json.RawMessage) error {
 	s.Lock()
 	defer s.Unlock()
 	st := s.St
-	uuids := make(map[string]bool, len(st.Events)+len(items))
+	have := make([]string, 0, len(st.Events))
 	for _, e := range st.Events {
-		uuids[e.UUID] = true
+		have = append(have, e.UUID)
 	}
-	type pending struct {
-		e   *logEvent
-		obj *emu.Object
-	}
-	add := make([]pending, 0, len(items))
-	for i, raw := range items {
-		e, err := parseLogEvent(i, raw)
-		if err != nil {
-			return err
-		}
-		obj, err := emu.ParseObject(raw)
-		if err != nil {
-			return emu.BadEvent(i, "", "%v", err)
-		}
-		if e.UUID != "" {
-			if uuids[e.UUID] {
-				return emu.BadEvent(i, "uuid", "%s is already in the System Log", e.UUID)
+	return emu.AppendKeyed(items, emu.Keyed[*logEvent]{
+		Field: "uuid", Log: "the System Log", Existing: have,
+		Parse: func(i int, raw json.RawMessage) (*logEvent, string, error) {
+			e, err := parseLogEvent(i, raw)
+			if err != nil {
+				return nil, "", err
 			}
-			uuids[e.UUID] = true
-		}
-		add = append(add, pending{e, obj})
-	}
-	for _, p := range add {
-		if p.e.UUID == "" {
-			p.e.UUID = st.newUUID()
-			p.obj.Set("uuid", p.e.UUID)
-		}
-		p.e.Given = p.obj.Raw()
-		st.Events = append(st.Events, p.e)
-	}
-	return nil
+			return e, e.UUID, nil
+		},
+		NewID: st.newUUID,
+		Add: func(e *logEvent, id string, given json.RawMessage) {
+			e.UUID, e.Given = id, given
+			st.Events = append(st.Events, e)
+		},
+	})
 }
 
 // parseLogEvent reads event i into the fields the System Log queries use.

@@ -32,41 +32,25 @@ func (s *Server) appendEntries(items []json.RawMessage) error {
 	s.Lock()
 	defer s.Unlock()
 	st := s.St
-	ids := make(map[string]bool, len(st.Events)+len(items))
+	have := make([]string, 0, len(st.Events))
 	for _, e := range st.Events {
-		ids[e.ID] = true
+		have = append(have, e.ID)
 	}
-	type pending struct {
-		e   *auditEntry
-		obj *emu.Object
-	}
-	add := make([]pending, 0, len(items))
-	for i, raw := range items {
-		e, err := parseEntry(i, raw)
-		if err != nil {
-			return err
-		}
-		obj, err := emu.ParseObject(raw)
-		if err != nil {
-			return emu.BadEvent(i, "", "%v", err)
-		}
-		if e.ID != "" {
-			if ids[e.ID] {
-				return emu.BadEvent(i, "id", "%s is already in the audit log", e.ID)
+	return emu.AppendKeyed(items, emu.Keyed[*auditEntry]{
+		Field: "id", Log: "the audit log", Existing: have,
+		Parse: func(i int, raw json.RawMessage) (*auditEntry, string, error) {
+			e, err := parseEntry(i, raw)
+			if err != nil {
+				return nil, "", err
 			}
-			ids[e.ID] = true
-		}
-		add = append(add, pending{e, obj})
-	}
-	for _, p := range add {
-		if p.e.ID == "" {
-			p.e.ID = st.newUUID()
-			p.obj.Set("id", p.e.ID)
-		}
-		p.e.Given = p.obj.Raw()
-		st.Events = append(st.Events, p.e)
-	}
-	return nil
+			return e, e.ID, nil
+		},
+		NewID: st.newUUID,
+		Add: func(e *auditEntry, id string, given json.RawMessage) {
+			e.ID, e.Given = id, given
+			st.Events = append(st.Events, e)
+		},
+	})
 }
 
 // givenUser is an audit entry's user, as slack-go's AuditUser reads it.
