@@ -171,15 +171,7 @@ func TestInjectedCloudTrailEventsRefused(t *testing.T) {
 	good := func() map[string]any {
 		return map[string]any{"eventTime": at(0), "eventSource": "iam.amazonaws.com", "eventName": "DeleteUser", "recipientAccountId": prod}
 	}
-	with := func(k string, v any) map[string]any {
-		e := good()
-		if v == nil {
-			delete(e, k)
-		} else {
-			e[k] = v
-		}
-		return e
-	}
+	with := func(k string, v any) map[string]any { return emutest.With(good(), k, v) }
 	cases := map[string]struct {
 		ev    map[string]any
 		field string
@@ -212,14 +204,8 @@ func TestInjectedCloudTrailEventsSavedAndLoaded(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, awsemu.Options{})
 	emutest.MustPostEvents(t, e.ts.URL, map[string]any{"events": scenario()}, 5)
-	var saved bytes.Buffer
-	if err := e.srv.SaveState(&saved); err != nil {
-		t.Fatal(err)
-	}
 	other := newEnv(t, awsemu.Options{})
-	if err := other.srv.LoadState(bytes.NewReader(saved.Bytes())); err != nil {
-		t.Fatal(err)
-	}
+	saved := emutest.CopyState(t, e.srv, other.srv)
 	a := find(t, cloudtrail.NewFromConfig(e.admin()), cttypes.LookupAttributeKeyUsername, "mallory", 50)
 	b := find(t, cloudtrail.NewFromConfig(other.admin()), cttypes.LookupAttributeKeyUsername, "mallory", 50)
 	ja, _ := json.Marshal(a)
@@ -228,7 +214,7 @@ func TestInjectedCloudTrailEventsSavedAndLoaded(t *testing.T) {
 		t.Errorf("after load:\n%s\nbefore:\n%s", jb, ja)
 	}
 	var again bytes.Buffer
-	if err := other.srv.SaveState(&again); err != nil || !bytes.Equal(again.Bytes(), saved.Bytes()) {
+	if err := other.srv.SaveState(&again); err != nil || !bytes.Equal(again.Bytes(), saved) {
 		t.Errorf("save after load differs (%v)", err)
 	}
 }

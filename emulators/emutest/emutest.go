@@ -3,7 +3,9 @@
 package emutest
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -97,4 +99,35 @@ func WantRefused(t testing.TB, baseURL string, body any, index int, field string
 			t.Errorf("error %q does not mention %q", a.Error, w)
 		}
 	}
+}
+
+// With sets k to v in an event (deleting k when v is nil) and returns it:
+// a good event made bad in one field.
+func With(e map[string]any, k string, v any) map[string]any {
+	if v == nil {
+		delete(e, k)
+	} else {
+		e[k] = v
+	}
+	return e
+}
+
+// Stateful is an emulator whose state is saved and loaded.
+type Stateful interface {
+	SaveState(w io.Writer) error
+	LoadState(r io.Reader) error
+}
+
+// CopyState saves from's state and loads it into to, returning what was
+// saved.
+func CopyState(t testing.TB, from, to Stateful) []byte {
+	t.Helper()
+	var saved bytes.Buffer
+	if err := from.SaveState(&saved); err != nil {
+		t.Fatal(err)
+	}
+	if err := to.LoadState(bytes.NewReader(saved.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	return saved.Bytes()
 }

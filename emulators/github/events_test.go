@@ -123,15 +123,7 @@ func TestInjectedAuditEntriesRefused(t *testing.T) {
 	good := func() map[string]any {
 		return map[string]any{"action": "repo.create", "actor": ada, "org": "acme", "@timestamp": ms(dec1)}
 	}
-	with := func(k string, v any) map[string]any {
-		e := good()
-		if v == nil {
-			delete(e, k)
-		} else {
-			e[k] = v
-		}
-		return e
-	}
+	with := func(k string, v any) map[string]any { return emutest.With(good(), k, v) }
 	cases := map[string]struct {
 		ev    map[string]any
 		field string
@@ -163,14 +155,8 @@ func TestInjectedAuditEntriesSavedAndLoaded(t *testing.T) {
 	t.Parallel()
 	s, ts := start(t, nil, ghemu.Options{})
 	emutest.MustPostEvents(t, ts.URL, map[string]any{"events": scenario()}, 3)
-	var saved bytes.Buffer
-	if err := s.SaveState(&saved); err != nil {
-		t.Fatal(err)
-	}
 	s2, ts2 := start(t, nil, ghemu.Options{})
-	if err := s2.LoadState(bytes.NewReader(saved.Bytes())); err != nil {
-		t.Fatal(err)
-	}
+	saved := emutest.CopyState(t, s, s2)
 	read := func(c *gh.Client) string {
 		es := auditEntries(t, c, "acme", "created:>=2026-12-01", "all", "asc", 10)
 		b, _ := json.Marshal(es)
@@ -185,7 +171,7 @@ func TestInjectedAuditEntriesSavedAndLoaded(t *testing.T) {
 		t.Errorf("token_id qualifier after load: %d entries", len(es))
 	}
 	var again bytes.Buffer
-	if err := s2.SaveState(&again); err != nil || !bytes.Equal(again.Bytes(), saved.Bytes()) {
+	if err := s2.SaveState(&again); err != nil || !bytes.Equal(again.Bytes(), saved) {
 		t.Errorf("save after load differs (%v)", err)
 	}
 }

@@ -203,15 +203,7 @@ func TestInjectedActivitiesRefused(t *testing.T) {
 		return map[string]any{"id": map[string]any{"time": "2026-11-24T10:00:00Z", "applicationName": "login"},
 			"actor": map[string]any{"email": adaEmail}, "events": []any{map[string]any{"type": "login", "name": "logout"}}}
 	}
-	with := func(k string, v any) map[string]any {
-		e := good()
-		if v == nil {
-			delete(e, k)
-		} else {
-			e[k] = v
-		}
-		return e
-	}
+	with := func(k string, v any) map[string]any { return emutest.With(good(), k, v) }
 	withID := func(k string, v any) map[string]any {
 		e := good()
 		id := e["id"].(map[string]any)
@@ -270,14 +262,8 @@ func TestInjectedActivitiesSavedAndLoaded(t *testing.T) {
 	t.Parallel()
 	f := setup(t, googleemu.Options{})
 	emutest.MustPostEvents(t, f.ts.URL, map[string]any{"items": scenario()}, 4)
-	var saved bytes.Buffer
-	if err := f.srv.SaveState(&saved); err != nil {
-		t.Fatal(err)
-	}
 	g := setup(t, googleemu.Options{})
-	if err := g.srv.LoadState(bytes.NewReader(saved.Bytes())); err != nil {
-		t.Fatal(err)
-	}
+	saved := emutest.CopyState(t, f.srv, g.srv)
 	for _, app := range []string{"login", "drive", "token"} {
 		a, b := f.rawDay(t, "all", app, nil), g.rawDay(t, "all", app, nil)
 		if len(b) == 0 || !reflect.DeepEqual(a, b) {
@@ -288,7 +274,7 @@ func TestInjectedActivitiesSavedAndLoaded(t *testing.T) {
 		t.Errorf("filter after load: %d activities", len(dl))
 	}
 	var again bytes.Buffer
-	if err := g.srv.SaveState(&again); err != nil || !bytes.Equal(again.Bytes(), saved.Bytes()) {
+	if err := g.srv.SaveState(&again); err != nil || !bytes.Equal(again.Bytes(), saved) {
 		t.Errorf("save after load differs (%v)", err)
 	}
 }

@@ -207,15 +207,7 @@ func TestInjectedEventsRefused(t *testing.T) {
 	good := func() map[string]any {
 		return map[string]any{"eventType": "user.session.end", "published": "2026-12-01T10:00:00Z", "actor": map[string]any{"id": ada}}
 	}
-	with := func(k string, v any) map[string]any {
-		e := good()
-		if v == nil {
-			delete(e, k)
-		} else {
-			e[k] = v
-		}
-		return e
-	}
+	with := func(k string, v any) map[string]any { return emutest.With(good(), k, v) }
 	cases := map[string]struct {
 		ev    map[string]any
 		field string
@@ -248,16 +240,10 @@ func TestInjectedEventsSavedAndLoaded(t *testing.T) {
 	t.Parallel()
 	a, tsA := start(t, okta.Options{})
 	emutest.MustPostEvents(t, tsA.URL, map[string]any{"events": scenario()}, 3)
-	var saved bytes.Buffer
-	if err := a.SaveState(&saved); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(saved.String(), "credential stuffing") {
-		t.Error("saved state lacks the injected event's own field")
-	}
 	b, tsB := start(t, okta.Options{})
-	if err := b.LoadState(bytes.NewReader(saved.Bytes())); err != nil {
-		t.Fatal(err)
+	saved := emutest.CopyState(t, a, b)
+	if !strings.Contains(string(saved), "credential stuffing") {
+		t.Error("saved state lacks the injected event's own field")
 	}
 	want, r1 := decemberLogs(t, tsA, "filter", `eventType eq "user.session.start"`)
 	got, r2 := decemberLogs(t, tsB, "filter", `eventType eq "user.session.start"`)
@@ -268,7 +254,7 @@ func TestInjectedEventsSavedAndLoaded(t *testing.T) {
 	if err := b.SaveState(&again); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(saved.Bytes(), again.Bytes()) {
+	if !bytes.Equal(saved, again.Bytes()) {
 		t.Error("save → load → save is not stable")
 	}
 	// New uuids after the load do not collide with the injected ones.

@@ -125,15 +125,7 @@ func TestInjectedAuditEntriesRefused(t *testing.T) {
 	good := func() map[string]any {
 		return map[string]any{"date_create": dec1.Unix(), "action": "user_logout", "actor": map[string]any{"type": "user", "user": map[string]any{"id": ada}}}
 	}
-	with := func(k string, v any) map[string]any {
-		e := good()
-		if v == nil {
-			delete(e, k)
-		} else {
-			e[k] = v
-		}
-		return e
-	}
+	with := func(k string, v any) map[string]any { return emutest.With(good(), k, v) }
 	cases := map[string]struct {
 		ev    map[string]any
 		field string
@@ -167,14 +159,8 @@ func TestInjectedAuditEntriesSavedAndLoaded(t *testing.T) {
 	t.Parallel()
 	f := setup(t, slackemu.Options{})
 	emutest.MustPostEvents(t, f.ts.URL, map[string]any{"entries": scenario()}, 3)
-	var saved bytes.Buffer
-	if err := f.srv.SaveState(&saved); err != nil {
-		t.Fatal(err)
-	}
 	g := setup(t, slackemu.Options{})
-	if err := g.srv.LoadState(bytes.NewReader(saved.Bytes())); err != nil {
-		t.Fatal(err)
-	}
+	saved := emutest.CopyState(t, f.srv, g.srv)
 	path := "/audit/v1/logs?oldest=" + itoa(int(dec1.Unix()))
 	a := f.call(t, http.MethodGet, path, slackemu.DefaultAdminToken, nil, "").raw
 	b := g.call(t, http.MethodGet, path, slackemu.DefaultAdminToken, nil, "").raw
@@ -185,7 +171,7 @@ func TestInjectedAuditEntriesSavedAndLoaded(t *testing.T) {
 		t.Errorf("entity filter after load: %d entries", len(es))
 	}
 	var again bytes.Buffer
-	if err := g.srv.SaveState(&again); err != nil || !bytes.Equal(again.Bytes(), saved.Bytes()) {
+	if err := g.srv.SaveState(&again); err != nil || !bytes.Equal(again.Bytes(), saved) {
 		t.Errorf("save after load differs (%v)", err)
 	}
 }
