@@ -28,7 +28,10 @@
 // shows it and emu.Fault.Path matches it, so a fault can target one action.
 //
 // POST /_emulator/events appends Event history given as CloudTrail records
-// (see emu.EventsPath and events.go).
+// (see emu.EventsPath and events.go). POST /_emulator/attempt simulates
+// the person coming back, an API call with an IAM user's access key or a
+// console sign-in, and records it in CloudTrail (see emu.AttemptPath and
+// attempt.go).
 //
 // The emulator logs nothing; what it did is visible through
 // /_emulator/requests and /_emulator/state (which carries no names or
@@ -150,6 +153,7 @@ func New(org *seed.Org, opts Options) *Server {
 	s := &Server{Store: emu.NewStore("aws", fromSeed(org), (*state).normalize), opts: opts, seed: org.AWS, buckets: map[string]*bucket{}, org: org}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	s.emu.SetEvents(s.eventsEndpoint())
+	s.emu.SetAttempts(s.attempt)
 	return s
 }
 

@@ -85,6 +85,8 @@ type Emulator struct {
 	seed    uint64
 	rng     *rand.Rand
 	events  *Events
+	// attempts serves AttemptPath, once SetAttempts is called.
+	attempts Attempts
 }
 
 // New wraps api. state returns the JSON-encodable state for
@@ -200,6 +202,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case EventsPath:
 		e.serveEvents(w, r)
+		return
+	case AttemptPath:
+		e.serveAttempt(w, r)
 		return
 	}
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}

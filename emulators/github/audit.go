@@ -3,6 +3,7 @@ package github
 import (
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -239,6 +240,12 @@ func (t term) match(e *auditEvent, m map[string]any) bool {
 		}
 	case "created":
 		ok = (t.from.IsZero() || !e.At.Before(t.from)) && (t.to.IsZero() || e.At.Before(t.to))
+	case "user":
+		// The user the action was done to, not the actor.
+		ok = e.User != "" && strings.EqualFold(e.User, t.val)
+	case "actor_ip":
+		ip, _ := e.Fields["actor_ip"].(string)
+		ok = sameIP(ip, t.val)
 	case "action":
 		v := strings.ToLower(t.val)
 		a := strings.ToLower(e.Action)
@@ -256,6 +263,17 @@ func (t term) match(e *auditEvent, m map[string]any) bool {
 		}
 	}
 	return ok != t.neg
+}
+
+// sameIP reports whether two IP addresses are the same, however written
+// (2001:db8::1 is 2001:DB8:0:0:0:0:0:1); a value that is not an IP address
+// is compared as text.
+func sameIP(a, b string) bool {
+	x, y := net.ParseIP(a), net.ParseIP(b)
+	if x == nil || y == nil {
+		return a != "" && strings.EqualFold(a, b)
+	}
+	return x.Equal(y)
 }
 
 // cursor is an opaque position in the audit log: the entry's time and
@@ -293,6 +311,20 @@ func pos(e *auditEvent) position { return position{e.At.UnixMilli(), e.Seq} }
 // serveAuditLog serves GET /orgs/{org}/audit-log: phrase, include, order,
 // per_page and after/before cursors, with a Link header carrying the
 // cursors as GitHub does.
+//
+// The phrase is space-separated key:value qualifiers, each negated by a
+// leading "-", that an entry must all match: action (an action such as
+// org.add_member, a category such as org, or a prefix ending in *), actor
+// (the login that acted), user (the login acted on: user:ada finds who
+// invited, added or removed ada, not what ada did), actor_ip (the actor's
+// IP address, however written), created (a date, an RFC 3339 time, a >=,
+// >, <= or < bound, or a from..to range), and any other field of the entry
+// (repo, operation_type, token_id...) by its value; a bare word matches
+// action, actor, user, repo or org by substring. The qualifier names are
+// GitHub's audit log search keys:
+// https://docs.github.com/enterprise-cloud@latest/admin/monitoring-activity-in-your-enterprise/reviewing-audit-logs-for-your-enterprise/searching-the-audit-log-for-your-enterprise#search-query-syntax
+// (action, actor, user, actor_ip, created, repo, org) and
+// https://docs.github.com/enterprise-cloud@latest/organizations/keeping-your-organization-secure/managing-security-settings-for-your-organization/reviewing-the-audit-log-for-your-organization#searching-the-audit-log.
 //
 // https://docs.github.com/enterprise-cloud@latest/rest/orgs/orgs#get-the-audit-log-for-an-organization
 func (s *Server) serveAuditLog(w http.ResponseWriter, r *http.Request, c *call) {

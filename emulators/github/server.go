@@ -13,7 +13,12 @@
 // Link headers use them.
 //
 // POST /_emulator/events appends audit log history given as GitHub's own
-// audit entries (see emu.EventsPath and events.go).
+// audit entries (see emu.EventsPath and events.go). Re-provisioning goes
+// through the API as a vendor admin's would: PUT
+// /orgs/{org}/memberships/{username} invites a removed member back, and
+// the audit log records it (org.invite_member, user the invitee), found by
+// the phrase user:<login>. GitHub's audit log records no failed sign-in or
+// use of a revoked token, so the emulator serves no POST /_emulator/attempt.
 //
 // The emulator logs nothing; what it did is visible through
 // /_emulator/requests and /_emulator/state (which carries logins and IDs,
@@ -600,6 +605,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, c *call, path str
 
 const (
 	docMembership    = "https://docs.github.com/rest/orgs/members#get-organization-membership-for-a-user"
+	docSetMship      = "https://docs.github.com/rest/orgs/members#set-organization-membership-for-a-user"
 	docRemoveMship   = "https://docs.github.com/rest/orgs/members#remove-organization-membership-for-a-user"
 	docMembers       = "https://docs.github.com/rest/orgs/members#list-organization-members"
 	docRemoveMember  = "https://docs.github.com/rest/orgs/members#remove-an-organization-member"
@@ -637,7 +643,7 @@ func (s *Server) match(method string, seg []string) (handler, string) {
 		}
 	case "memberships":
 		if n == 4 {
-			return pick(docMembership, map[string]handler{http.MethodGet: s.getMembership, http.MethodDelete: s.removeMembership})
+			return pick(docMembership, map[string]handler{http.MethodGet: s.getMembership, http.MethodPut: s.setMembership, http.MethodDelete: s.removeMembership})
 		}
 	case "outside_collaborators":
 		if n == 3 {

@@ -11,7 +11,9 @@
 // REVOKE_ASP, DELETE_2SV_SCRATCH_CODES, REMOVE_GROUP_MEMBER, ...), plus a
 // token "revoke" event for each revoked OAuth token, readable through the
 // Reports API. POST /_emulator/events appends activities given in the
-// Reports API's own format (see emu.EventsPath and events.go).
+// Reports API's own format (see emu.EventsPath and events.go); POST
+// /_emulator/attempt simulates the person signing in and logs the login
+// activity Google would (see emu.AttemptPath and attempt.go).
 //
 // The emulator logs nothing; what it did is visible through
 // /_emulator/requests and /_emulator/state (which carries no names or
@@ -122,6 +124,7 @@ func New(org *seed.Org, opts Options) *Server {
 	}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	s.emu.SetEvents(s.eventsEndpoint())
+	s.emu.SetAttempts(s.attempt)
 	return s
 }
 

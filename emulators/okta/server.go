@@ -6,7 +6,9 @@
 // with only the org URL changed. It also delivers Okta event hooks (see
 // SetEventHook and EventHookPath) for the System Log events API calls cause.
 // POST /_emulator/events appends System Log history given as LogEvents (see
-// emu.EventsPath and events.go).
+// emu.EventsPath and events.go); POST /_emulator/attempt simulates the
+// person signing in and logs the user.session.start Okta would (see
+// emu.AttemptPath and attempt.go).
 //
 // The emulator logs nothing; what it did is visible through
 // /_emulator/requests and /_emulator/state (which carries no names or
@@ -114,6 +116,7 @@ func New(org *seed.Org, opts Options) *Server {
 	s := &Server{opts: opts, logPage: logPage, Store: emu.NewStore("okta", fromSeed(org), (*state).normalize), buckets: map[string]*bucket{}, org: org}
 	s.emu = emu.New(http.HandlerFunc(s.serveAPI), func() any { return s.State() }, s.writeFault)
 	s.emu.SetEvents(s.eventsEndpoint())
+	s.emu.SetAttempts(s.attempt)
 	return s
 }
 
@@ -455,6 +458,8 @@ func (s *Server) match(seg []string) map[string]handler {
 		switch seg[3] {
 		case "suspend", "unsuspend", "deactivate", "reset_factors":
 			return map[string]handler{http.MethodPost: s.lifecycle}
+		case "activate", "reactivate":
+			return map[string]handler{http.MethodPost: s.activation}
 		}
 	case n == 3 && seg[0] == "users":
 		switch seg[2] {

@@ -58,6 +58,7 @@ func (s *Server) DevSection(baseURL string, secret emu.SecretFile) (connectors.S
 		BotTokenFile:      bot,
 		SigningSecretFile: signing,
 		OpsChannel:        OffboardOpsChannelID,
+		SecurityChannel:   SecurityLeadsChannelID,
 		Operators:         s.securityTeam(),
 		WebUIURL:          s.webUI,
 	}, nil

@@ -35,6 +35,7 @@ func TestDevSection(t *testing.T) {
 
 		SigningSecretFile: filepath.Join(dir, "slack-signing-secret"),
 		OpsChannel:        slackemu.OffboardOpsChannelID,
+		SecurityChannel:   slackemu.SecurityLeadsChannelID,
 		Operators:         slackemu.SecurityPeople(org),
 	}
 	if !reflect.DeepEqual(*s, want) {
