@@ -54,6 +54,38 @@ type ActivityReader interface {
 	Activity(ctx context.Context, a Account, from, to time.Time) ([]evidence.Event, error)
 }
 
+// ChangeReader reads what was done to an account in a time window, by
+// anyone: the vendor's audit events with the account as target (a user
+// re-activated, a member re-added), each normalised with the actor who did
+// it, oldest first. The watch asks it who brought back an access it had
+// closed. It only reads vendor state.
+type ChangeReader interface {
+	Changes(ctx context.Context, a Account, from, to time.Time) ([]evidence.Event, error)
+}
+
+// Searcher reads the events of the whole system, by any account, that
+// carry one of a query's indicators: from one of its IPs, or by one of its
+// emails or logins. The watch runs it for a person's known indicators, since
+// the same people come back under new accounts. It only reads vendor state.
+type Searcher interface {
+	Search(ctx context.Context, q Query, from, to time.Time) ([]evidence.Event, error)
+}
+
+// Query is what a Searcher looks for; an empty query finds nothing.
+type Query struct {
+	IPs    []string `json:"ips,omitempty"`
+	Emails []string `json:"emails,omitempty"`
+	Logins []string `json:"logins,omitempty"`
+}
+
+// Empty reports whether q names nothing.
+func (q Query) Empty() bool { return len(q.IPs)+len(q.Emails)+len(q.Logins) == 0 }
+
+// AttrCredentials, on an Account given to an ActivityReader, lists
+// credential IDs (comma-separated) the cut recorded and that may no longer
+// be listed by the vendor, so their use is found too (AWS access key IDs).
+const AttrCredentials = "offboard.credentials"
+
 // Subject is the person being offboarded, as far as offboard knows them
 // before any system is asked. Attributes gathers what identity systems report
 // (for example Okta's githubUsername) so later systems can resolve.

@@ -3,7 +3,9 @@ package aws
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +15,9 @@ import (
 )
 
 var _ connectors.ActivityReader = (*Client)(nil)
+
+// accessKeyID is the shape of an IAM access key ID.
+var accessKeyID = regexp.MustCompile(`^(AKIA|ASIA)[A-Z0-9]{16}$`)
 
 // Activity reads CloudTrail event history (LookupEvents, 90 days) for each
 // of the person's IAM users between from and to: the events by the user's
@@ -67,8 +72,19 @@ func (c *Client) Activity(ctx context.Context, a connectors.Account, from, to ti
 		if err != nil && !userGone(err) {
 			return nil, r.hideErr(err)
 		}
+		ids := make([]string, 0, len(keys))
 		for _, k := range keys {
-			if err := lookup(r.Account, LookupAccessKeyID, sdkaws.ToString(k.AccessKeyId)); err != nil {
+			ids = append(ids, sdkaws.ToString(k.AccessKeyId))
+		}
+		// Keys the cut recorded and has since deleted are looked up too:
+		// their use after the cut is what the watch is for.
+		for _, id := range strings.Split(a.Attributes[connectors.AttrCredentials], ",") {
+			if accessKeyID.MatchString(id) && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		for _, id := range ids {
+			if err := lookup(r.Account, LookupAccessKeyID, id); err != nil {
 				return nil, r.hideErr(err)
 			}
 		}
@@ -88,14 +104,19 @@ func trailEvent(acct string, e Event) evidence.Event {
 		SourceIPAddress string `json:"sourceIPAddress"`
 		UserAgent       string `json:"userAgent"`
 		ErrorCode       string `json:"errorCode"`
-		UserIdentity    struct {
+		ErrorMessage    string `json:"errorMessage"`
+		// A failed console sign-in has no errorCode: it says so here.
+		ResponseElements struct {
+			ConsoleLogin string `json:"ConsoleLogin"`
+		} `json:"responseElements"`
+		UserIdentity struct {
 			PrincipalID string `json:"principalId"`
 		} `json:"userIdentity"`
 	}
 	if json.Unmarshal([]byte(e.Record), &rec) == nil {
 		ev.SourceIP, ev.UserAgent = rec.SourceIPAddress, rec.UserAgent
 		ev.Outcome = "success"
-		if rec.ErrorCode != "" {
+		if rec.ErrorCode != "" || rec.ResponseElements.ConsoleLogin == "Failure" {
 			ev.Outcome = "failure"
 		}
 	} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -14,7 +15,11 @@ import (
 	"github.com/offboard/offboard/evidence"
 )
 
-var _ connectors.ActivityReader = (*Client)(nil)
+var (
+	_ connectors.ActivityReader = (*Client)(nil)
+	_ connectors.ChangeReader   = (*Client)(nil)
+	_ connectors.Searcher       = (*Client)(nil)
+)
 
 // Activity reads each configured organization's audit log for entries the
 // person is the actor of between from and to (phrase actor:<login>
@@ -27,7 +32,60 @@ func (c *Client) Activity(ctx context.Context, a connectors.Account, from, to ti
 	if err != nil {
 		return nil, err
 	}
-	phrase := fmt.Sprintf("actor:%s created:%s..%s", login, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+	return c.audit(ctx, op, "actor:"+login, from, to)
+}
+
+// Changes reads each organization's audit log for entries about the
+// person, by anyone (phrase user:<login>): who invited them back, re-added
+// them, changed their role.
+func (c *Client) Changes(ctx context.Context, a connectors.Account, from, to time.Time) ([]evidence.Event, error) {
+	const op = "read audit log"
+	login, err := accountLogin(op, a)
+	if err != nil {
+		return nil, err
+	}
+	return c.audit(ctx, op, "user:"+login, from, to)
+}
+
+// Search reads each organization's audit log for entries from one of q's
+// IPs (actor_ip:) or by one of its logins (actor:), one query each (the
+// audit log's qualifiers of one key are not ORed everywhere).
+func (c *Client) Search(ctx context.Context, q connectors.Query, from, to time.Time) ([]evidence.Event, error) {
+	const op = "search audit log"
+	var terms []string
+	for _, ip := range q.IPs {
+		if a, err := netip.ParseAddr(ip); err == nil {
+			terms = append(terms, "actor_ip:"+a.String())
+		}
+	}
+	for _, l := range q.Logins {
+		if loginRE.MatchString(l) {
+			terms = append(terms, "actor:"+l)
+		}
+	}
+	var out []evidence.Event
+	seen := map[string]bool{}
+	for _, t := range terms {
+		evs, err := c.audit(ctx, op, t, from, to)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			if k := string(e.Raw); !seen[k] {
+				seen[k] = true
+				out = append(out, e)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(x, y evidence.Event) int { return x.Time.Compare(y.Time) })
+	return out, nil
+}
+
+// audit reads every page of each organization's audit log for entries
+// matching term between from and to (include=all, so Git events come
+// too), oldest first.
+func (c *Client) audit(ctx context.Context, op, term string, from, to time.Time) ([]evidence.Event, error) {
+	phrase := fmt.Sprintf("%s created:%s..%s", term, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
 	var out []evidence.Event
 	for _, org := range c.orgs {
 		opts := &gh.GetAuditLogOptions{Phrase: gh.String(phrase), Include: gh.String("all"), Order: gh.String("asc"),

@@ -30,26 +30,11 @@ func (c *Client) Activity(ctx context.Context, a connectors.Account, from, to ti
 	}
 	var out []evidence.Event
 	for _, app := range activityApps {
-		call := c.rep.Activities.List(id, app).MaxResults(1000).Context(ctx)
-		if !from.IsZero() {
-			call = call.StartTime(from.UTC().Format(time.RFC3339))
-		}
-		if !to.IsZero() {
-			call = call.EndTime(to.UTC().Format(time.RFC3339))
-		}
-		err := call.Pages(ctx, func(page *reports.Activities) error {
-			for _, act := range page.Items {
-				evs, err := reportEvents(app, act)
-				if err != nil {
-					return err
-				}
-				out = append(out, evs...)
-			}
-			return nil
-		})
+		evs, err := c.listReports(ctx, op, app, c.rep.Activities.List(id, app), from, to)
 		if err != nil {
-			return nil, apiError(op, err)
+			return nil, err
 		}
+		out = append(out, evs...)
 	}
 	slices.SortStableFunc(out, func(x, y evidence.Event) int { return x.Time.Compare(y.Time) })
 	return out, nil

@@ -3,7 +3,9 @@ package okta
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	sdk "github.com/okta/okta-sdk-golang/v2/okta"
@@ -13,7 +15,11 @@ import (
 	"github.com/offboard/offboard/evidence"
 )
 
-var _ connectors.ActivityReader = (*Client)(nil)
+var (
+	_ connectors.ActivityReader = (*Client)(nil)
+	_ connectors.ChangeReader   = (*Client)(nil)
+	_ connectors.Searcher       = (*Client)(nil)
+)
 
 // logPage is how many System Log events one page asks for (Okta's most).
 const logPage = 1000
@@ -28,8 +34,44 @@ func (c *Client) Activity(ctx context.Context, a connectors.Account, from, to ti
 	if err != nil {
 		return nil, err
 	}
+	return c.readLog(ctx, op, `actor.id eq "`+id+`"`, from, to)
+}
+
+// Changes reads the System Log events with the user as target between
+// from and to (filter target.id eq "<id>"): who suspended, unsuspended,
+// activated or re-assigned them, with the actor who did it.
+func (c *Client) Changes(ctx context.Context, a connectors.Account, from, to time.Time) ([]evidence.Event, error) {
+	const op = "read system log"
+	id, err := accountID(op, a)
+	if err != nil {
+		return nil, err
+	}
+	return c.readLog(ctx, op, `target.id eq "`+id+`"`, from, to)
+}
+
+// Search reads the System Log events, by any user, from one of q's IPs
+// (client.ipAddress) or by one of its emails or logins
+// (actor.alternateId, Okta's login), between from and to.
+func (c *Client) Search(ctx context.Context, q connectors.Query, from, to time.Time) ([]evidence.Event, error) {
+	const op = "search system log"
+	var terms []string
+	for _, ip := range q.IPs {
+		terms = append(terms, `client.ipAddress eq "`+quoter.Replace(ip)+`"`)
+	}
+	for _, id := range append(slices.Clone(q.Emails), q.Logins...) {
+		terms = append(terms, `actor.alternateId eq "`+quoter.Replace(id)+`"`)
+	}
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	return c.readLog(ctx, op, strings.Join(terms, " or "), from, to)
+}
+
+// readLog reads every page of the System Log events matching filter
+// between from and to, oldest first.
+func (c *Client) readLog(ctx context.Context, op, filter string, from, to time.Time) ([]evidence.Event, error) {
 	qp := query.NewQueryParams(
-		query.WithFilter(`actor.id eq "`+id+`"`),
+		query.WithFilter(filter),
 		query.WithSince(from.UTC().Format(time.RFC3339)),
 		query.WithUntil(to.UTC().Format(time.RFC3339)),
 		query.WithSortOrder("ASCENDING"),

@@ -52,6 +52,10 @@ type Section struct {
 	// OpsChannel gets parked steps (with Retry and Skip) and case
 	// summaries; empty posts neither.
 	OpsChannel string `yaml:"opsChannel,omitempty"`
+	// SecurityChannel (private) gets the watch's alerts, whole: what was
+	// seen, its evidence, who is paged. Without one, alerts go to the ops
+	// channel without their details.
+	SecurityChannel string `yaml:"securityChannel,omitempty"`
 	// Operators (Slack user IDs) and the members of OperatorGroup may click
 	// Retry and Skip.
 	Operators     []string `yaml:"operators,omitempty"`
@@ -89,6 +93,9 @@ func (s *Section) Validate() error {
 	}
 	if s.OpsChannel != "" && !config.SlackChannelRE.MatchString(s.OpsChannel) {
 		errs = append(errs, fmt.Errorf("slack.opsChannel %q: want a Slack channel ID (like C0123ABCD)", s.OpsChannel))
+	}
+	if s.SecurityChannel != "" && !config.SlackChannelRE.MatchString(s.SecurityChannel) {
+		errs = append(errs, fmt.Errorf("slack.securityChannel %q: want a Slack channel ID (like C0123ABCD)", s.SecurityChannel))
 	}
 	for _, u := range s.Operators {
 		if !config.SlackUserRE.MatchString(u) {
