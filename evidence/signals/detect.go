@@ -180,9 +180,9 @@ func describeSlack(measure, _, targets int, baseline string) string {
 		baseline, counted(targets, "distinct file", "distinct files"))
 }
 
-// normASN reads "AS9009", "as9009" and "9009" as "AS9009"; anything else
+// NormASN reads "AS9009", "as9009" and "9009" as "AS9009"; anything else
 // as "".
-func normASN(s string) string {
+func NormASN(s string) string {
 	s = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "AS")
 	if s == "" {
 		return ""
@@ -207,7 +207,7 @@ func riskyNetwork(s snapshot, o Options) *Signal {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if n := normASN(k); n != "" {
+		if n := NormASN(k); n != "" {
 			if _, dup := risky[n]; !dup {
 				risky[n] = o.RiskyASNs[k]
 			}
@@ -224,7 +224,7 @@ func riskyNetwork(s snapshot, o Options) *Signal {
 	var hostileEvents, otherEvents []evidence.Event
 	perASN := map[string]int{}
 	for _, e := range s.events {
-		asn := normASN(e.ASN)
+		asn := NormASN(e.ASN)
 		name, ok := risky[asn]
 		if !ok {
 			continue

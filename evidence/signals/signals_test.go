@@ -416,7 +416,7 @@ func TestRiskyNetwork(t *testing.T) {
 	// Astrill, even a month ago: high; listed before the hosting events.
 	a = Assess([]evidence.Event{login("AS14061"), login(strings.TrimPrefix(vpn, "AS"))}, Options{Cut: cut})
 	s = signal(t, a, KindRiskyNetwork)
-	if s.Severity != High || a.Level != High || s.Count != 2 || normASN(s.Events[0].ASN) != vpn {
+	if s.Severity != High || a.Level != High || s.Count != 2 || NormASN(s.Events[0].ASN) != vpn {
 		t.Fatalf("astrill: %+v level %s", s, a.Level)
 	}
 	// A failed sign-in from Astrill is not the person's activity.
@@ -630,8 +630,8 @@ func TestNormASN(t *testing.T) {
 		"AS9009": "AS9009", "as9009": "AS9009", " 9009 ": "AS9009", "AS09009": "AS9009",
 		"": "", "AS": "", "ASX1": "", "M247": "", "AS0": "",
 	} {
-		if got := normASN(in); got != want {
-			t.Errorf("normASN(%q) = %q, want %q", in, got, want)
+		if got := NormASN(in); got != want {
+			t.Errorf("NormASN(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
