@@ -23,6 +23,7 @@ type Activities struct {
 	notifier  Notifier
 	collector *Collector
 	watch     *WatchPolicy
+	watches   Watches
 }
 
 // New returns activities over conns. identity names the system that is

@@ -220,17 +220,21 @@ func readActivity(ctx context.Context, r connectors.ActivityReader, acc connecto
 // bundleName names a case run's bundle (one per activity attempt, since a
 // stored file is never replaced).
 func bundleName(ctx context.Context, in SnapshotInput) string {
-	emp := strings.Map(func(r rune) rune {
-		if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, in.EmployeeID)
-	name := emp + "-" + in.RunID
+	name := safeName(in.EmployeeID) + "-" + in.RunID
 	if n := attempt(ctx); n > 1 {
 		name += fmt.Sprintf("-%d", n)
 	}
 	return name
+}
+
+// safeName maps s to a valid bundle name's characters.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 // trim keeps at most five supporting events per signal in what the case

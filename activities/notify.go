@@ -39,6 +39,8 @@ type Settings struct {
 	// Notices: parked steps (with Retry and Skip) and the case's summary
 	// are posted.
 	Notices bool `json:"notices,omitempty"`
+	// WatchAlerts: the case's watch posts its alerts.
+	WatchAlerts bool `json:"watchAlerts,omitempty"`
 	// Evidence is the snapshot the case takes at the cut; nil takes none.
 	Evidence *EvidencePolicy `json:"evidence,omitempty"`
 	// Watch is the watch the case opens once done; nil opens none.
@@ -80,6 +82,9 @@ const (
 	NoticeParkedDecided NoticeKind = "parked-decided"
 	// NoticeSummary posts an ended case's summary.
 	NoticeSummary NoticeKind = "summary"
+	// NoticeWatchAlert posts a watch's alert to the security channel,
+	// paging Watch.Paged, and replies in Ref, the case's summary thread.
+	NoticeWatchAlert NoticeKind = "watch-alert"
 )
 
 // Notice is one message of a case, as the Notify activity takes it.
@@ -89,6 +94,7 @@ type Notice struct {
 	Approval *ApprovalBrief `json:"approval,omitempty"`
 	Step     *StepBrief     `json:"step,omitempty"`
 	Summary  *SummaryBrief  `json:"summary,omitempty"`
+	Watch    *WatchBrief    `json:"watch,omitempty"`
 	// Ref is the message to update or reply under.
 	Ref NoticeRef `json:"ref,omitzero"`
 }
@@ -168,6 +174,20 @@ type SummaryBrief struct {
 	Skipped      int       `json:"skipped"`
 	NoAccount    int       `json:"noAccount"`
 	Error        string    `json:"error,omitempty"`
+}
+
+// WatchBrief is a watch's alert.
+type WatchBrief struct {
+	WatchID string `json:"watchId"`
+	State   string `json:"state"`
+	AlertID int    `json:"alertId"`
+	Kind    string `json:"kind"`
+	System  string `json:"system,omitempty"`
+	Message string `json:"message"`
+	Bundle  string `json:"bundle,omitempty"`
+	Digest  string `json:"digest,omitempty"`
+	// Paged are Slack user (U…) or user-group (S…) IDs to mention.
+	Paged []string `json:"paged,omitempty"`
 }
 
 // NoticeRef is a posted message. Note says why it went elsewhere than

@@ -18,6 +18,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -304,34 +305,50 @@ func (c *Client) runs(ctx context.Context, query string) ([]Summary, error) {
 		q += " AND " + query
 	}
 	var out []Summary
-	var token []byte
-	for {
-		resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token})
-		if err != nil {
-			return nil, fmt.Errorf("list cases: %s", rootCause(err))
-		}
-		for _, e := range resp.GetExecutions() {
-			s := Summary{CaseID: e.GetExecution().GetWorkflowId(), Run: Run{
-				RunID:     e.GetExecution().GetRunId(),
-				Status:    statusName(e.GetStatus()),
-				StartedAt: e.GetStartTime().AsTime().UTC(),
-			}}
-			if e.GetCloseTime() != nil {
-				s.ClosedAt = e.GetCloseTime().AsTime().UTC()
-			}
-			fields := e.GetSearchAttributes().GetIndexedFields()
-			decodeSA(fields, workflows.SAState.GetName(), &s.State)
-			decodeSA(fields, workflows.SAParkedSteps.GetName(), &s.ParkedSteps)
-			decodeSA(fields, workflows.SAEffectiveAt.GetName(), &s.EffectiveAt)
-			out = append(out, s)
-		}
-		token = resp.GetNextPageToken()
-		if len(token) == 0 {
-			break
-		}
+	err := c.list(ctx, q, "cases", func(e *workflowpb.WorkflowExecutionInfo) error {
+		s := Summary{CaseID: e.GetExecution().GetWorkflowId(), Run: runOf(e)}
+		fields := e.GetSearchAttributes().GetIndexedFields()
+		decodeSA(fields, workflows.SAState.GetName(), &s.State)
+		decodeSA(fields, workflows.SAParkedSteps.GetName(), &s.ParkedSteps)
+		decodeSA(fields, workflows.SAEffectiveAt.GetName(), &s.EffectiveAt)
+		out = append(out, s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(out, func(a, b Summary) int { return b.StartedAt.Compare(a.StartedAt) })
 	return out, nil
+}
+
+// list calls each for every workflow execution matching query, page by
+// page; what names what is listed in errors.
+func (c *Client) list(ctx context.Context, query, what string, each func(*workflowpb.WorkflowExecutionInfo) error) error {
+	var token []byte
+	for {
+		resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
+		if err != nil {
+			return fmt.Errorf("list %s: %s", what, rootCause(err))
+		}
+		for _, e := range resp.GetExecutions() {
+			if err := each(e); err != nil {
+				return err
+			}
+		}
+		token = resp.GetNextPageToken()
+		if len(token) == 0 {
+			return nil
+		}
+	}
+}
+
+// runOf is an execution as a run.
+func runOf(e *workflowpb.WorkflowExecutionInfo) Run {
+	r := Run{RunID: e.GetExecution().GetRunId(), Status: statusName(e.GetStatus()), StartedAt: e.GetStartTime().AsTime().UTC()}
+	if e.GetCloseTime() != nil {
+		r.ClosedAt = e.GetCloseTime().AsTime().UTC()
+	}
+	return r
 }
 
 // decodeSA reads one search attribute; they are always in the default
@@ -404,15 +421,28 @@ func (c *Client) schedule(ctx context.Context, employeeID, name string, req work
 	return c.update(ctx, employeeID, name, req.RequestID, req, client.WorkflowUpdateStageCompleted)
 }
 
-// update sends a workflow Update and waits for it to reach stage.
+// update sends a case's workflow an Update and waits for it to reach
+// stage.
 func (c *Client) update(ctx context.Context, employeeID, name, requestID string, arg any, stage client.WorkflowUpdateStage) (workflows.DecisionResult, error) {
 	var res workflows.DecisionResult
 	if err := workflows.ValidateEmployeeID(employeeID); err != nil {
 		return res, err
 	}
+	err := c.send(ctx, workflows.WorkflowID(employeeID), name, requestID, arg, stage, &res)
+	if _, ok := errors.AsType[*serviceerror.NotFound](err); ok {
+		return res, c.closedOrNone(ctx, employeeID, err)
+	}
+	return res, err
+}
+
+// send sends workflow id an Update and waits for it to reach stage,
+// reading its result into res. A refusal by the workflow's validator is
+// ErrRefused, in the workflow's own words; a missing workflow is
+// returned as Temporal's *serviceerror.NotFound.
+func (c *Client) send(ctx context.Context, id, name, requestID string, arg any, stage client.WorkflowUpdateStage, res any) error {
 	h, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID:     requestID,
-		WorkflowID:   workflows.WorkflowID(employeeID),
+		WorkflowID:   id,
 		UpdateName:   name,
 		Args:         []any{arg},
 		WaitForStage: stage,
@@ -420,28 +450,28 @@ func (c *Client) update(ctx context.Context, employeeID, name, requestID string,
 	switch {
 	case err != nil:
 	case stage == client.WorkflowUpdateStageCompleted:
-		err = h.Get(ctx, &res)
+		err = h.Get(ctx, res)
 	default:
 		// Accepted: a refusal comes back with the answer; an accepted
 		// Update's result is read if it is there within a second.
 		gctx, cancel := context.WithTimeout(ctx, time.Second)
-		err = h.Get(gctx, &res)
+		err = h.Get(gctx, res)
 		if err != nil && gctx.Err() != nil && ctx.Err() == nil {
 			err = nil
 		}
 		cancel()
 	}
 	if err != nil {
-		if _, ok := errors.AsType[*serviceerror.NotFound](err); ok {
-			return res, c.closedOrNone(ctx, employeeID, err)
+		if nf, ok := errors.AsType[*serviceerror.NotFound](err); ok {
+			return nf
 		}
 		if _, ok := errors.AsType[*temporal.ApplicationError](err); ok {
-			// The case's validator said no.
-			return res, refused{message(err)}
+			// The workflow's validator (or handler) said no.
+			return refused{message(err)}
 		}
-		return res, errors.New(message(err))
+		return errors.New(message(err))
 	}
-	return res, nil
+	return nil
 }
 
 // refused is a request the case turned down, in the case's own words.

@@ -17,6 +17,19 @@ type Intake struct {
 	Listen        string         `yaml:"listen,omitempty"`
 	HR            *HRIntake      `yaml:"hr,omitempty"`
 	OktaEventHook *OktaEventHook `yaml:"oktaEventHook,omitempty"`
+	// Reports takes messages reported on a watch (POST /v1/watch/reports),
+	// signed like the HR webhook (Standard Webhooks) with its own secrets.
+	Reports *ReportsIntake `yaml:"reports,omitempty"`
+}
+
+// ReportsIntake is the signed endpoint for reports of extortion, contact
+// and leaks.
+type ReportsIntake struct {
+	// SecretFile holds the signing secrets ("whsec_<base64>"), like
+	// intake.hr's.
+	SecretFile string `yaml:"secretFile,omitempty"`
+	// Secrets are read from SecretFile, or $OFFBOARD_REPORT_SECRETS.
+	Secrets []Secret `yaml:"-"`
 }
 
 // HRIntake is the HR system's signed webhook (Standard Webhooks).
@@ -46,6 +59,7 @@ const (
 	DefaultListen       = "127.0.0.1:8800"
 	EnvHRWebhookSecrets = "OFFBOARD_HR_WEBHOOK_SECRETS"
 	EnvOktaHookSecret   = "OFFBOARD_OKTA_HOOK_SECRET"
+	EnvReportSecrets    = "OFFBOARD_REPORT_SECRETS"
 )
 
 // DefaultOktaEvents are the Okta events that start a case by default.
@@ -58,19 +72,14 @@ func (in *Intake) fromEnv(env connectors.Lookup) error {
 	}
 	var errs []error
 	if h := in.HR; h != nil {
-		raw := ""
-		if v, ok := env(EnvHRWebhookSecrets); ok && v != "" {
-			raw = v
-		} else if h.SecretFile != "" {
-			b, err := os.ReadFile(h.SecretFile)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("intake.hr secret file: %w", err))
-			}
-			raw = string(b)
-		}
-		for _, f := range strings.Fields(raw) {
-			h.Secrets = append(h.Secrets, Secret(f))
-		}
+		var err error
+		h.Secrets, err = readSecrets(h.SecretFile, EnvHRWebhookSecrets, "intake.hr", env)
+		errs = append(errs, err)
+	}
+	if rp := in.Reports; rp != nil {
+		var err error
+		rp.Secrets, err = readSecrets(rp.SecretFile, EnvReportSecrets, "intake.reports", env)
+		errs = append(errs, err)
 	}
 	if o := in.OktaEventHook; o != nil {
 		errs = append(errs, ReadSecret(&o.Secret, o.SecretFile, EnvOktaHookSecret, "intake.oktaEventHook secret", env))
@@ -79,6 +88,26 @@ func (in *Intake) fromEnv(env connectors.Lookup) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// readSecrets reads signing secrets (space or line separated) from the
+// environment variable, else the file.
+func readSecrets(file, envName, key string, env connectors.Lookup) ([]Secret, error) {
+	raw := ""
+	if v, ok := env(envName); ok && v != "" {
+		raw = v
+	} else if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("%s secret file: %w", key, err)
+		}
+		raw = string(b)
+	}
+	var out []Secret
+	for _, f := range strings.Fields(raw) {
+		out = append(out, Secret(f))
+	}
+	return out, nil
 }
 
 // validate checks what can be checked without serving.
@@ -93,8 +122,11 @@ func (in *Intake) validate() error {
 	if o := in.OktaEventHook; o != nil && o.Secret == "" {
 		errs = append(errs, fmt.Errorf("intake.oktaEventHook has no secret: set intake.oktaEventHook.secretFile or %s", EnvOktaHookSecret))
 	}
-	if in.HR == nil && in.OktaEventHook == nil {
-		errs = append(errs, errors.New("intake has neither hr nor oktaEventHook: nothing to serve"))
+	if rp := in.Reports; rp != nil && len(rp.Secrets) == 0 {
+		errs = append(errs, fmt.Errorf("intake.reports has no signing secret: set intake.reports.secretFile or %s", EnvReportSecrets))
+	}
+	if in.HR == nil && in.OktaEventHook == nil && in.Reports == nil {
+		errs = append(errs, errors.New("intake has none of hr, oktaEventHook and reports: nothing to serve"))
 	}
 	return errors.Join(errs...)
 }

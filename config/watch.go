@@ -3,6 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -13,7 +16,14 @@ type Watch struct {
 	Days         int             `yaml:"days,omitempty"`
 	PollInterval time.Duration   `yaml:"pollInterval,omitempty"`
 	Rechecks     []time.Duration `yaml:"rechecks,omitempty"`
+	// Escalate names who is paged in Slack (user IDs U…, user-group IDs
+	// S…) for each kind of alert: came-back, attempt, indicator, report,
+	// or "*" for every kind.
+	Escalate map[string][]string `yaml:"escalate,omitempty"`
 }
+
+// WatchAlertKinds are the kinds of alert watch.escalate may name.
+var WatchAlertKinds = []string{"came-back", "attempt", "indicator", "report"}
 
 // Watch bounds.
 const (
@@ -37,6 +47,16 @@ func (w *Watch) validate() error {
 	}
 	if w.PollInterval < time.Second {
 		errs = append(errs, fmt.Errorf("watch.pollInterval %s: want at least 1s", w.PollInterval))
+	}
+	for _, kind := range slices.Sorted(maps.Keys(w.Escalate)) {
+		if kind != "*" && !slices.Contains(WatchAlertKinds, kind) {
+			errs = append(errs, fmt.Errorf("watch.escalate.%s: unknown alert kind: want one of %s or *", kind, strings.Join(WatchAlertKinds, ", ")))
+		}
+		for _, id := range w.Escalate[kind] {
+			if !SlackUserRE.MatchString(id) && !SlackGroupRE.MatchString(id) {
+				errs = append(errs, fmt.Errorf("watch.escalate.%s: %q is not a Slack user ID (U0123ABCD) or user group ID (S0123ABCD)", kind, id))
+			}
+		}
 	}
 	for i, r := range w.Rechecks {
 		if r <= 0 || (i > 0 && r <= w.Rechecks[i-1]) {

@@ -58,6 +58,7 @@ type Handler struct {
 	o       Options
 	mux     *http.ServeMux
 	hr      *webhook.Verifier
+	reports *webhook.Verifier
 	metrics *metrics
 	// pending is the work left after an answer (ephemeral messages).
 	pending sync.WaitGroup
@@ -74,16 +75,20 @@ func New(o Options) (*Handler, error) {
 	}
 	h := &Handler{o: o, mux: http.NewServeMux(), metrics: newMetrics()}
 	if hr := o.Config.HR; hr != nil {
-		v := &webhook.Verifier{Now: o.Now}
-		for i, s := range hr.Secrets {
-			sec, err := webhook.ParseSecret(s.Reveal())
-			if err != nil {
-				return nil, fmt.Errorf("intake.hr secret %d: %w", i+1, err)
-			}
-			v.Secrets = append(v.Secrets, sec)
+		v, err := verifier(o.Now, "intake.hr", hr.Secrets)
+		if err != nil {
+			return nil, err
 		}
 		h.hr = v
 		h.mux.Handle("POST /v1/hr/events", h.endpoint("hr", h.serveHR))
+	}
+	if rp := o.Config.Reports; rp != nil {
+		v, err := verifier(o.Now, "intake.reports", rp.Secrets)
+		if err != nil {
+			return nil, err
+		}
+		h.reports = v
+		h.mux.Handle("POST "+ReportsPath, h.endpoint("reports", h.serveReport))
 	}
 	if o.Config.OktaEventHook != nil {
 		h.mux.Handle("GET /v1/okta/events", h.endpoint("okta", h.serveOktaVerification))
@@ -100,9 +105,26 @@ func New(o Options) (*Handler, error) {
 	return h, nil
 }
 
+// verifier checks Standard Webhooks signatures with secrets.
+func verifier(now func() time.Time, key string, secrets []config.Secret) (*webhook.Verifier, error) {
+	v := &webhook.Verifier{Now: now}
+	for i, s := range secrets {
+		sec, err := webhook.ParseSecret(s.Reveal())
+		if err != nil {
+			return nil, fmt.Errorf("%s secret %d: %w", key, i+1, err)
+		}
+		v.Secrets = append(v.Secrets, sec)
+	}
+	return v, nil
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	limit := int64(MaxBody)
+	if r.URL.Path == ReportsPath {
+		limit = MaxReportBody
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	h.mux.ServeHTTP(w, r)
 }
 

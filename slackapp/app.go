@@ -38,6 +38,7 @@ type App struct {
 	secret        config.Secret
 	approvals     *config.Approvals
 	ops           string
+	security      string
 	operators     []string
 	operatorGroup string
 	webUI         string
@@ -62,7 +63,7 @@ func New(ctx context.Context, cfg *config.Config) (*App, error) {
 		}
 		return nil, nil
 	}
-	if cfg.Approvals == nil && sec.OpsChannel == "" {
+	if cfg.Approvals == nil && sec.OpsChannel == "" && sec.SecurityChannel == "" {
 		return nil, nil
 	}
 	if sec.SigningSecret == "" {
@@ -75,7 +76,7 @@ func New(ctx context.Context, cfg *config.Config) (*App, error) {
 	api := conn.(*slackconn.Client).API()
 	app := &App{
 		api: api, hc: &http.Client{Timeout: 10 * time.Second}, teamID: sec.TeamID, secret: sec.SigningSecret,
-		approvals: cfg.Approvals, ops: sec.OpsChannel, operators: sec.Operators, operatorGroup: sec.OperatorGroup,
+		approvals: cfg.Approvals, ops: sec.OpsChannel, security: sec.SecurityChannel, operators: sec.Operators, operatorGroup: sec.OperatorGroup,
 		webUI: strings.TrimSuffix(sec.WebUIURL, "/"), responseHosts: []string{"hooks.slack.com"},
 	}
 	if sec.APIURL != "" {
@@ -110,6 +111,9 @@ func (a *App) Check(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("slack.opsChannel %s: %w", a.ops, err))
 		}
 	}
+	if a.security != "" {
+		errs = append(errs, a.checkPrivate(ctx, "slack.securityChannel", a.security))
+	}
 	if a.operatorGroup != "" {
 		if _, err := a.groupMembers(ctx, a.operatorGroup); err != nil {
 			errs = append(errs, fmt.Errorf("slack.operatorGroup %s: %w", a.operatorGroup, err))
@@ -124,7 +128,7 @@ func (a *App) checkPrivate(ctx context.Context, key, id string) error {
 		return fmt.Errorf("%s %s: %w", key, id, err)
 	}
 	if !ch.IsPrivate {
-		return fmt.Errorf("%s %s is a public channel: approval requests name the person, so offboard posts them only in a private channel", key, id)
+		return fmt.Errorf("%s %s is a public channel: approval requests and watch alerts say who the person is and what they did, so offboard posts them only in a private channel", key, id)
 	}
 	return nil
 }
@@ -156,10 +160,10 @@ func (a *App) groupMembers(ctx context.Context, id string) ([]string, error) {
 	return ids, slackconn.SDKError("usergroups.users.list", err)
 }
 
-// Settings says whether a case needs approval and whether it reports to
-// the ops channel.
+// Settings says whether a case needs approval, whether it reports to the
+// ops channel, and whether its watch posts alerts.
 func (a *App) Settings(mode, source string) activities.Settings {
-	s := activities.Settings{Notices: a.ops != ""}
+	s := activities.Settings{Notices: a.ops != "", WatchAlerts: a.ops != "" || a.security != ""}
 	if p := a.approvals; p.Needs(mode, source) {
 		s.Approval = &activities.ApprovalPolicy{
 			Quorum: p.Quorum, RemindAfter: p.RemindAfter, EscalateAfter: p.EscalateAfter, Escalate: p.EscalateTo != "",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	sdk "github.com/slack-go/slack"
 
@@ -287,4 +288,35 @@ func RejectModal(b Button) sdk.ModalViewRequest {
 // SkipModal is the modal a Skip click opens.
 func SkipModal(b Button) sdk.ModalViewRequest {
 	return reasonModal(CallbackSkip, "Skip step", "Skip", "Reason for skipping", b)
+}
+
+// watchBlocks is a watch alert in the security channel: what was seen,
+// the evidence bundle that holds it, who is paged.
+func watchBlocks(n activities.Notice, pages string) []sdk.Block {
+	wb := n.Watch
+	head := fmt.Sprintf(":rotating_light: *Watch alert %d* on `%s` (case `%s`): *%s*", wb.AlertID, esc(wb.WatchID), esc(n.Case.CaseID), esc(wb.Kind))
+	blocks := []sdk.Block{
+		sdk.NewSectionBlock(md(head), nil, nil),
+		sdk.NewSectionBlock(md(esc(clipText(wb.Message, 2900))), nil, nil),
+	}
+	var ctx []sdk.MixedElement
+	if wb.Bundle != "" {
+		ctx = append(ctx, md(fmt.Sprintf("Evidence bundle `%s`, manifest SHA-256 `%s`", esc(wb.Bundle), esc(wb.Digest))))
+	}
+	ctx = append(ctx, md("Watch state: *"+esc(wb.State)+"*"))
+	if pages != "" {
+		ctx = append(ctx, md("Paged: "+pages))
+	}
+	return append(blocks, sdk.NewContextBlock("", ctx...))
+}
+
+// clipText keeps a Slack text under n bytes.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	sdk "github.com/slack-go/slack"
@@ -45,6 +46,8 @@ func (a *App) Notify(ctx context.Context, n activities.Notice) (activities.Notic
 			return activities.NoticeRef{}, a.invalid("post summary", "no slack.opsChannel is configured")
 		}
 		return a.post(ctx, a.ops, "", fmt.Sprintf("%s is %s", n.Case.CaseID, n.Summary.State), a.summaryBlocks(n))
+	case activities.NoticeWatchAlert:
+		return a.watchAlert(ctx, n)
 	}
 	return activities.NoticeRef{}, a.invalid("notify", fmt.Sprintf("unknown notice kind %q", n.Kind))
 }
@@ -145,4 +148,62 @@ func (a *App) update(ctx context.Context, ref activities.NoticeRef, text string,
 		return activities.NoticeRef{}, slackconn.SDKError("chat.update", err)
 	}
 	return activities.NoticeRef{Channel: ch, TS: ts}, nil
+}
+
+// watchAlert posts a watch's alert: whole in the security channel, paging
+// whom the escalation policy names, with a short reply in the case's
+// summary thread in the ops channel; without a security channel, the short
+// form (with the pages) goes to the ops channel. The answer is the
+// security channel's message when there is one.
+func (a *App) watchAlert(ctx context.Context, n activities.Notice) (activities.NoticeRef, error) {
+	wb := n.Watch
+	if wb == nil {
+		return activities.NoticeRef{}, a.invalid("post watch alert", "no alert given")
+	}
+	if a.security == "" && a.ops == "" {
+		return activities.NoticeRef{}, a.invalid("post watch alert", "no slack.securityChannel or slack.opsChannel is configured")
+	}
+	pages := mentions(wb.Paged)
+	short := fmt.Sprintf(":rotating_light: Watch %s alert %d: %s", esc(wb.WatchID), wb.AlertID, esc(wb.Kind))
+	if wb.System != "" {
+		short += " in " + esc(wb.System)
+	}
+	short += " (watch " + esc(wb.State) + ")"
+	if a.security == "" {
+		ref, err := a.post(ctx, a.ops, "", strings.TrimSpace(short+" "+pages), nil)
+		if err == nil && n.Ref.TS != "" && n.Ref.Channel == a.ops {
+			_, err = a.post(ctx, n.Ref.Channel, n.Ref.TS, short, nil)
+		}
+		return ref, err
+	}
+	if err := a.checkPrivate(ctx, "slack.securityChannel", a.security); err != nil {
+		return activities.NoticeRef{}, &connectors.Error{Kind: connectors.PermissionDenied, System: slackconn.System, Op: "post watch alert", Msg: err.Error()}
+	}
+	ref, err := a.post(ctx, a.security, "", short, watchBlocks(n, pages))
+	if err != nil {
+		return ref, err
+	}
+	if n.Ref.TS != "" {
+		if _, err := a.post(ctx, n.Ref.Channel, n.Ref.TS, short+" — details in <#"+a.security+">", nil); err != nil {
+			return ref, err
+		}
+	}
+	return ref, nil
+}
+
+// mentions are the Slack mentions of user (U…, W…) and user-group (S…)
+// IDs.
+func mentions(ids []string) string {
+	var b strings.Builder
+	for _, id := range ids {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		if strings.HasPrefix(id, "S") {
+			b.WriteString("<!subteam^" + id + ">")
+		} else {
+			b.WriteString("<@" + id + ">")
+		}
+	}
+	return b.String()
 }

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/offboard/offboard/activities"
+	"github.com/offboard/offboard/cases"
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
 	"github.com/offboard/offboard/slackapp"
@@ -65,7 +66,7 @@ func Activities(ctx context.Context, cfg *config.Config) (*activities.Activities
 		activities.WithEvidence(acts, col)
 	}
 	if wt := cfg.Watch; wt != nil {
-		activities.WithWatch(acts, &activities.WatchPolicy{Days: wt.Days, PollInterval: wt.PollInterval, Rechecks: wt.Rechecks})
+		activities.WithWatch(acts, &activities.WatchPolicy{Days: wt.Days, PollInterval: wt.PollInterval, Rechecks: wt.Rechecks, Escalate: wt.Escalate})
 	}
 	app, err := slackapp.New(ctx, cfg)
 	if err != nil {
@@ -86,6 +87,8 @@ func Activities(ctx context.Context, cfg *config.Config) (*activities.Activities
 // registered. Run it with Start/Stop or Run.
 func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, opts)
+	// New terminations are checked against the open watches' indicators.
+	activities.WithWatches(acts, cases.New(c))
 	Register(w, acts)
 	return w
 }

@@ -483,16 +483,19 @@ func stepBrief(st *Step) *activities.StepBrief {
 }
 
 // finishNotices, once the case has ended, updates a request still showing
-// buttons, posts the summary, and waits for every notice under way.
-func (w *offboarding) finishNotices(ctx workflow.Context) {
+// buttons, posts the summary, and waits for every notice under way. It
+// returns the summary's message (zero when none was posted).
+func (w *offboarding) finishNotices(ctx workflow.Context) activities.NoticeRef {
 	w.ended = true
 	if ap := w.c.Approval; ap != nil && ap.State == ApprovalPending && !w.rescinded {
 		w.updateApproval(ctx)
 	}
+	var ref activities.NoticeRef
 	if w.settings.Notices {
-		w.notify(ctx, activities.Notice{Kind: activities.NoticeSummary, Case: w.shortBrief(), Summary: w.summary(ctx)})
+		ref, _ = w.notify(ctx, activities.Notice{Kind: activities.NoticeSummary, Case: w.shortBrief(), Summary: w.summary(ctx)})
 	}
 	_ = workflow.Await(ctx, func() bool { return w.noticing == 0 })
+	return ref
 }
 
 // summary counts an ended case's steps.

@@ -130,12 +130,14 @@ func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 		w.c.Error = failureMessage(err)
 	default:
 		w.c.State = CaseDone
-		if w.settings.Watch != nil {
-			w.openWatch(ctx)
-		}
 	}
 	w.publish(dctx)
-	w.finishNotices(dctx)
+	summary := w.finishNotices(dctx)
+	if w.c.State == CaseDone && w.settings.Watch != nil {
+		// After the summary, so the watch's alerts can reply in its thread.
+		w.openWatch(ctx, summary)
+		w.publish(dctx)
+	}
 	if werr := workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) }); werr != nil {
 		return w.c, werr
 	}
@@ -381,6 +383,9 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 	}
 	if w.settings.Evidence != nil {
 		w.goNotice(ctx, func(ctx workflow.Context) { w.snapshot(ctx, in) })
+	}
+	if w.settings.Watch != nil && workflow.GetVersion(ctx, "watch-indicators", workflow.DefaultVersion, 1) == 1 {
+		w.goNotice(ctx, w.matchIndicators)
 	}
 	err = identityFirst(ctx, systems, subject,
 		func(ctx workflow.Context, sys string, s connectors.Subject) (*connectors.Account, error) {

@@ -15,7 +15,8 @@ import (
 
 // TestReplay replays recorded histories against today's workflow code, so a
 // change that would break running cases fails here first. Record a new one
-// with `go test ./internal/e2e -run TestTerminateClosesEverySystem -update`.
+// with `go test ./internal/e2e -run TestTerminateClosesEverySystem -update`
+// (a case) or `-run TestIssue12_TheWatch -update` (a watch).
 // Each history replays under the workflow ID its case really had
 // (offboard/<employee ID>), since the workflow checks its own ID.
 func TestReplay(t *testing.T) {
@@ -38,14 +39,28 @@ func TestReplay(t *testing.T) {
 				t.Fatalf("read %s: %v", f, err)
 			}
 			started := hist.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
-			var in workflows.Input
-			if err := converter.GetDefaultDataConverter().FromPayloads(started.GetInput(), &in); err != nil {
-				t.Fatalf("input of %s: %v", f, err)
+			id := ""
+			switch typ := started.GetWorkflowType().GetName(); typ {
+			case workflows.OffboardingName:
+				var in workflows.Input
+				if err := converter.GetDefaultDataConverter().FromPayloads(started.GetInput(), &in); err != nil {
+					t.Fatalf("input of %s: %v", f, err)
+				}
+				id = workflows.WorkflowID(in.EmployeeID)
+			case workflows.WatchName:
+				var in workflows.WatchInput
+				if err := converter.GetDefaultDataConverter().FromPayloads(started.GetInput(), &in); err != nil {
+					t.Fatalf("input of %s: %v", f, err)
+				}
+				id = workflows.WatchID(in.EmployeeID)
+			default:
+				t.Fatalf("%s is a history of %s, which this test does not replay", f, typ)
 			}
 			rp := worker.NewWorkflowReplayer()
 			rp.RegisterWorkflowWithOptions(workflows.Offboarding, workflow.RegisterOptions{Name: workflows.OffboardingName})
+			rp.RegisterWorkflowWithOptions(workflows.Watch, workflow.RegisterOptions{Name: workflows.WatchName})
 			err = rp.ReplayWorkflowHistoryWithOptions(nil, hist, worker.ReplayWorkflowHistoryOptions{
-				OriginalExecution: workflow.Execution{ID: workflows.WorkflowID(in.EmployeeID), RunID: started.GetOriginalExecutionRunId()},
+				OriginalExecution: workflow.Execution{ID: id, RunID: started.GetOriginalExecutionRunId()},
 			})
 			if err != nil {
 				t.Fatalf("replay %s: %v", f, err)

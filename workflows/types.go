@@ -12,6 +12,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/offboard/offboard/activities"
 	"github.com/offboard/offboard/connectors"
 )
 
@@ -60,6 +61,7 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		SAState.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		SAParkedSteps.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 		SAEffectiveAt.GetName(): enumspb.INDEXED_VALUE_TYPE_DATETIME,
+		SAWatchState.GetName():  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
 
@@ -254,12 +256,15 @@ type Case struct {
 	Evidence *Evidence `json:"evidence,omitempty"`
 	// Watch is the watch's workflow ID once the done case opened it;
 	// WatchError says why it could not be.
-	Watch      string        `json:"watch,omitempty"`
-	WatchError string        `json:"watchError,omitempty"`
-	FinishedAt time.Time     `json:"finishedAt,omitzero"`
-	Systems    []SystemState `json:"systems"`
-	Steps      []*Step       `json:"steps"`
-	Decisions  []Decision    `json:"decisions,omitempty"`
+	Watch      string `json:"watch,omitempty"`
+	WatchError string `json:"watchError,omitempty"`
+	// IndicatorMatches are the person's accounts that are indicators of
+	// another person's open watch.
+	IndicatorMatches []activities.IndicatorMatch `json:"indicatorMatches,omitempty"`
+	FinishedAt       time.Time                   `json:"finishedAt,omitzero"`
+	Systems          []SystemState               `json:"systems"`
+	Steps            []*Step                     `json:"steps"`
+	Decisions        []Decision                  `json:"decisions,omitempty"`
 	// Error says why a failed case failed.
 	Error string `json:"error,omitempty"`
 }
