@@ -111,7 +111,7 @@ verifies every revocation and keeps who did what.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $OFFBOARD_CONFIG, ./offboard.yaml, then .offboard/dev.yaml)")
-	root.AddCommand(a.devCmd(), a.workerCmd(), a.terminateCmd(), a.planCmd(), a.statusCmd(), a.listCmd(), a.retryCmd(), a.skipCmd(), a.cutNowCmd(), a.rescindCmd(), a.rescheduleCmd(), a.serveCmd(), a.hrCmd(), a.evidenceCmd())
+	root.AddCommand(a.devCmd(), a.workerCmd(), a.terminateCmd(), a.planCmd(), a.statusCmd(), a.listCmd(), a.retryCmd(), a.skipCmd(), a.cutNowCmd(), a.rescindCmd(), a.rescheduleCmd(), a.serveCmd(), a.hrCmd(), a.evidenceCmd(), a.watchCmd())
 	return root
 }
 

@@ -189,6 +189,15 @@ func printStatus(w io.Writer, st cases.Status) {
 		}
 		labelled(w, 0, "Evidence: ", text, 0)
 	}
+	switch {
+	case st.Watch != "":
+		labelled(w, 0, "Watch: ", safe(st.Watch)+" (offboard watch status "+safe(st.EmployeeID)+")", 0)
+	case st.WatchError != "":
+		labelled(w, 0, "Watch: ", safe(st.WatchError), 0)
+	}
+	for _, m := range st.IndicatorMatches {
+		labelled(w, 0, "Indicator: ", fmt.Sprintf("the %s account's %s %s is an indicator of %s", safe(m.System), safe(m.Kind), safe(m.Indicator), safe(m.WatchID)), 0)
+	}
 	if st.Error != "" {
 		labelled(w, 0, "Failed: ", safe(st.Error), 0)
 	}

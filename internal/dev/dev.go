@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -58,6 +59,8 @@ type Options struct {
 	// NoEvidence leaves it out.
 	Evidence   func(*config.Evidence)
 	NoEvidence bool
+	// Watch, when set, adjusts the watch section (tests).
+	Watch func(*config.Watch)
 }
 
 // Stack is a running dev stack.
@@ -333,8 +336,12 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if o.NoEvidence {
 		ev = nil
 	}
+	wt := devWatch(approvals)
+	if o.Watch != nil {
+		o.Watch(wt)
+	}
 	s.Path = filepath.Join(o.Dir, "dev.yaml")
-	if err := s.Emu.writeConfig(s.Path, o.Dir, s.URLs, in, approvals, ev); err != nil {
+	if err := s.Emu.writeConfig(s.Path, o.Dir, s.URLs, in, approvals, ev, wt); err != nil {
 		intakeLn.Close()
 		return nil, err
 	}
@@ -376,6 +383,24 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 	}
 	return s, nil
+}
+
+// The dev watch's schedule: seconds and minutes where a deployment has
+// minutes and days, so a person trying it sees rechecks and polls happen.
+var (
+	DevWatchPoll     = 10 * time.Second
+	DevWatchRechecks = []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour}
+)
+
+// devWatch is the dev watch section: 90 days, polled every DevWatchPoll,
+// rechecked at DevWatchRechecks, paging the demo's approvers (its security
+// team) for every alert when the demo has a chat app.
+func devWatch(approvals *config.Approvals) *config.Watch {
+	w := &config.Watch{Days: config.DefaultWatchDays, PollInterval: DevWatchPoll, Rechecks: slices.Clone(DevWatchRechecks)}
+	if approvals != nil && len(approvals.Approvers) > 0 {
+		w.Escalate = map[string][]string{"*": slices.Clone(approvals.Approvers)}
+	}
+	return w
 }
 
 // DevEvidenceAfter is how long after the cut the dev snapshot is taken.
@@ -424,10 +449,18 @@ func (s *Stack) intakeConfig(addr string) (*config.Intake, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("dev event hook secret: %w", err)
 	}
+	reportPath, _, err := keptSecret(s.dir, "report-webhook", func() (string, error) {
+		sec, err := webhook.GenerateSecret()
+		return sec.Encode(), err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("dev report secret: %w", err)
+	}
 	in := &config.Intake{
 		Listen:        addr,
 		HR:            &config.HRIntake{SecretFile: hrPath},
 		OktaEventHook: &config.OktaEventHook{SecretFile: hookPath, Events: config.DefaultOktaEvents},
+		Reports:       &config.ReportsIntake{SecretFile: reportPath},
 	}
 	if es := s.Emu.identityEvents(); es != nil {
 		in.OktaEventHook.IgnoreActors = es.OwnActors()

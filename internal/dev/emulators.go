@@ -106,13 +106,13 @@ func keptSecret(dir, name string, new func() (string, error)) (path, value strin
 // its emulator, encoded from each vendor's own section type, with the
 // emulators' tokens in private files under dir/secrets, and the intake's
 // section.
-func (e *Emulators) writeConfig(path, dir string, urls map[string]string, in *config.Intake, approvals *config.Approvals, ev *config.Evidence) error {
+func (e *Emulators) writeConfig(path, dir string, urls map[string]string, in *config.Intake, approvals *config.Approvals, ev *config.Evidence, wt *config.Watch) error {
 	secret := secretFile(dir)
 	doc := yaml.Node{Kind: yaml.MappingNode}
 	for _, top := range []struct {
 		key string
 		v   any
-	}{{"intake", in}, {"approvals", approvals}, {"evidence", ev}} {
+	}{{"intake", in}, {"approvals", approvals}, {"evidence", ev}, {"watch", wt}} {
 		if reflect.ValueOf(top.v).IsNil() {
 			continue
 		}

@@ -99,15 +99,21 @@ func (h *harness) status(employee string) cases.Status {
 // test; it asserts nothing about speed.
 func (h *harness) waitFor(employee, what string, cond func(workflows.Case) bool) workflows.Case {
 	h.t.Helper()
+	return waitQuery(h, workflows.WorkflowID(employee), workflows.QueryStatus, what, cond)
+}
+
+// waitQuery polls a workflow's query until cond holds.
+func waitQuery[T any](h *harness, id, query, what string, cond func(T) bool) T {
+	h.t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		var st workflows.Case
-		v, err := h.stack.Client.QueryWorkflow(h.t.Context(), workflows.WorkflowID(employee), "", workflows.QueryStatus)
+		var st T
+		v, err := h.stack.Client.QueryWorkflow(h.t.Context(), id, "", query)
 		if err == nil && v.Get(&st) == nil && cond(st) {
 			return st
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("case %s never reached %q; last status %+v (err %v)", employee, what, st, err)
+			h.t.Fatalf("%s never reached %q; last %+v (err %v)", id, what, st, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -117,10 +123,22 @@ func (h *harness) waitFor(employee, what string, cond func(workflows.Case) bool)
 // when run with -update.
 func (h *harness) record(employee, file string) {
 	h.t.Helper()
+	h.recordID(workflows.WorkflowID(employee), file)
+}
+
+// recordWatch writes a watch's history (its latest run) for the replay
+// test when run with -update.
+func (h *harness) recordWatch(employee, file string) {
+	h.t.Helper()
+	h.recordID(workflows.WatchID(employee), file)
+}
+
+func (h *harness) recordID(id, file string) {
+	h.t.Helper()
 	if !*update {
 		return
 	}
-	hist := h.stack.Client.GetWorkflowHistory(h.t.Context(), workflows.WorkflowID(employee), "", false, 0)
+	hist := h.stack.Client.GetWorkflowHistory(h.t.Context(), id, "", false, 0)
 	var events []json.RawMessage
 	for hist.HasNext() {
 		e, err := hist.Next()
@@ -279,7 +297,7 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 
 	assertWebUIShowsSteps(t, h, "E1001", "okta.suspend", "github.remove-membership/acme", "slack.deactivate", "google.suspend")
 
-	h.record("E1001", "offboarding-all-systems-2.json")
+	h.record("E1001", "offboarding-all-systems-3.json")
 }
 
 // TestPersonWithoutIdentity offboards someone the identity system does not
@@ -355,7 +373,7 @@ func TestParkRetrySkip(t *testing.T) {
 	if u, _ := h.emu.Okta.User(oktaID(t, "E1002")); u.Status != "SUSPENDED" {
 		t.Errorf("E1002 status %s after retry", u.Status)
 	}
-	h.record("E1002", "offboarding-park-retry-2.json")
+	h.record("E1002", "offboarding-park-retry-3.json")
 
 	// Skip: a step that cannot be done is given up with a reason, and the
 	// rest of the system still runs.

@@ -109,18 +109,24 @@ func TestIssue11_FailingSourceIsIncomplete(t *testing.T) {
 // postEvents appends audit events to an emulator in the vendor's format.
 func (h *harness) postEvents(system string, body any) {
 	h.t.Helper()
+	h.postEmulator(system, emu.EventsPath, body)
+}
+
+// postEmulator posts body to one of an emulator's control endpoints.
+func (h *harness) postEmulator(system, path string, body any) {
+	h.t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	resp, err := http.Post(h.stack.URLs[system]+emu.EventsPath, "application/json", bytes.NewReader(b))
+	resp, err := http.Post(h.stack.URLs[system]+path, "application/json", bytes.NewReader(b))
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(resp.Body)
-		h.t.Fatalf("%s events: %d %s", system, resp.StatusCode, msg)
+		h.t.Fatalf("%s %s: %d %s", system, path, resp.StatusCode, msg)
 	}
 }
 
