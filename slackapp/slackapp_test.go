@@ -620,3 +620,31 @@ func TestEphemeral(t *testing.T) {
 		t.Errorf("replace_original is %v", r)
 	}
 }
+
+// A watch alert's blocks say what was seen (escaped: a vendor's text
+// cannot ping a channel), its evidence bundle and hash, the watch's state
+// and whom it pages, users and user groups each the Slack way.
+func TestWatchBlocks(t *testing.T) {
+	n := activities.Notice{
+		Kind: activities.NoticeWatchAlert,
+		Case: activities.CaseBrief{CaseID: "offboard/E9", EmployeeID: "E9", Mode: "hostile"},
+		Watch: &activities.WatchBrief{WatchID: "watch/E9", State: "alerting", AlertID: 3, Kind: "attempt", System: "okta",
+			Message: "okta: user.session.start <!channel> from 45.14.71.9", Bundle: "E9-watch-r-4", Digest: "abc123", Paged: []string{"U0SOC1", "S0SEC"}},
+	}
+	js := marshal(t, watchBlocks(n, mentions(n.Watch.Paged)))
+	for _, want := range []string{"Watch alert 3", "watch/E9", "&lt;!channel&gt;", "E9-watch-r-4", "abc123", "alerting", "<@U0SOC1>", "<!subteam^S0SEC>"} {
+		if !strings.Contains(unescapeJSON(js), want) {
+			t.Errorf("watch blocks lack %q: %s", want, js)
+		}
+	}
+	if strings.Contains(unescapeJSON(js), "<!channel>") {
+		t.Errorf("a vendor's text pings the channel: %s", js)
+	}
+	if got := mentions(nil); got != "" {
+		t.Errorf("no pages: %q", got)
+	}
+}
+
+func unescapeJSON(s string) string {
+	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(s)
+}

@@ -262,6 +262,9 @@ type watch struct {
 	pending []int
 	// reporting counts report Updates in flight.
 	reporting int
+	// published is the state last set as the search attribute (in this
+	// run).
+	published string
 }
 
 func (w *watch) register(ctx workflow.Context) error {
@@ -693,7 +696,11 @@ func (w *watch) post(ctx workflow.Context) {
 // publish shows the watch's state in its search attribute and current
 // details.
 func (w *watch) publish(ctx workflow.Context) {
-	_ = workflow.UpsertTypedSearchAttributes(ctx, SAWatchState.ValueSet(w.st.State))
+	// An upsert is a history event: only when the state changed.
+	if w.st.State != w.published {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, SAWatchState.ValueSet(w.st.State))
+		w.published = w.st.State
+	}
 	workflow.SetCurrentDetails(ctx, watchDetails(&w.st))
 }
 
