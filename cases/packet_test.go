@@ -19,7 +19,7 @@ func TestBuildPacket(t *testing.T) {
 		CutStartedAt: cut, State: workflows.CaseDone,
 		Evidence: &workflows.Evidence{State: workflows.EvidenceSealed, Bundle: "E9-snap", Digest: "d0", Window: evidence.Window{From: cut.AddDate(0, 0, -30), To: cut}}}}
 	w := workflows.WatchStatus{WatchID: "watch/E9", State: workflows.WatchExtortion, Alerted: 3,
-		Alerts: []workflows.Alert{{ID: 3, At: cut.Add(48 * time.Hour), Kind: workflows.AlertAttempt, System: "okta", Message: "sign-in", Bundle: "E9-watch-1", Digest: "d1"}},
+		Alerts:  []workflows.Alert{{ID: 3, At: cut.Add(48 * time.Hour), Kind: workflows.AlertAttempt, System: "okta", Message: "sign-in", Bundle: "E9-watch-1", Digest: "d1"}},
 		Reports: []workflows.WatchReport{{ID: 1, At: cut.Add(72 * time.Hour), Kind: "extortion", By: "soc"}}}
 	w.Reports[0].SHA256, w.Reports[0].Bundle, w.Reports[0].Digest = "f00d", "E9-report-1", "d2"
 	events := []evidence.Event{{Time: cut.Add(-time.Hour), System: "github", Action: "git.clone", Target: "acme/api"}}
