@@ -119,6 +119,9 @@ func BuildPacket(st Status, w workflows.WatchStatus, snapshot []evidence.Event, 
 		p.Timeline = append(p.Timeline, Entry{At: at, Phase: "cut", Kind: "step", System: s.System, What: what})
 	}
 	for _, al := range w.Alerts {
+		if al.Kind == workflows.AlertReport {
+			continue // the report's own entry, below, says more
+		}
 		p.Timeline = append(p.Timeline, Entry{At: al.At, Phase: "after", Kind: "alert:" + al.Kind, System: al.System, What: al.Message, Bundle: al.Bundle, Digest: al.Digest})
 		if al.Bundle != "" {
 			p.Evidence = append(p.Evidence, PacketBundle{Bundle: al.Bundle, Digest: al.Digest, What: fmt.Sprintf("watch alert %d (%s)", al.ID, al.Kind)})

@@ -212,7 +212,9 @@ func (a *app) watchCloseCmd() *cobra.Command {
 				WatchID string `json:"watchId"`
 				workflows.DecisionResult
 			}{id, res}
-			return pr.print(cmd.OutOrStdout(), out, func(w io.Writer) { printDecision(w, "close", id, req.By, res.At) })
+			return pr.print(cmd.OutOrStdout(), out, func(w io.Writer) {
+				para(w, "", 2, fmt.Sprintf("watch %s closed by %s at %s: %s", safe(id), safe(req.By), when(res.At), safe(reason)))
+			})
 		},
 	}
 	pr.flag(cmd)

@@ -498,6 +498,16 @@ func (w *watch) recheck(ctx workflow.Context) {
 		futures[i] = workflow.ExecuteActivity(stepSummary(vctx, st, "watch: verify again"), a.VerifyStep, activities.StepInput{Account: acc[st.System], Step: st})
 	}
 	w.st.Unverified = nil
+	// What came back, by system: one alert each, naming every step.
+	type back struct {
+		system string
+		steps  []string
+		notes  []string
+		redone bool
+		who    []evidence.Event
+	}
+	var order []*back
+	bySystem := map[string]*back{}
 	for i, f := range futures {
 		err := f.Get(ctx, nil)
 		if err == nil || ctx.Err() != nil {
@@ -508,29 +518,44 @@ func (w *watch) recheck(ctx workflow.Context) {
 			w.st.Unverified = append(w.st.Unverified, st.ID+": "+failureMessage(err))
 			continue
 		}
+		b := bySystem[st.System]
+		if b == nil {
+			b = &back{system: st.System, redone: true}
+			bySystem[st.System] = b
+			order = append(order, b)
+			now := workflow.Now(ctx).UTC()
+			// Who brought it back, where the vendor's log says.
+			_ = workflow.ExecuteActivity(withSummary(ctx, "watch: who changed the "+st.System+" account"), a.WhoChanged,
+				activities.ChangesInput{Account: acc[st.System], Since: since, Until: now}).Get(ctx, &b.who)
+		}
+		b.steps = append(b.steps, st.ID)
+		// Run again in plan order, through the same step code, and verify.
 		in := activities.StepInput{Account: acc[st.System], Step: st}
-		now := workflow.Now(ctx).UTC()
-		al := Alert{At: now, Kind: AlertCameBack, System: st.System, Step: st.ID,
-			Message: fmt.Sprintf("%s no longer held at the %s recheck (%s)", st.ID, w.in.Rechecks[w.st.Rechecked], failureMessage(err))}
-		var who []evidence.Event
-		if err := workflow.ExecuteActivity(withSummary(ctx, "watch: who changed the "+st.System+" account"), a.WhoChanged,
-			activities.ChangesInput{Account: acc[st.System], Since: since, Until: now}).Get(ctx, &who); err == nil && len(who) > 0 {
-			al.Events = who
-			last := who[len(who)-1]
+		note := st.ID + " (" + failureMessage(err) + ")"
+		if err := workflow.ExecuteActivity(stepSummary(ctx, st, "watch: run again"), a.RunStep, in).Get(ctx, nil); err != nil {
+			note += ": running it again failed: " + failureMessage(err)
+			b.redone = false
+		} else if err := workflow.ExecuteActivity(stepSummary(ctx, st, "watch: verify"), a.VerifyStep, in).Get(ctx, nil); err != nil {
+			note += ": run again, but not verified: " + failureMessage(err)
+			b.redone = false
+		} else {
+			note += ": revoked and verified again"
+		}
+		b.notes = append(b.notes, note)
+	}
+	for _, b := range order {
+		al := Alert{At: workflow.Now(ctx).UTC(), Kind: AlertCameBack, System: b.system, Step: b.steps[0], Redone: b.redone,
+			Message: fmt.Sprintf("%s: %s no longer held at the %s recheck", b.system, connectors.Plural(len(b.steps), "step", "steps"), w.in.Rechecks[w.st.Rechecked])}
+		if n := len(b.who); n > 0 {
+			last := b.who[n-1]
+			al.Events = b.who
 			al.Message += fmt.Sprintf("; brought back by %s (%s at %s", last.Actor, last.Action, last.Time.UTC().Format(time.RFC3339))
 			if last.SourceIP != "" {
 				al.Message += " from " + last.SourceIP
 			}
 			al.Message += ")"
 		}
-		if err := workflow.ExecuteActivity(stepSummary(ctx, st, "watch: run again"), a.RunStep, in).Get(ctx, nil); err != nil {
-			al.Message += "; running it again failed: " + failureMessage(err)
-		} else if err := workflow.ExecuteActivity(stepSummary(ctx, st, "watch: verify"), a.VerifyStep, in).Get(ctx, nil); err != nil {
-			al.Message += "; run again, but not verified: " + failureMessage(err)
-		} else {
-			al.Redone = true
-			al.Message += "; revoked and verified again"
-		}
+		al.Message += "; " + strings.Join(b.notes, "; ")
 		w.alert(ctx, al)
 	}
 }

@@ -157,8 +157,11 @@ func TestIssue12_TheWatch(t *testing.T) {
 		t.Fatalf("unsuspend: %s", resp.Status)
 	}
 	ws = h.waitWatch("E1001", "came-back alert", func(w workflows.WatchStatus) bool { return len(alertsOf(w, workflows.AlertCameBack, "okta")) > 0 })
+	if n := len(alertsOf(ws, workflows.AlertCameBack, "")); n != 1 {
+		t.Errorf("%d came-back alerts, want one for Okta's steps together", n)
+	}
 	back := alertsOf(ws, workflows.AlertCameBack, "okta")[0]
-	if !back.Redone || !strings.Contains(back.Message, "brought back by") || !strings.Contains(back.Message, "user.lifecycle.unsuspend") {
+	if !back.Redone || !strings.Contains(back.Message, "brought back by") || !strings.Contains(back.Message, "user.lifecycle.unsuspend") || !strings.Contains(back.Message, "okta.suspend") {
 		t.Errorf("came-back alert: %+v", back)
 	}
 	if u, _ := h.emu.Okta.User(okta); u.Status != "SUSPENDED" {
