@@ -242,3 +242,33 @@ func attempt(ctx context.Context) int32 {
 	}
 	return 1
 }
+
+// SharedInput is one batch for a shared resource.
+type SharedInput struct {
+	System   string   `json:"system"`
+	Resource string   `json:"resource"`
+	Add      []string `json:"add"`
+	Prune    []string `json:"prune,omitempty"`
+}
+
+// ApplyShared applies one batch to a shared resource (connectors.Shared):
+// the one write of it at a time, from the resource's workflow.
+func (a *Activities) ApplyShared(ctx context.Context, in SharedInput) (connectors.SharedResult, error) {
+	s, err := Capability[connectors.Shared](a, in.System)
+	if err != nil {
+		return connectors.SharedResult{}, ToTemporal(ctx, err)
+	}
+	res, err := s.ApplyShared(ctx, in.Resource, in.Add, in.Prune)
+	return res, ToTemporal(ctx, err, res.Records...)
+}
+
+// RouteShared has every connector with shared resources send their writes
+// through route (a function, not a method: every exported method is an
+// activity).
+func RouteShared(a *Activities, route func(system string) connectors.SharedRouter) {
+	for _, name := range a.order {
+		if s, ok := a.conns[name].(connectors.Shared); ok {
+			s.RouteShared(route(name))
+		}
+	}
+}

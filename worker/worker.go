@@ -87,8 +87,12 @@ func Activities(ctx context.Context, cfg *config.Config) (*activities.Activities
 // registered. Run it with Start/Stop or Run.
 func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, opts)
+	cs := cases.New(c)
 	// New terminations are checked against the open watches' indicators.
-	activities.WithWatches(acts, cases.New(c))
+	activities.WithWatches(acts, cs)
+	// Writes to resources every case shares (AWS's kill-switch policies)
+	// go through one workflow a resource, so none is lost to a race.
+	activities.RouteShared(acts, cs.SharedRouter)
 	Register(w, acts)
 	return w
 }
@@ -110,6 +114,7 @@ func Register(r interface {
 	r.RegisterWorkflowWithOptions(workflows.DryRun, workflow.RegisterOptions{Name: workflows.PlanName})
 	r.RegisterWorkflowWithOptions(workflows.StartFromEvent, workflow.RegisterOptions{Name: workflows.EventName})
 	r.RegisterWorkflowWithOptions(workflows.Watch, workflow.RegisterOptions{Name: workflows.WatchName})
+	r.RegisterWorkflowWithOptions(workflows.SharedResource, workflow.RegisterOptions{Name: workflows.SharedName})
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

@@ -191,6 +191,9 @@ type Client struct {
 
 	mu     sync.Mutex
 	psARNs map[string]string // permission set name -> ARN
+	// router, when set, applies kill-switch denies one batch per
+	// permission set at a time (connectors.Shared).
+	router connectors.SharedRouter
 }
 
 // accountClient reaches one account.

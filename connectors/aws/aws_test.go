@@ -72,6 +72,8 @@ type options struct {
 	emu  awsemu.Options
 	cfg  func(*aws.Config)
 	opts []aws.Option
+	// org is the seed; nil is the demo.
+	org *seed.Org
 }
 
 func demo(t *testing.T) *seed.Org {
@@ -98,7 +100,10 @@ func setup(t *testing.T, o options) *fixture {
 			*r = 1 << 20
 		}
 	}
-	srv := awsemu.New(demo(t), o.emu)
+	if o.org == nil {
+		o.org = demo(t)
+	}
+	srv := awsemu.New(o.org, o.emu)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	cfg := aws.Config{

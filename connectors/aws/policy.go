@@ -177,6 +177,37 @@ func addKillSwitch(doc, userID string) (string, bool, error) {
 	return string(mustMarshal(top)), true, nil
 }
 
+// removeKillSwitch returns doc without ids in the kill-switch statement;
+// every other statement, field and ID is kept. changed is false when none
+// was listed.
+func removeKillSwitch(doc string, ids []string) (string, bool, error) {
+	top, sts, err := parsePolicy(doc)
+	if err != nil {
+		return "", false, err
+	}
+	i, k := findKill(sts)
+	if i < 0 {
+		return doc, false, nil
+	}
+	have, key, _ := k.denyIDs()
+	kept := slices.DeleteFunc(slices.Clone(have), func(id string) bool { return slices.Contains(ids, id) })
+	if len(kept) == len(have) {
+		return doc, false, nil
+	}
+	if len(kept) == 0 {
+		// A deny of no one: keep the statement with a placeholder the
+		// identity store never issues, so its shape (and Sid) stays.
+		kept = []string{"offboard-none"}
+	}
+	var cond map[string]map[string]json.RawMessage
+	_ = json.Unmarshal(k.fields["Condition"], &cond)
+	cond["StringEquals"][key] = mustMarshal(kept)
+	k.fields["Condition"] = mustMarshal(cond)
+	sts[i] = mustMarshal(k.fields)
+	top["Statement"] = mustMarshal(sts)
+	return string(mustMarshal(top)), true, nil
+}
+
 // mustMarshal encodes without HTML escaping (policies hold "<" and "&"
 // only in strings, where AWS keeps them as they are).
 func mustMarshal(v any) json.RawMessage {

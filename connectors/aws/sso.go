@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -369,8 +370,20 @@ var ssoSteps = connectors.Steps[ssoUser]{System: System, ScopeKind: "Identity Ce
 			var failed []setFailure
 			changed := false
 			for _, ps := range sets {
-				r, ch, err := u.killSwitch(ctx, ps)
-				recs = append(recs, r...)
+				if r := u.c.shared(); r != nil {
+					// Through the one place that writes this set's policy:
+					// concurrent cases would otherwise lose each other's
+					// entries.
+					if err := r(ctx, ps.ARN, u.id); err != nil {
+						failed = append(failed, setFailure{ps, err})
+						continue
+					}
+					recs = append(recs, "permission set "+ps.String()+": the user's deny is in the policy, provisioned")
+					changed = true
+					continue
+				}
+				r, ch, err := u.c.killSwitch(ctx, ps, []string{u.id}, nil)
+				recs = append(recs, r.Records...)
 				changed = changed || ch
 				if err != nil {
 					failed = append(failed, setFailure{ps, err})
@@ -420,48 +433,130 @@ var ssoSteps = connectors.Steps[ssoUser]{System: System, ScopeKind: "Identity Ce
 	},
 }}
 
-// killSwitch adds the user to the deny of one permission set's inline
-// policy and re-provisions the set where it is stale, waiting for AWS to
-// finish. It returns the records of what it did, even when it fails part
-// way (the deny put but provisioning failed, say).
-func (u ssoUser) killSwitch(ctx context.Context, ps permissionSet) (recs []string, changed bool, _ error) {
-	c := u.c
+var _ connectors.Shared = (*Client)(nil)
+
+// RouteShared has the kill switch send each user's deny to r, which
+// applies them with ApplyShared one batch per permission set at a time.
+func (c *Client) RouteShared(r connectors.SharedRouter) {
+	c.mu.Lock()
+	c.router = r
+	c.mu.Unlock()
+}
+
+func (c *Client) shared() connectors.SharedRouter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.router
+}
+
+// ApplyShared denies every user of add in the permission set psARN with
+// one inline-policy write and one provisioning, removing the users of
+// prune that no longer have an account assignment (their sessions have
+// expired: a deny of theirs only grows the policy towards its 32 KB
+// limit), and checks the policy it leaves denies every user of add.
+func (c *Client) ApplyShared(ctx context.Context, psARN string, add, prune []string) (connectors.SharedResult, error) {
+	if !psARNRE.MatchString(psARN) {
+		return connectors.SharedResult{}, connectors.InvalidInputf(System, "apply kill switch", "%q is not a permission set ARN", psARN)
+	}
+	for _, id := range add {
+		if !ssoUserIDRE.MatchString(id) {
+			return connectors.SharedResult{}, connectors.InvalidInputf(System, "apply kill switch", "%q is not an Identity Center user ID", id)
+		}
+	}
+	var gone []string
+	for _, id := range prune {
+		if !ssoUserIDRE.MatchString(id) || slices.Contains(add, id) {
+			continue
+		}
+		as, err := c.listAssignments(ctx, id)
+		if err != nil {
+			return connectors.SharedResult{}, err
+		}
+		if len(as) == 0 {
+			gone = append(gone, id)
+		}
+	}
+	res, _, err := c.killSwitch(ctx, permissionSet{ARN: psARN}, add, gone)
+	if err != nil {
+		return res, err
+	}
+	got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: sdkaws.String(c.cfg.InstanceARN), PermissionSetArn: sdkaws.String(psARN)})
+	if err != nil {
+		return res, apiError("get permission set inline policy", err)
+	}
+	for _, id := range add {
+		if ok, err := policyDenies(sdkaws.ToString(got.InlinePolicy), id); err != nil || !ok {
+			return res, connectors.Conflictf(System, "apply kill switch", "the inline policy of %s does not deny %s after the write", psARN, id)
+		}
+	}
+	return res, nil
+}
+
+// killSwitch adds the users of add to the deny of one permission set's
+// inline policy and removes those of remove, in one write, then
+// re-provisions the set where it is stale, waiting for AWS to finish. It
+// returns the records of what it did, even when it fails part way (the
+// deny put but provisioning failed, say).
+func (c *Client) killSwitch(ctx context.Context, ps permissionSet, add, remove []string) (res connectors.SharedResult, changed bool, _ error) {
 	inst := sdkaws.String(c.cfg.InstanceARN)
 	arn := sdkaws.String(ps.ARN)
 	got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn})
 	if err != nil {
-		return recs, changed, apiError("get permission set inline policy", err)
+		return res, changed, apiError("get permission set inline policy", err)
 	}
-	doc, added, err := addKillSwitch(sdkaws.ToString(got.InlinePolicy), u.id)
+	doc := sdkaws.ToString(got.InlinePolicy)
+	var added []string
+	for _, id := range add {
+		next, ok, err := addKillSwitch(doc, id)
+		if err != nil {
+			return res, changed, connectors.InvalidInputf(System, "edit permission set inline policy", "permission set %s: %v", ps, err)
+		}
+		if ok {
+			doc = next
+			added = append(added, id)
+		}
+	}
+	doc, removed, err := removeKillSwitch(doc, remove)
 	if err != nil {
-		return recs, changed, connectors.InvalidInputf(System, "edit permission set inline policy", "permission set %s: %v", ps, err)
+		return res, changed, connectors.InvalidInputf(System, "edit permission set inline policy", "permission set %s: %v", ps, err)
 	}
-	if added {
+	if removed {
+		res.Pruned = remove
+	}
+	if len(added) > 0 || removed {
 		if _, err := c.sso.PutInlinePolicyToPermissionSet(ctx, &ssoadmin.PutInlinePolicyToPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, InlinePolicy: sdkaws.String(doc)}); err != nil {
-			return recs, changed, apiError("put permission set inline policy", err)
+			return res, changed, apiError("put permission set inline policy", err)
 		}
 		changed = true
-		recs = append(recs, "permission set "+ps.String()+": denied the user")
-	} else {
-		recs = append(recs, "permission set "+ps.String()+": the user was already denied")
+	}
+	switch {
+	case len(add) == 1 && len(added) == 1:
+		res.Records = append(res.Records, "permission set "+ps.String()+": denied the user")
+	case len(add) == 1:
+		res.Records = append(res.Records, "permission set "+ps.String()+": the user was already denied")
+	case len(add) > 1:
+		res.Records = append(res.Records, fmt.Sprintf("permission set %s: denied %d users in one write (%d already were)", ps, len(added), len(add)-len(added)))
+	}
+	if removed {
+		res.Records = append(res.Records, fmt.Sprintf("permission set %s: pruned %s without an assignment", ps, connectors.Plural(len(remove), "user", "users")))
 	}
 	// Re-provisioning is what reaches the accounts (and ends the
 	// sessions); it is asynchronous.
 	stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
 	if err != nil {
-		return recs, changed, err
+		return res, changed, err
 	}
 	if len(stale) == 0 {
-		return recs, changed, nil
+		return res, changed, nil
 	}
 	out, err := c.sso.ProvisionPermissionSet(ctx, &ssoadmin.ProvisionPermissionSetInput{InstanceArn: inst, PermissionSetArn: arn, TargetType: ssotypes.ProvisionTargetTypeAllProvisionedAccounts})
 	if err != nil {
-		return recs, changed, apiError("provision permission set", err)
+		return res, changed, apiError("provision permission set", err)
 	}
 	changed = true
 	st := out.PermissionSetProvisioningStatus
 	if st == nil || sdkaws.ToString(st.RequestId) == "" {
-		return recs, changed, connectors.Unavailablef(System, "provision permission set", "AWS returned no provisioning request for %s", ps.ARN)
+		return res, changed, connectors.Unavailablef(System, "provision permission set", "AWS returned no provisioning request for %s", ps.ARN)
 	}
 	id := sdkaws.ToString(st.RequestId)
 	err = c.wait(ctx, "wait for permission set provisioning", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
@@ -473,10 +568,10 @@ func (u ssoUser) killSwitch(ctx context.Context, ps permissionSet) (recs []strin
 		return s.Status, sdkaws.ToString(s.FailureReason), nil
 	})
 	if err != nil {
-		return recs, changed, err
+		return res, changed, err
 	}
-	recs = append(recs, fmt.Sprintf("provisioned %s to accounts %s (request %s)", ps.ARN, strings.Join(stale, ", "), id))
-	return recs, changed, nil
+	res.Records = append(res.Records, fmt.Sprintf("provisioned %s to accounts %s (request %s)", ps.ARN, strings.Join(stale, ", "), id))
+	return res, changed, nil
 }
 
 // setFailure is a kill-switch permission set whose deny is not yet in

@@ -59,8 +59,10 @@ type Options struct {
 	// NoEvidence leaves it out.
 	Evidence   func(*config.Evidence)
 	NoEvidence bool
-	// Watch, when set, adjusts the watch section (tests).
-	Watch func(*config.Watch)
+	// Watch, when set, adjusts the watch section (tests); NoWatch leaves
+	// it out.
+	Watch   func(*config.Watch)
+	NoWatch bool
 }
 
 // Stack is a running dev stack.
@@ -339,6 +341,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	wt := devWatch(approvals)
 	if o.Watch != nil {
 		o.Watch(wt)
+	}
+	if o.NoWatch {
+		wt = nil
 	}
 	s.Path = filepath.Join(o.Dir, "dev.yaml")
 	if err := s.Emu.writeConfig(s.Path, o.Dir, s.URLs, in, approvals, ev, wt); err != nil {

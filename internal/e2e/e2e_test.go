@@ -102,10 +102,16 @@ func (h *harness) waitFor(employee, what string, cond func(workflows.Case) bool)
 	return waitQuery(h, workflows.WorkflowID(employee), workflows.QueryStatus, what, cond)
 }
 
-// waitQuery polls a workflow's query until cond holds.
+// waitQuery polls a workflow's query until cond holds, for up to 90 s.
 func waitQuery[T any](h *harness, id, query, what string, cond func(T) bool) T {
 	h.t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	return waitQueryFor(h, id, query, what, 90*time.Second, cond)
+}
+
+// waitQueryFor is waitQuery with its own deadline.
+func waitQueryFor[T any](h *harness, id, query, what string, limit time.Duration, cond func(T) bool) T {
+	h.t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		var st T
 		v, err := h.stack.Client.QueryWorkflow(h.t.Context(), id, "", query)
