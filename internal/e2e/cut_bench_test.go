@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offboard/offboard/cases"
+	"github.com/offboard/offboard/emulators/emu"
+	"github.com/offboard/offboard/internal/dev"
+	"github.com/offboard/offboard/internal/devopts"
+	"github.com/offboard/offboard/workflows"
+)
+
+// cutCalls are each vendor's access-ending calls: once one has answered,
+// the person is out of that system (suspended, removed, deactivated, keys
+// off, signed out), whatever cleanup remains.
+var cutCalls = map[string]*regexp.Regexp{
+	"okta":   regexp.MustCompile(`^POST /api/v1/users/[^/]+/lifecycle/(suspend|deactivate)$`),
+	"github": regexp.MustCompile(`^DELETE /orgs/[^/]+/(members|memberships|outside_collaborators)/`),
+	"slack":  regexp.MustCompile(`^(PATCH|DELETE) /scim/v2/Users/`),
+	"aws":    regexp.MustCompile(`^POST /(iam/(UpdateAccessKey|PutUserPolicy)|sso/PutInlinePolicyToPermissionSet)$`),
+	"google": regexp.MustCompile(`^(PUT|PATCH|POST) /admin/directory/v1/users/[^/]+(/signOut)?$`),
+}
+
+// BenchmarkTimeToCutAt100ms offboards E1001 (all five systems) with 100 ms
+// of latency on every emulator request, and prints, from the start: when
+// each system's first access-ending call answered, "cut at" (the last of
+// those), and when every step was verified; the calls each system took,
+// reads and writes; and the sequential sum (every call one after another).
+func BenchmarkTimeToCutAt100ms(b *testing.B) {
+	const latency = 100 * time.Millisecond
+	for b.Loop() {
+		b.StopTimer()
+		s, err := dev.Start(b.Context(), dev.Options{Options: devopts.Options{Port: -1, Dir: b.TempDir()}, Quiet: true, NoEvidence: true, NoWatch: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, n := range s.Emu.All() {
+			n.Emulator.Emulator().SetLatency(latency)
+		}
+		b.StartTimer()
+		start := time.Now()
+		in := workflows.Input{EmployeeID: "E1001", Mode: workflows.ModeStandard, RequestedBy: "bench"}
+		if _, err := cases.New(s.Client).Start(b.Context(), in); err != nil {
+			b.Fatal(err)
+		}
+		var st workflows.Case
+		if err := s.Client.GetWorkflow(b.Context(), workflows.WorkflowID("E1001"), "").Get(b.Context(), &st); err != nil || st.State != workflows.CaseDone {
+			b.Fatalf("E1001: %v %s", err, st.State)
+		}
+		verified := time.Since(start)
+		b.StopTimer()
+		var cutAt time.Duration
+		calls := 0
+		var lines []string
+		for _, n := range s.Emu.All() {
+			var first time.Duration
+			reads, writes := 0, 0
+			for _, r := range n.Emulator.Emulator().Requests() {
+				if r.Time.Before(start) || strings.HasPrefix(r.Path, "/_emulator") {
+					continue
+				}
+				if r.Method == http.MethodGet || isRead(r) {
+					reads++
+				} else {
+					writes++
+				}
+				// The request log has when it arrived; it answered latency later.
+				if re := cutCalls[n.Name]; first == 0 && re != nil && re.MatchString(r.Method+" "+r.Path) {
+					first = r.Time.Add(latency).Sub(start)
+				}
+			}
+			calls += reads + writes
+			cutAt = max(cutAt, first)
+			lines = append(lines, fmt.Sprintf("  %-7s first cut %6.2f s   %3d calls (%d reads, %d writes)", n.Name, first.Seconds(), reads+writes, reads, writes))
+		}
+		slices.Sort(lines)
+		seq := time.Duration(calls) * latency
+		fmt.Printf("one case, %s latency: cut at %.2f s, all verified %.2f s; %d calls, sequential sum %.1f s (%.1fx the actual)\n%s\n",
+			latency, cutAt.Seconds(), verified.Seconds(), calls, seq.Seconds(), seq.Seconds()/verified.Seconds(), strings.Join(lines, "\n"))
+		b.ReportMetric(cutAt.Seconds(), "s-cut-at")
+		b.ReportMetric(verified.Seconds(), "s-verified")
+		_ = s.Stop()
+		b.StartTimer()
+	}
+}
+
+// isRead reports whether an AWS (all POST) call only reads.
+func isRead(r emu.Request) bool {
+	i := strings.LastIndex(r.Path, "/")
+	a := r.Path[i+1:]
+	return strings.HasPrefix(a, "List") || strings.HasPrefix(a, "Get") || strings.HasPrefix(a, "Describe") || strings.HasPrefix(a, "Lookup")
+}
