@@ -83,6 +83,7 @@ func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 		policy:   in.Policy.withDefaults(),
 		pending:  map[string]Decision{},
 		accounts: map[string]connectors.Account{},
+		resolved: map[string]connectors.Account{},
 		c: Case{
 			CaseID:      workflow.GetInfo(ctx).WorkflowExecution.ID,
 			EmployeeID:  in.EmployeeID,
@@ -178,6 +179,9 @@ type offboarding struct {
 	changes  int
 	c        Case
 	accounts map[string]connectors.Account
+	// resolved are the accounts found, before their plans (the identity
+	// system's lets the others start).
+	resolved map[string]connectors.Account
 	pending  map[string]Decision // step ID → decision not yet acted on
 	// wake counts the decisions that may end a wait (cut-now, rescind,
 	// reschedule, approvals).
@@ -387,16 +391,20 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 	if w.settings.Watch != nil && workflow.GetVersion(ctx, "watch-indicators", workflow.DefaultVersion, 1) == 1 {
 		w.goNotice(ctx, w.matchIndicators)
 	}
-	err = identityFirst(ctx, systems, subject,
-		func(ctx workflow.Context, sys string, s connectors.Subject) (*connectors.Account, error) {
-			w.runStep(ctx, w.planStep(sys), s)
-			acc, ok := w.accounts[sys]
-			if !ok {
-				return nil, nil
-			}
-			return &acc, checkCanonical(sys, in.EmployeeID, &acc)
-		},
-		w.runSystem)
+	if workflow.GetVersion(ctx, "start-after-identity-resolve", workflow.DefaultVersion, 1) == 1 {
+		err = w.runAll(ctx, systems, subject, in.EmployeeID)
+	} else {
+		err = identityFirst(ctx, systems, subject,
+			func(ctx workflow.Context, sys string, s connectors.Subject) (*connectors.Account, error) {
+				w.runStep(ctx, w.planStep(sys), s)
+				acc, ok := w.accounts[sys]
+				if !ok {
+					return nil, nil
+				}
+				return &acc, checkCanonical(sys, in.EmployeeID, &acc)
+			},
+			w.runSystem)
+	}
 	if err != nil {
 		return err
 	}
@@ -466,6 +474,68 @@ func listSystems(ctx workflow.Context) (activities.SystemsResult, error) {
 func (w *offboarding) planStep(sys string) *Step {
 	st, _ := w.c.Step(connectors.StepID(sys, ActionPlan, ""))
 	return st
+}
+
+// runAll runs every system: the identity system first, and the others as
+// soon as it has found the person (not after its whole plan: what they
+// resolve by is its account's attributes), each system's plan and steps in
+// order. The identity system's account must name the employee in the
+// case's form before anything is cut anywhere; a system that finds no one
+// is done.
+func (w *offboarding) runAll(ctx workflow.Context, systems activities.SystemsResult, subject connectors.Subject, employeeID string) error {
+	wg := workflow.NewWaitGroup(ctx)
+	start := func(sys string, s connectors.Subject, steps func(ctx workflow.Context) bool) {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			if st := w.planStep(sys); st.State == StepPending {
+				w.runStep(ctx, st, s)
+			}
+			if steps(ctx) {
+				w.runSystem(ctx, sys, s)
+			}
+		})
+	}
+	always := func(workflow.Context) bool { return true }
+	rest := systems.Systems
+	if id := systems.Identity; id != "" {
+		rest = slices.DeleteFunc(slices.Clone(rest), func(s string) bool { return s == id })
+		// found: the identity's account is known (or it has none, or its
+		// plan was skipped); ok: the case may go on.
+		found, ok := false, false
+		start(id, subject, func(ctx workflow.Context) bool {
+			_ = workflow.Await(ctx, func() bool { return found })
+			return ok
+		})
+		plan := w.planStep(id)
+		if err := workflow.Await(ctx, func() bool {
+			_, resolved := w.resolved[id]
+			return resolved || plan.State == StepDone || plan.State == StepSkipped
+		}); err != nil {
+			return err
+		}
+		acc, resolved := w.resolved[id]
+		var err error
+		if resolved {
+			err = checkCanonical(id, employeeID, &acc)
+		}
+		found, ok = true, err == nil
+		if err != nil {
+			wg.Wait(ctx)
+			return err
+		}
+		if resolved {
+			subject = subject.WithAccount(acc)
+			if acc.EmployeeID != "" {
+				subject.EmployeeID = acc.EmployeeID
+			}
+		}
+	}
+	for _, sys := range rest {
+		start(sys, subject, always)
+	}
+	wg.Wait(ctx)
+	return nil
 }
 
 // runSystem runs one system's plan step (unless already run) and then its
@@ -592,6 +662,7 @@ func (w *offboarding) plan(ctx workflow.Context, st *Step, subject connectors.Su
 		st.State, st.Result = StepDone, ResultNoAccount
 		return attempts, nil
 	}
+	w.resolved[sys] = res.Account
 	steps, err := planSteps(ctx, res.Account)
 	if err != nil {
 		return attemptsOf(err, w.policy.StepAttempts), err

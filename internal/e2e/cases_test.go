@@ -121,7 +121,10 @@ func TestOneEmployeeOneCase(t *testing.T) {
 	if _, err := h.stack.Client.DescribeWorkflowExecution(t.Context(), workflows.WorkflowID("e1001"), ""); !isNotFound(err) {
 		t.Fatalf("a second case was opened: %v", err)
 	}
+	// Done, and closed: a done case still opens its watch before its
+	// workflow completes.
 	h.waitFor("E1001", "done", func(s workflows.Case) bool { return s.State == workflows.CaseDone })
+	h.waitClosed("E1001")
 	if out := h.mustCLI("terminate", "e1001"); !strings.Contains(out, "case offboard/E1001 already exists (closed: completed)") {
 		t.Fatalf("terminate e1001 after the case said %q", out)
 	}
