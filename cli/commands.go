@@ -96,15 +96,24 @@ func (a *app) workerCmd() *cobra.Command {
 
 func (a *app) terminateCmd() *cobra.Command {
 	var pr printer
-	var reason, mode, email, by, at, tz string
+	var reason, mode, email, by, at, tz, file string
 	cmd := &cobra.Command{
-		Use:   "terminate <employee-id>",
-		Short: "Start (or return) the offboarding case for an employee",
+		Use:   "terminate <employee-id> | --file people.csv",
+		Short: "Start (or return) the offboarding case for an employee, or for everyone in a layoff file",
 		Example: `  offboard terminate E1001 --reason "last day 2027-01-04"
   offboard terminate E1001 --mode hostile --reason "access to be cut at once"
   offboard terminate E1001 --at "2027-01-04 17:00" --tz America/New_York
-  offboard terminate E1001 -o json`,
-		Args: employeeArg,
+  offboard terminate E1001 -o json
+  offboard terminate --file layoff.csv --reason "reduction in force"   # employeeId,effectiveAt,reason per row`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if file != "" {
+				if len(args) > 0 {
+					return errors.New("give an employee ID or --file, not both")
+				}
+				return nil
+			}
+			return employeeArg(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := pr.validate(); err != nil {
 				return err
@@ -113,6 +122,33 @@ func (a *app) terminateCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
+			if file != "" {
+				if email != "" || at != "" {
+					return errors.New("--email and --at are per person: put effective times in the file's second column")
+				}
+				f, err := openLayoff(file)
+				if err != nil {
+					return err
+				}
+				people, err := readLayoff(f, file, workflows.Input{Mode: workflows.Mode(mode), Reason: reason, RequestedBy: a.by(by), TimeZone: tz, Source: config.SourceCLI}, tz)
+				f.Close()
+				if err != nil {
+					return err
+				}
+				c, err := a.cases(ctx)
+				if err != nil {
+					return err
+				}
+				defer c.close()
+				sum := startLayoff(ctx, c, people, cmd.ErrOrStderr())
+				if err := pr.print(cmd.OutOrStdout(), sum, func(w io.Writer) { printLayoff(w, sum) }); err != nil {
+					return err
+				}
+				if sum.Failed > 0 {
+					return fmt.Errorf("%d of %d: %w", sum.Failed, len(people), errLayoffFailed)
+				}
+				return nil
+			}
 			in := workflows.Input{EmployeeID: args[0], Email: email, Mode: workflows.Mode(mode), Reason: reason, RequestedBy: a.by(by), TimeZone: tz, Source: config.SourceCLI}
 			if at != "" {
 				t, err := parseAt(at, tz)
@@ -145,6 +181,7 @@ func (a *app) terminateCmd() *cobra.Command {
 	cmd.Flags().StringVar(&by, "by", "", "who requests it (default $USER)")
 	cmd.Flags().StringVar(&at, "at", "", `effective time: RFC 3339, or "2006-01-02 15:04" in --tz (default now)`)
 	cmd.Flags().StringVar(&tz, "tz", "", "the person's time zone for --at, e.g. America/New_York (default UTC)")
+	cmd.Flags().StringVar(&file, "file", "", "a layoff file (CSV: employee ID, optional effective time, optional reason; - for standard input): every row is checked before any case starts")
 	return cmd
 }
 

@@ -104,3 +104,37 @@ func TestIssue13_KillSwitchLosesNoOne(t *testing.T) {
 		}
 	}
 }
+
+// terminate --file starts one case a person (one waiting for its time),
+// returns them when run again, and starts nothing when a row is malformed.
+func TestIssue13_TerminateFile(t *testing.T) {
+	h := start(t, dev.Options{NoEvidence: true, NoWatch: true})
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("employeeId,effectiveAt,reason\nE1002\nE1005,someday,x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := h.cli("terminate", "--file", bad); code == 0 || !strings.Contains(errs, "bad.csv line 3") {
+		t.Fatalf("a malformed file: exit %d %q", code, errs)
+	}
+	if list := h.mustCLI("list"); strings.Contains(list, "E1002") {
+		t.Fatalf("a case was started from a malformed file:\n%s", list)
+	}
+	good := filepath.Join(dir, "layoff.csv")
+	if err := os.WriteFile(good, []byte("employeeId,effectiveAt,reason\nE1002\nE1005,2030-01-04T17:00:00Z,last day\nE1014\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := h.mustCLI("terminate", "--file", good, "--reason", "reduction in force")
+	if !strings.Contains(out, "3 started, 0 already had a case, 0 refused") {
+		t.Fatalf("terminate --file said %q", out)
+	}
+	if st := h.status("E1005"); st.State != workflows.CaseScheduled || st.Reason != "last day" {
+		t.Errorf("E1005: %s, reason %q", st.State, st.Reason)
+	}
+	if st := h.status("E1002"); st.Reason != "reduction in force" {
+		t.Errorf("E1002's reason %q", st.Reason)
+	}
+	if out := h.mustCLI("terminate", "--file", good); !strings.Contains(out, "0 started, 3 already had a case") {
+		t.Errorf("again: %q", out)
+	}
+}
