@@ -3,6 +3,7 @@ package connectors
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // StepID is the one place a step ID is made: "<system>.<action>", with
@@ -71,15 +72,24 @@ func (s Steps[T]) Kind(op, action string) (StepKind[T], error) {
 	return StepKind[T]{}, InvalidInputf(s.System, op, "unknown step action %q", action)
 }
 
-// Plan plans every kind, in order, for one scope's target.
+// Plan plans every kind for one scope's target, the kinds' reads at once
+// (they only read; a target's shared reads are guarded by the target), and
+// returns the steps in the kinds' order, or the first kind's error in that
+// order.
 func (s Steps[T]) Plan(ctx context.Context, scope string, t T) ([]Step, error) {
+	plans := make([]Planned, len(s.Kinds))
+	errs := make([]error, len(s.Kinds))
+	var wg sync.WaitGroup
+	for i, k := range s.Kinds {
+		wg.Go(func() { plans[i], errs[i] = k.Plan(ctx, t) })
+	}
+	wg.Wait()
 	steps := make([]Step, 0, len(s.Kinds))
-	for _, k := range s.Kinds {
-		p, err := k.Plan(ctx, t)
-		if err != nil {
-			return nil, err
+	for i, k := range s.Kinds {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		st := NewStep(s.System, k.Action, scope, p.Description, p.Targets)
+		st := NewStep(s.System, k.Action, scope, plans[i].Description, plans[i].Targets)
 		if scope != "" {
 			st.ScopeKind = s.ScopeKind
 		}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -265,6 +266,8 @@ type iamUser struct {
 
 // iamReads are the reads several kinds plan from, made once per user.
 type iamReads struct {
+	// mu guards the reads: a plan's kinds plan concurrently.
+	mu                   sync.Mutex
 	keysRead, inlineRead bool
 	keys                 []types.AccessKeyMetadata
 	keysErr              error
@@ -289,6 +292,8 @@ func (u *iamUser) plannedKeys(ctx context.Context) ([]types.AccessKeyMetadata, e
 	if r == nil {
 		return listAccessKeys(ctx, u.api(), u.ref.Name)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if !r.keysRead {
 		r.keys, r.keysErr = listAccessKeys(ctx, u.api(), u.ref.Name)
 		r.keysRead = true
@@ -302,6 +307,8 @@ func (u *iamUser) plannedInline(ctx context.Context) ([]string, error) {
 	if r == nil {
 		return listInline(ctx, u.api(), u.ref.Name)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if !r.inlineRead {
 		r.inline, r.inlineErr = listInline(ctx, u.api(), u.ref.Name)
 		r.inlineRead = true

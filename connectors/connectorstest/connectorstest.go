@@ -92,6 +92,17 @@ func (r *Recorder) Header(path string) http.Header {
 	return r.last[path]
 }
 
+// Headers are the last response headers of every path.
+func (r *Recorder) Headers() map[string]http.Header {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]http.Header, len(r.last))
+	for p, h := range r.last {
+		out[p] = h.Clone()
+	}
+	return out
+}
+
 // ValidateCase is a config section and the errors its Validate must give,
 // one per line and in order; none means the section is valid.
 type ValidateCase[S any] struct {

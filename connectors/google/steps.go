@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	directory "google.golang.org/api/admin/directory/v1"
@@ -21,10 +22,14 @@ type target struct {
 	// user is the user as Plan read it, read once for the kinds whose
 	// description depends on it. Run and Verify always read afresh.
 	user *directory.User
+	// mu guards user: a plan's kinds plan concurrently.
+	mu sync.Mutex
 }
 
 // planUser reads the user once per plan.
 func (t *target) planUser(ctx context.Context) (*directory.User, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.user == nil {
 		u, err := t.c.getUser(ctx, t.id)
 		if err != nil {
