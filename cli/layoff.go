@@ -91,7 +91,6 @@ type layoffResult struct {
 	EmployeeID string             `json:"employeeId"`
 	Case       *cases.StartResult `json:"case,omitempty"`
 	Error      string             `json:"error,omitempty"`
-	In         workflows.Input    `json:"-"`
 }
 
 // layoffSummary is what terminate --file prints.
@@ -117,7 +116,7 @@ func startLayoff(ctx context.Context, c casesClient, people []workflows.Input, p
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r := layoffResult{EmployeeID: in.EmployeeID, In: in}
+			r := layoffResult{EmployeeID: in.EmployeeID}
 			res, err := c.Start(ctx, in)
 			if err != nil {
 				r.Error = err.Error()
