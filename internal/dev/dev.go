@@ -493,7 +493,7 @@ func (s *Stack) listen(name string, port int) (net.Listener, error) {
 
 // serveOn serves h on ln, answering only to its own loopback Host.
 func (s *Stack) serveOn(ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: devserver.LoopbackOnly(ln.Addr().String(), h), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: devserver.LoopbackOnly(ln.Addr().String(), h), ReadHeaderTimeout: 10 * time.Second}
 	s.servers = append(s.servers, srv)
 	go func() { _ = srv.Serve(ln) }()
 }
@@ -576,12 +576,23 @@ func (s *Stack) Stop() error {
 	}
 	var errs []error
 	if s.Server != nil {
-		errs = append(errs, s.Server.Stop())
+		if err := s.Server.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("temporal server: %w", err))
+		}
 	}
 	for _, srv := range s.servers {
+		// Two seconds for answers under way; then whatever still talks (a
+		// step's activity the worker's stop abandoned, retrying a vendor)
+		// is cut off: the vendors' state is saved below either way.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		errs = append(errs, srv.Shutdown(ctx))
+		err := srv.Shutdown(ctx)
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = srv.Close()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stop the server on %s: %w", srv.Addr, err))
+		}
 	}
 	errs = append(errs, s.saveEmulatorState())
 	return errors.Join(errs...)
