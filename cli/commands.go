@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -185,6 +186,25 @@ func (a *app) terminateCmd() *cobra.Command {
 	return cmd
 }
 
+// show is a command that reads and prints: it checks the output format,
+// dials Temporal, reads with fetch, and prints the result as text (with
+// text) or JSON.
+func show[T any](a *app, cmd *cobra.Command, pr *printer, fetch func(ctx context.Context, c casesClient) (T, error), text func(io.Writer, T)) error {
+	if err := pr.validate(); err != nil {
+		return err
+	}
+	c, err := a.cases(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	v, err := fetch(cmd.Context(), c)
+	if err != nil {
+		return err
+	}
+	return pr.print(cmd.OutOrStdout(), v, func(w io.Writer) { text(w, v) })
+}
+
 // notBlank refuses a --reason or --by that was given but says nothing.
 func notBlank(cmd *cobra.Command) error {
 	for _, name := range []string{"reason", "by"} {
@@ -232,19 +252,9 @@ func (a *app) planCmd() *cobra.Command {
   offboard plan E1001 -o json`,
 		Args: employeeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := pr.validate(); err != nil {
-				return err
-			}
-			c, err := a.cases(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer c.close()
-			p, err := c.Plan(cmd.Context(), connectors.Subject{EmployeeID: args[0], Email: email})
-			if err != nil {
-				return err
-			}
-			return pr.print(cmd.OutOrStdout(), p, func(w io.Writer) { printPlan(w, p) })
+			return show(a, cmd, &pr, func(ctx context.Context, c casesClient) (workflows.Plan, error) {
+				return c.Plan(ctx, connectors.Subject{EmployeeID: args[0], Email: email})
+			}, printPlan)
 		},
 	}
 	pr.flag(cmd)
@@ -261,19 +271,7 @@ func (a *app) statusCmd() *cobra.Command {
   offboard status E1001 -o json`,
 		Args: employeeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := pr.validate(); err != nil {
-				return err
-			}
-			c, err := a.cases(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer c.close()
-			st, err := c.Status(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return pr.print(cmd.OutOrStdout(), st, func(w io.Writer) { printStatus(w, st) })
+			return show(a, cmd, &pr, func(ctx context.Context, c casesClient) (cases.Status, error) { return c.Status(ctx, args[0]) }, printStatus)
 		},
 	}
 	pr.flag(cmd)
@@ -297,16 +295,7 @@ func (a *app) listCmd() *cobra.Command {
 			if state != "" && !slices.Contains(workflows.CaseStates, workflows.CaseState(state)) {
 				return fmt.Errorf("state %q: want one of %v", state, workflows.CaseStates)
 			}
-			c, err := a.cases(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer c.close()
-			list, err := c.List(cmd.Context(), state)
-			if err != nil {
-				return err
-			}
-			return pr.print(cmd.OutOrStdout(), list, func(w io.Writer) { printList(w, list) })
+			return show(a, cmd, &pr, func(ctx context.Context, c casesClient) ([]cases.Summary, error) { return c.List(ctx, state) }, printList)
 		},
 	}
 	pr.flag(cmd)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -34,23 +35,18 @@ func (a *app) evidenceShowCmd() *cobra.Command {
   offboard evidence show E1001 -o json`,
 		Args: employeeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := pr.validate(); err != nil {
-				return err
-			}
-			c, err := a.cases(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer c.close()
-			st, err := c.Status(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			ev := st.Evidence
-			if ev == nil {
-				return fmt.Errorf("case %s has no evidence snapshot (none is configured, or the cut has not started)", st.CaseID)
-			}
-			return pr.print(cmd.OutOrStdout(), ev, func(w io.Writer) { printEvidence(w, st.CaseID, ev) })
+			caseID := workflows.WorkflowID(args[0])
+			return show(a, cmd, &pr, func(ctx context.Context, c casesClient) (*workflows.Evidence, error) {
+				st, err := c.Status(ctx, args[0])
+				if err != nil {
+					return nil, err
+				}
+				caseID = st.CaseID
+				if st.Evidence == nil {
+					return nil, fmt.Errorf("case %s has no evidence snapshot (none is configured, or the cut has not started)", st.CaseID)
+				}
+				return st.Evidence, nil
+			}, func(w io.Writer, ev *workflows.Evidence) { printEvidence(w, caseID, ev) })
 		},
 	}
 	pr.flag(cmd)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,19 +39,7 @@ func (a *app) watchStatusCmd() *cobra.Command {
   offboard watch status E1001 -o json`,
 		Args: employeeArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := pr.validate(); err != nil {
-				return err
-			}
-			c, err := a.cases(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer c.close()
-			st, err := c.Watch(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return pr.print(cmd.OutOrStdout(), st, func(w io.Writer) { printWatch(w, st) })
+			return show(a, cmd, &pr, func(ctx context.Context, c casesClient) (workflows.WatchStatus, error) { return c.Watch(ctx, args[0]) }, printWatch)
 		},
 	}
 	pr.flag(cmd)
@@ -155,31 +144,24 @@ func (a *app) watchListCmd() *cobra.Command {
 			if state != "" && !slices.Contains(workflows.WatchStates, state) {
 				return fmt.Errorf("state %q: want one of %s", state, strings.Join(workflows.WatchStates, ", "))
 			}
-			c, err := a.cases(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer c.close()
-			list, err := c.Watches(cmd.Context(), state)
-			if err != nil {
-				return err
-			}
-			return pr.print(cmd.OutOrStdout(), list, func(w io.Writer) {
-				if len(list) == 0 {
-					para(w, "", 2, "No watches.")
-					return
-				}
-				rows := make([][]string, 0, len(list))
-				for _, s := range list {
-					rows = append(rows, []string{safe(s.WatchID), safe(dash(s.State)), when(s.StartedAt), when(s.ClosedAt)})
-				}
-				table(w, []string{"WATCH", "STATE", "STARTED", "CLOSED"}, rows)
-			})
+			return show(a, cmd, &pr, func(ctx context.Context, c casesClient) ([]cases.WatchSummary, error) { return c.Watches(ctx, state) }, printWatches)
 		},
 	}
 	pr.flag(cmd)
 	cmd.Flags().StringVar(&state, "state", "", "only watches in this state: "+strings.Join(workflows.WatchStates, ", ")+" (default all)")
 	return cmd
+}
+
+func printWatches(w io.Writer, list []cases.WatchSummary) {
+	if len(list) == 0 {
+		para(w, "", 2, "No watches.")
+		return
+	}
+	rows := make([][]string, 0, len(list))
+	for _, s := range list {
+		rows = append(rows, []string{safe(s.WatchID), safe(dash(s.State)), when(s.StartedAt), when(s.ClosedAt)})
+	}
+	table(w, []string{"WATCH", "STATE", "STARTED", "CLOSED"}, rows)
 }
 
 func (a *app) watchCloseCmd() *cobra.Command {
