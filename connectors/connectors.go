@@ -6,11 +6,14 @@
 package connectors
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"regexp"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/offboard/offboard/evidence"
@@ -132,6 +135,10 @@ type Step struct {
 	// Targets lists what the step will act on, as non-PII references
 	// (role types, group IDs, factor types). Informational.
 	Targets []string `json:"targets,omitempty"`
+	// After lists the IDs of the steps of the same plan that must be done
+	// (or skipped) before this one starts; steps with nothing between them
+	// run at once. Plans made before steps had it run in order.
+	After []string `json:"after,omitempty"`
 }
 
 // Result says how a step reached its desired state.
@@ -267,28 +274,83 @@ func Done(records ...string) (Outcome, error) {
 	return Outcome{Result: ResultDone, Records: records}, nil
 }
 
-// RemoveEach is Run's answer for a step that removes items one at a time
-// (group memberships, app passwords, roles): remove handles one item and
-// says what to record for it and whether it removed something (not when
-// the vendor says it was already gone, or the item is skipped). Records
-// follow recs, in item order. Nothing removed is ResultAlready. At the
-// first error it stops, returning the records so far with the error.
+// RemoveEach is Run's answer for a step that removes items (group
+// memberships, app passwords, roles): remove handles one item and says what
+// to record for it and whether it removed something (not when the vendor
+// says it was already gone, or the item is skipped). Up to EachAtOnce items
+// are removed at once. Records follow recs, in item order. Nothing removed
+// is ResultAlready. On an error it starts no more items and returns, with
+// the first error in item order, the records of every item that was done,
+// so nothing removed goes unrecorded.
 func RemoveEach[T any](recs []string, items []T, remove func(T) (record string, removed bool, err error)) (Outcome, error) {
+	type result struct {
+		rec     string
+		removed bool
+		err     error
+		tried   bool
+	}
+	res := make([]result, len(items))
+	Each(len(items), func(i int) error {
+		r := &res[i]
+		r.tried = true
+		r.rec, r.removed, r.err = remove(items[i])
+		return r.err
+	})
 	n := 0
-	for _, it := range items {
-		rec, removed, err := remove(it)
-		if err != nil {
-			return Outcome{Records: recs}, err
+	var first error
+	for _, r := range res {
+		switch {
+		case !r.tried:
+		case r.err != nil:
+			first = cmp.Or(first, r.err)
+		default:
+			recs = append(recs, r.rec)
+			if r.removed {
+				n++
+			}
 		}
-		recs = append(recs, rec)
-		if removed {
-			n++
-		}
+	}
+	if first != nil {
+		return Outcome{Records: recs}, first
 	}
 	if n == 0 {
 		return Already(recs...)
 	}
 	return Done(recs...)
+}
+
+// EachAtOnce is how many of one step's independent calls run at once:
+// enough that a person's ten groups go in a few round trips, few enough
+// that one step does not take a vendor's whole burst.
+const EachAtOnce = 4
+
+// Each calls fn(0..n-1), up to EachAtOnce at a time, and returns the error
+// of the lowest index that failed. Once one has failed it starts no more.
+func Each(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var failed atomic.Bool
+	sem := make(chan struct{}, EachAtOnce)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		if failed.Load() {
+			<-sem
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if errs[i] = fn(i); errs[i] != nil {
+				failed.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Plural counts n things for a step description: "1 group", "3 groups".

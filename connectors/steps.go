@@ -3,6 +3,7 @@ package connectors
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -42,6 +43,12 @@ type StepKind[T any] struct {
 	// Verify re-reads vendor state: nil when the desired state holds, else
 	// a Conflict error.
 	Verify func(ctx context.Context, t T) error
+	// After lists the actions of the same table that must be done before
+	// this one, on the same scope (Google's backup codes before the
+	// suspension); an action the plan leaves out is no constraint. Steps
+	// with no order between them run at once, so access-ending kinds come
+	// with no After and cleanup comes after them.
+	After []string
 }
 
 // Steps is a connector's table of step kinds, in plan order.
@@ -92,6 +99,11 @@ func (s Steps[T]) Plan(ctx context.Context, scope string, t T) ([]Step, error) {
 		st := NewStep(s.System, k.Action, scope, plans[i].Description, plans[i].Targets)
 		if scope != "" {
 			st.ScopeKind = s.ScopeKind
+		}
+		for _, a := range k.After {
+			if slices.ContainsFunc(s.Kinds, func(o StepKind[T]) bool { return o.Action == a }) {
+				st.After = append(st.After, StepID(s.System, a, scope))
+			}
 		}
 		steps = append(steps, st)
 	}

@@ -3,8 +3,12 @@ package connectors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -158,8 +162,66 @@ func TestRemoveEach(t *testing.T) {
 	if out, err := RemoveEach[string](nil, nil, each); err != nil || out.Result != ResultAlready {
 		t.Errorf("no items: %+v %v", out, err)
 	}
+	// Items run at once: b may be removed before fail answers, and then its
+	// record is kept with the error's.
 	out, err = RemoveEach([]string{"listed"}, []string{"a", "fail", "b"}, each)
-	if err == nil || strings.Join(out.Records, "|") != "listed|removed a" {
-		t.Errorf("failure part-way: %+v %v (the records so far are kept, b is not tried)", out, err)
+	if err == nil || err.Error() != "vendor said no" || !strings.HasPrefix(strings.Join(out.Records, "|"), "listed|removed a") || slices.Contains(out.Records, "") {
+		t.Errorf("failure part-way: %+v %v (the records of the removed items are kept)", out, err)
+	}
+}
+
+func TestEach(t *testing.T) {
+	var mu sync.Mutex
+	running, most := 0, 0
+	var done []int
+	err := Each(20, func(i int) error {
+		mu.Lock()
+		running++
+		most = max(most, running)
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		running--
+		done = append(done, i)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil || len(done) != 20 || most > EachAtOnce || most < 2 {
+		t.Errorf("Each(20): err %v, %d done, at most %d at once (limit %d)", err, len(done), most, EachAtOnce)
+	}
+	// The lowest failing index's error wins, and no item starts after a
+	// failure is seen.
+	var started atomic.Int32
+	err = Each(100, func(i int) error {
+		started.Add(1)
+		time.Sleep(time.Millisecond)
+		if i == 1 || i == 3 {
+			return fmt.Errorf("item %d failed", i)
+		}
+		return nil
+	})
+	if err == nil || err.Error() != "item 1 failed" {
+		t.Errorf("Each with failures: %v", err)
+	}
+	if n := started.Load(); n >= 100 {
+		t.Errorf("Each went on after a failure: %d of 100 started", n)
+	}
+	if err := Each(0, func(int) error { return errors.New("called") }); err != nil {
+		t.Errorf("Each(0): %v", err)
+	}
+}
+
+func TestPlanAfter(t *testing.T) {
+	noop := func(context.Context, string) (Planned, error) { return Planned{Description: "d"}, nil }
+	table := Steps[string]{System: "sys", ScopeKind: "org", Kinds: []StepKind[string]{
+		{Action: "cut", Plan: noop},
+		{Action: "clean", Plan: noop, After: []string{"cut", "left-out"}},
+	}}
+	steps, err := table.Plan(t.Context(), "o1", "x")
+	if err != nil || len(steps) != 2 {
+		t.Fatalf("plan: %v %v", steps, err)
+	}
+	if steps[0].After != nil || !slices.Equal(steps[1].After, []string{"sys.cut/o1"}) {
+		t.Errorf("After: cut %v, clean %v (want the same scope's cut, and no left-out action)", steps[0].After, steps[1].After)
 	}
 }
