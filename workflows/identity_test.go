@@ -77,8 +77,8 @@ func TestDryRun_PlansIdentityFirstAndWritesNothing(t *testing.T) {
 	assert.Equal(t, testEmployee, p.EmployeeID, "the identity system's form names the case")
 	require.Len(t, p.Systems, 2)
 	assert.Equal(t, "okta", p.Systems[0].System)
-	assert.Equal(t, stepIDsOf(fakePlan("okta")), stepIDsOf(p.Systems[0].Steps))
-	assert.Equal(t, stepIDsOf(fakePlan("github")), stepIDsOf(p.Systems[1].Steps))
+	assert.Equal(t, stepIDsOf(fakePlan("okta", nil)), stepIDsOf(p.Systems[0].Steps))
+	assert.Equal(t, stepIDsOf(fakePlan("github", nil)), stepIDsOf(p.Systems[1].Steps))
 	// Okta first with the input alone; GitHub from what Okta reported, with
 	// the employee ID in Okta's form.
 	require.Len(t, f.resolves, 2)

@@ -176,9 +176,12 @@ type offboarding struct {
 	// changes counts step changes (a step done, parked or skipped) and
 	// operator decisions: a case is done only after a verification pass that
 	// started after the last of them.
-	changes  int
-	c        Case
-	accounts map[string]connectors.Account
+	changes int
+	// byDependency runs a system's steps as their After allows, many at
+	// once; cases begun before steps had After run them one by one.
+	byDependency bool
+	c            Case
+	accounts     map[string]connectors.Account
 	// resolved are the accounts found, before their plans (the identity
 	// system's lets the others start).
 	resolved map[string]connectors.Account
@@ -392,6 +395,7 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 		w.goNotice(ctx, w.matchIndicators)
 	}
 	if workflow.GetVersion(ctx, "start-after-identity-resolve", workflow.DefaultVersion, 1) == 1 {
+		w.byDependency = workflow.GetVersion(ctx, versionStepsByDependency, workflow.DefaultVersion, 1) == 1
 		err = w.runAll(ctx, systems, subject, in.EmployeeID)
 	} else {
 		err = identityFirst(ctx, systems, subject,
@@ -449,6 +453,9 @@ const (
 	// versionReverifyBefore re-verifies a system's earlier steps before a
 	// step runs again.
 	versionReverifyBefore = "reverify-earlier-steps"
+	// versionStepsByDependency runs a system's steps at once where their
+	// After allows, instead of one by one in plan order.
+	versionStepsByDependency = "steps-by-dependency"
 )
 
 // maxSweeps bounds the final verification passes: a vendor that undoes a
@@ -539,17 +546,63 @@ func (w *offboarding) runAll(ctx workflow.Context, systems activities.SystemsRes
 }
 
 // runSystem runs one system's plan step (unless already run) and then its
-// steps in order.
+// steps: each as soon as the steps it comes after are done or skipped (a
+// parked one holds back only what comes after it), or, for cases begun
+// before that, one by one in plan order.
 func (w *offboarding) runSystem(ctx workflow.Context, sys string, subject connectors.Subject) {
 	if st := w.planStep(sys); st.State == StepPending {
 		w.runStep(ctx, st, subject)
 	}
-	for _, st := range w.systemSteps(sys) {
-		if ctx.Err() != nil {
-			return
+	if !w.byDependency {
+		for _, st := range w.systemSteps(sys) {
+			if ctx.Err() != nil {
+				return
+			}
+			w.runStep(ctx, st, subject)
 		}
-		w.runStep(ctx, st, subject)
+		return
 	}
+	wg := workflow.NewWaitGroup(ctx)
+	for _, st := range w.systemSteps(sys) {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			if workflow.Await(ctx, func() bool { return w.afterDone(st) }) != nil {
+				return
+			}
+			w.runStep(ctx, st, subject)
+		})
+	}
+	wg.Wait(ctx)
+}
+
+// afterDone reports whether every step st comes after is done or skipped.
+// A step the plan does not hold is no constraint.
+func (w *offboarding) afterDone(st *Step) bool {
+	for _, id := range st.After {
+		for _, s := range w.c.Steps {
+			if s.ID == id && s.State != StepDone && s.State != StepSkipped {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// before lists the done steps a step depends on: those it comes after
+// or, for cases that ran steps one by one, every earlier step of its
+// system.
+func (w *offboarding) before(st *Step) []*Step {
+	var out []*Step
+	for _, s := range w.systemSteps(st.System) {
+		if s == st && !w.byDependency {
+			break
+		}
+		if s.State == StepDone && (!w.byDependency || slices.Contains(st.After, s.ID)) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // systemSteps are a system's planned steps, in order.
@@ -802,19 +855,21 @@ func (w *offboarding) reverifyBefore(ctx workflow.Context, st *Step, subject con
 	if workflow.GetVersion(ctx, versionReverifyBefore, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
-	var earlier []*Step
-	for _, s := range w.systemSteps(st.System) {
-		if s == st {
-			break
-		}
-		if s.State == StepDone {
-			earlier = append(earlier, s)
-		}
-	}
+	earlier := w.before(st)
 	if len(earlier) == 0 {
 		return
 	}
 	for _, e := range w.verifyAll(ctx, earlier, "verify before "+st.ID+" runs again") {
+		// Steps run at once: another retry may be running e again already;
+		// then its outcome stands.
+		if e.State == StepRunning {
+			if workflow.Await(ctx, func() bool { return e.State != StepRunning }) != nil {
+				return
+			}
+			if e.State == StepDone {
+				continue
+			}
+		}
 		workflow.GetLogger(ctx).Warn("an earlier step no longer holds; running it again first", "step", e.ID, "before", st.ID)
 		w.runStep(ctx, e, subject)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -49,21 +50,31 @@ var planOrder = map[string][]string{
 	"github": {githubRemoveOrg, githubRevokeToken},
 }
 
-func fakePlan(system string) []connectors.Step {
+// fakePlan is a system's plan: each step after the one before it, unless
+// after says otherwise.
+func fakePlan(system string, after map[string][]string) []connectors.Step {
+	var steps []connectors.Step
 	switch system {
 	case "okta":
-		return []connectors.Step{
+		steps = []connectors.Step{
 			{ID: oktaSuspend, System: "okta", Action: "suspend", Description: "Suspend the user"},
 			{ID: oktaClearSessions, System: "okta", Action: "clear-sessions", Description: "End every session"},
 			{ID: oktaRemoveFactors, System: "okta", Action: "remove-factors", Description: "Remove MFA factors", Targets: []string{"push", "totp"}},
 		}
 	case "github":
-		return []connectors.Step{
+		steps = []connectors.Step{
 			{ID: githubRemoveOrg, System: "github", Action: "remove-member", Scope: "acme", Description: "Remove from org acme"},
 			{ID: githubRevokeToken, System: "github", Action: "revoke-tokens", Description: "Revoke PATs and SSH keys"},
 		}
 	}
-	return nil
+	for i := range steps {
+		if a, ok := after[steps[i].ID]; ok {
+			steps[i].After = a
+		} else if i > 0 {
+			steps[i].After = []string{steps[i-1].ID}
+		}
+	}
+	return steps
 }
 
 // Connector errors, as the connectors would return them. The fake activities
@@ -109,6 +120,9 @@ type fakeVendors struct {
 	oktaAttributes map[string]string
 	// planErr is the connector error a system's Plan returns, if any.
 	planErr map[string]error
+	// after replaces the After of the steps it names (by default each
+	// step comes after the one before it).
+	after map[string][]string
 	// runLog is every RunStep and VerifyStep call, in order ("run:<id>",
 	// "verify:<id>").
 	runLog []string
@@ -157,7 +171,7 @@ func (f *fakeVendors) plan(ctx context.Context, in activities.PlanInput) ([]conn
 	if err := f.planErr[in.Account.System]; err != nil {
 		return nil, activities.ToTemporal(ctx, err)
 	}
-	return fakePlan(in.Account.System), nil
+	return fakePlan(in.Account.System, f.after), nil
 }
 
 func (f *fakeVendors) runStep(ctx context.Context, in activities.StepInput) (activities.RunResult, error) {
@@ -471,6 +485,44 @@ func TestOffboarding_SystemsParallelStepsInOrder(t *testing.T) {
 	for _, s := range st.Steps {
 		assert.Equal(t, StepDone, s.State, s.ID)
 	}
+}
+
+// Steps with no order between them run at once: with clear-sessions and
+// remove-factors both only after suspend, a parked clear-sessions holds
+// back nothing, and its retry re-checks only suspend, the step it comes
+// after.
+func TestOffboarding_StepsRunByDependency(t *testing.T) {
+	f := &fakeVendors{
+		after: map[string][]string{oktaRemoveFactors: {oktaSuspend}},
+		runErr: func(step string, n int) error {
+			if step == oktaClearSessions && n == 1 {
+				return errDenied("okta", "clear sessions")
+			}
+			return nil
+		},
+	}
+	h := newHarness(t, f)
+	mid := h.queryAt(10 * time.Minute)
+	retry := h.resolveAt(11*time.Minute, DecideStepRequest{Step: oktaClearSessions, Action: ActionRetry, By: "alice", Reason: "granted scope"})
+	st, err := h.run(testInput())
+	require.NoError(t, err)
+	h.requireAccepted(retry)
+
+	during := h.requireSnapshot(mid)
+	assert.Equal(t, StepParked, step(t, during, oktaClearSessions).State)
+	assert.Equal(t, StepDone, step(t, during, oktaRemoveFactors).State, "remove-factors does not wait for the parked clear-sessions")
+	assert.Equal(t, CaseDone, st.State)
+
+	// Before the retry: suspend verified again, remove-factors not.
+	f.mu.Lock()
+	log := slices.Clone(f.runLog)
+	f.mu.Unlock()
+	firstRun := slices.Index(log, "run:"+oktaClearSessions)
+	retried := firstRun + 1 + slices.Index(log[firstRun+1:], "run:"+oktaClearSessions)
+	require.Greater(t, retried, firstRun, "clear-sessions ran again: %v", log)
+	between := log[slices.Index(log, "run:"+oktaRemoveFactors):retried]
+	assert.Contains(t, between, "verify:"+oktaSuspend, "suspend re-checked before the retry: %v", log)
+	assert.Equal(t, 1, f.runs(oktaRemoveFactors))
 }
 
 func TestOffboarding_ParksAfterRetries(t *testing.T) {

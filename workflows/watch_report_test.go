@@ -31,7 +31,7 @@ func (n *fakeNotifier) notify(_ context.Context, in activities.Notice) (activiti
 
 func watchInput(h *harness) WatchInput {
 	return WatchInput{CaseID: WorkflowID(testEmployee), EmployeeID: testEmployee, CutAt: h.env.Now(),
-		Accounts: []connectors.Account{{System: "okta", ID: oktaUserID}}, Steps: fakePlan("okta")[:1], Snapshot: "E1234-run1"}
+		Accounts: []connectors.Account{{System: "okta", ID: oktaUserID}}, Steps: fakePlan("okta", nil)[:1], Snapshot: "E1234-run1"}
 }
 
 func watchResult(t *testing.T, h *harness) WatchStatus {

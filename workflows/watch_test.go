@@ -86,7 +86,7 @@ func TestWatch_NinetyDaysThroughContinueAsNew(t *testing.T) {
 	in := WatchInput{
 		CaseID: WorkflowID(testEmployee), EmployeeID: testEmployee, CutAt: cut,
 		Accounts: []connectors.Account{{System: "okta", ID: oktaUserID}},
-		Steps:    fakePlan("okta")[:2],
+		Steps:    fakePlan("okta", nil)[:2],
 		Policy:   Policy{StepAttempts: 1},
 	}
 	var st WatchStatus
@@ -162,7 +162,7 @@ func TestWatch_Close(t *testing.T) {
 	bad := h.updateAt(2*time.Hour, UpdateCloseWatch, CloseWatchRequest{By: "sec-lead"})
 	good := h.updateAt(3*time.Hour, UpdateCloseWatch, CloseWatchRequest{By: "sec-lead", Reason: "settled with counsel"})
 	h.env.ExecuteWorkflow(WatchName, WatchInput{CaseID: WorkflowID(testEmployee), EmployeeID: testEmployee, CutAt: h.env.Now(),
-		Accounts: []connectors.Account{{System: "okta", ID: oktaUserID}}, Steps: fakePlan("okta")[:1]})
+		Accounts: []connectors.Account{{System: "okta", ID: oktaUserID}}, Steps: fakePlan("okta", nil)[:1]})
 	require.True(t, h.env.IsWorkflowCompleted())
 	require.NoError(t, h.env.GetWorkflowError())
 	var st WatchStatus
@@ -218,7 +218,7 @@ func TestWatch_OpenedByADoneCase(t *testing.T) {
 		assert.Equal(t, WatchID(testEmployee), st.Watch)
 		assert.True(t, got[0].CutAt.Equal(st.CutStartedAt))
 		assert.Len(t, got[0].Accounts, 2)
-		assert.Len(t, got[0].Steps, len(fakePlan("okta"))+len(fakePlan("github")))
+		assert.Len(t, got[0].Steps, len(fakePlan("okta", nil))+len(fakePlan("github", nil)))
 		assert.Equal(t, time.Minute, got[0].PollInterval)
 	}
 }
