@@ -66,13 +66,19 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 			hashList = append(hashList, h)
 		}
 	}
+	// Every org at once; the answers in the configured order.
+	presence := make([]string, len(c.orgs))
+	err = connectors.Each(len(c.orgs), func(i int) error {
+		var err error
+		presence[i], err = c.presence(ctx, c.orgs[i], login, hashes)
+		return err
+	})
+	if err != nil {
+		return connectors.Account{}, err
+	}
 	var orgs, roles []string
-	for _, org := range c.orgs {
-		role, err := c.presence(ctx, org, login, hashes)
-		if err != nil {
-			return connectors.Account{}, err
-		}
-		if role != "" {
+	for i, org := range c.orgs {
+		if role := presence[i]; role != "" {
 			orgs = append(orgs, org)
 			roles = append(roles, org+":"+role)
 		}

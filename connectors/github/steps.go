@@ -35,16 +35,20 @@ func (t target) verifyOp(action string) string {
 	return "verify " + connectors.StepID(System, action, t.org)
 }
 
-// table is the connector's steps, in the order they run within an org.
-// Credential authorizations come first: GitHub stops listing them once
-// the membership is gone.
+// table is the connector's steps within an org, in plan order.
+// Credential authorizations, fine-grained tokens and invitations go at
+// once; membership and outside collaboration go after the credentials
+// (GitHub stops listing them once the membership is gone). Orgs are
+// independent of each other.
 var table = connectors.Steps[target]{System: System, ScopeKind: "org", Kinds: []connectors.StepKind[target]{
 	{Action: ActionRevokeCredentialAuthorizations, Plan: planCredentials, Run: revokeCredentials, Verify: verifyCredentials},
 	{Action: ActionRevokeFineGrainedPATs, Plan: planTokens, Run: revokeTokens, Verify: verifyTokens},
-	{Action: ActionRemoveMembership, Plan: planMembership, Run: removeMembership, Verify: verifyMembership},
+	{Action: ActionRemoveMembership, Plan: planMembership, Run: removeMembership, Verify: verifyMembership, After: credentialsFirst},
 	{Action: ActionCancelInvitations, Plan: planInvitations, Run: cancelInvitations, Verify: verifyInvitations},
-	{Action: ActionRemoveOutsideCollaborator, Plan: planOutside, Run: removeOutside, Verify: verifyOutside},
+	{Action: ActionRemoveOutsideCollaborator, Plan: planOutside, Run: removeOutside, Verify: verifyOutside, After: credentialsFirst},
 }}
+
+var credentialsFirst = []string{ActionRevokeCredentialAuthorizations, ActionRevokeFineGrainedPATs}
 
 // Plan lists, for every configured org in order, the five steps that cut
 // the person off, with what each would act on. It only reads. A step with
@@ -57,15 +61,17 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 		return nil, err
 	}
 	hashes := emailHashes(a)
-	var steps []connectors.Step
-	for _, org := range c.orgs {
-		s, err := table.Plan(ctx, org, target{c: c, org: org, login: login, hashes: hashes})
-		if err != nil {
-			return nil, err
-		}
-		steps = append(steps, s...)
+	// The orgs at once, their steps in the configured order.
+	planned := make([][]connectors.Step, len(c.orgs))
+	err = connectors.Each(len(c.orgs), func(i int) error {
+		var err error
+		planned[i], err = table.Plan(ctx, c.orgs[i], target{c: c, org: c.orgs[i], login: login, hashes: hashes})
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return steps, nil
+	return slices.Concat(planned...), nil
 }
 
 // Run runs one step. Every step is idempotent: when the desired state
@@ -141,20 +147,28 @@ func revokeCredentials(ctx context.Context, t target) (connectors.Outcome, error
 	for _, cr := range creds {
 		recs = append(recs, credRecord(org, cr))
 	}
-	revoked := 0
-	for _, cr := range creds {
+	// Revoked at once; an authorization already gone is noted.
+	notes := make([]string, len(creds))
+	revoked := make([]bool, len(creds))
+	err = connectors.Each(len(creds), func(i int) error {
+		cr := creds[i]
 		resp, err := c.api.Organizations.RemoveCredentialAuthorization(ctx, org, cr.GetCredentialID())
 		if err != nil {
 			err = c.apiError("revoke credential authorization in "+org, resp, err)
 			if connectors.StatusOf(err) == http.StatusNotFound {
-				recs = append(recs, fmt.Sprintf("org=%s credential_id=%d was already revoked", org, cr.GetCredentialID()))
-				continue
+				notes[i] = fmt.Sprintf("org=%s credential_id=%d was already revoked", org, cr.GetCredentialID())
+				return nil
 			}
-			return connectors.Outcome{Records: recs}, err
+			return err
 		}
-		revoked++
+		revoked[i] = true
+		return nil
+	})
+	recs = append(recs, slices.DeleteFunc(notes, func(n string) bool { return n == "" })...)
+	if err != nil {
+		return connectors.Outcome{Records: recs}, err
 	}
-	if revoked == 0 {
+	if !slices.Contains(revoked, true) {
 		return connectors.Already(recs...)
 	}
 	return connectors.Done(recs...)

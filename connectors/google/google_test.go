@@ -427,7 +427,7 @@ func TestPlan(t *testing.T) {
 			t.Errorf("step %+v", s)
 		}
 	}
-	want := []string{"google.invalidate-backup-codes", "google.delete-app-passwords", "google.revoke-oauth-tokens", "google.sign-out", "google.suspend", "google.remove-groups"}
+	want := []string{"google.sign-out", "google.invalidate-backup-codes", "google.delete-app-passwords", "google.revoke-oauth-tokens", "google.suspend", "google.remove-groups"}
 	if !slices.Equal(ids, want) || !slices.Equal(ids, google.StepOrder) {
 		t.Fatalf("plan %v, want %v", ids, want)
 	}
@@ -635,7 +635,7 @@ func TestSignOutEvidence(t *testing.T) {
 }
 
 // TestOrdering: backup codes cannot be invalidated once the user is
-// suspended, which is why the plan puts that step first.
+// suspended, which is why the suspension waits for that step.
 func TestOrdering(t *testing.T) {
 	t.Parallel()
 	f := setup(t, options{})
@@ -650,8 +650,13 @@ func TestOrdering(t *testing.T) {
 			t.Errorf("%s is not before suspend", id)
 		}
 	}
-	if pos(google.StepInvalidateBackupCodes) != 0 {
-		t.Errorf("backup codes at %d, want first", pos(google.StepInvalidateBackupCodes))
+	if after := step(t, steps, google.StepSuspend).After; !slices.Equal(after, []string{google.StepSignOut, google.StepInvalidateBackupCodes, google.StepDeleteAppPasswords, google.StepRevokeOAuthTokens}) {
+		t.Errorf("suspend runs after %v, want sign-out, backup codes, app passwords and tokens", after)
+	}
+	for _, id := range []string{google.StepSignOut, google.StepInvalidateBackupCodes} {
+		if after := step(t, steps, id).After; len(after) != 0 {
+			t.Errorf("%s waits for %v; it cuts, so it should wait for nothing", id, after)
+		}
 	}
 
 	// Out of order: suspend first.

@@ -43,16 +43,18 @@ func (t *target) planUser(ctx context.Context) (*directory.User, error) {
 // verifyOp is the Op of a Verify error: "verify <step ID>".
 func verifyOp(action string) string { return "verify " + connectors.StepID(System, action, "") }
 
-// table is the connector's steps in plan order. Backup codes come first
-// (Google refuses them once the user is suspended), and everything that
-// needs the account active runs before the suspension.
+// table is the connector's steps in plan order. Sign-out, backup codes,
+// app passwords and OAuth tokens cut at once; the suspension waits for
+// everything that needs the account active (Google refuses backup codes
+// once the user is suspended), and groups are cleaned up after sign-out.
 var table = connectors.Steps[*target]{System: System, Kinds: []connectors.StepKind[*target]{
+	{Action: ActionSignOut, Plan: planSignOut, Run: signOut, Verify: verifySignOut},
 	{Action: ActionInvalidateBackupCodes, Plan: planCodes, Run: invalidateCodes, Verify: verifyCodes},
 	{Action: ActionDeleteAppPasswords, Plan: planASPs, Run: deleteASPs, Verify: verifyASPs},
 	{Action: ActionRevokeOAuthTokens, Plan: planTokens, Run: revokeTokens, Verify: verifyTokens},
-	{Action: ActionSignOut, Plan: planSignOut, Run: signOut, Verify: verifySignOut},
-	{Action: ActionSuspend, Plan: planSuspend, Run: suspend, Verify: verifySuspend},
-	{Action: ActionRemoveGroups, Plan: planGroups, Run: removeGroups, Verify: verifyGroups},
+	{Action: ActionSuspend, Plan: planSuspend, Run: suspend, Verify: verifySuspend,
+		After: []string{ActionSignOut, ActionInvalidateBackupCodes, ActionDeleteAppPasswords, ActionRevokeOAuthTokens}},
+	{Action: ActionRemoveGroups, Plan: planGroups, Run: removeGroups, Verify: verifyGroups, After: []string{ActionSignOut}},
 }}
 
 // Plan lists the steps that close the Workspace account, in the order they

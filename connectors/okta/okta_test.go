@@ -273,9 +273,15 @@ func TestPlan(t *testing.T) {
 	nreq := len(f.emu.Emulator().Requests())
 	steps := f.plan(t, a)
 
-	want := []string{"okta.remove-admin-roles", "okta.suspend", "okta.clear-sessions", "okta.revoke-grants", "okta.remove-groups", "okta.reset-factors"}
+	want := []string{"okta.suspend", "okta.clear-sessions", "okta.revoke-grants", "okta.remove-admin-roles", "okta.remove-groups", "okta.reset-factors"}
 	if got := stepIDs(steps); !slices.Equal(got, want) {
 		t.Fatalf("steps %v, want %v", got, want)
+	}
+	// Suspension cuts first; everything else waits for it, and only for it.
+	for _, s := range steps[1:] {
+		if !slices.Equal(s.After, []string{"okta.suspend"}) {
+			t.Errorf("%s runs after %v, want after okta.suspend", s.ID, s.After)
+		}
 	}
 	for _, s := range steps {
 		if s.System != "okta" || "okta."+s.Action != s.ID || s.Description == "" {
@@ -313,8 +319,12 @@ func TestPlan(t *testing.T) {
 	}
 
 	d := setup(t, options{lifecycle: okta.LifecycleDeactivate})
-	if got := stepIDs(d.plan(t, d.resolve(t, "E1001"))); got[1] != "okta.deactivate" || len(got) != 6 {
+	dsteps := d.plan(t, d.resolve(t, "E1001"))
+	if got := stepIDs(dsteps); got[0] != "okta.deactivate" || len(got) != 6 {
 		t.Errorf("deactivate plan %v", got)
+	}
+	if after := dsteps[1].After; !slices.Equal(after, []string{"okta.deactivate"}) {
+		t.Errorf("with deactivation, %s runs after %v, want after okta.deactivate", dsteps[1].ID, after)
 	}
 }
 

@@ -17,14 +17,17 @@ import (
 
 // stepKinds lists every kind of Okta step in plan order. Both lifecycle
 // kinds (suspend and deactivate) are here, so that Run and Verify accept
-// either; Plan lists only the configured one.
+// either; Plan lists only the configured one. The lifecycle call cuts
+// first: a suspended or deactivated user can neither sign in nor use an
+// API token they made, admin or not. Everything else runs at once after
+// it (sessions are cleared only once the user cannot start a new one).
 func (c *Client) stepKinds() []connectors.StepKind[string] {
 	return []connectors.StepKind[string]{
-		c.removeAdminRolesKind(),
 		c.suspendKind(),
 		c.deactivateKind(),
 		c.clearSessionsKind(),
 		c.revokeGrantsKind(),
+		c.removeAdminRolesKind(),
 		c.removeGroupsKind(),
 		c.resetFactorsKind(),
 	}
@@ -112,6 +115,7 @@ func grantClients(grants []*sdk.OAuth2ScopeConsentGrant) []string {
 func (c *Client) removeAdminRolesKind() connectors.StepKind[string] {
 	return connectors.StepKind[string]{
 		Action: ActionRemoveAdminRoles,
+		After:  []string{ActionSuspend, ActionDeactivate},
 		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
 			roles, err := c.listRoles(ctx, id)
 			if err != nil {
@@ -289,6 +293,7 @@ func (c *Client) deactivate(ctx context.Context, id string) (connectors.Outcome,
 func (c *Client) clearSessionsKind() connectors.StepKind[string] {
 	return connectors.StepKind[string]{
 		Action: ActionClearSessions,
+		After:  []string{ActionSuspend, ActionDeactivate},
 		Plan: func(context.Context, string) (connectors.Planned, error) {
 			return connectors.Planned{Description: "End every Okta session of the user and revoke the OAuth access and refresh tokens issued to them"}, nil
 		},
@@ -398,6 +403,7 @@ const logTime = "2006-01-02T15:04:05.000Z"
 func (c *Client) revokeGrantsKind() connectors.StepKind[string] {
 	return connectors.StepKind[string]{
 		Action: ActionRevokeGrants,
+		After:  []string{ActionSuspend, ActionDeactivate},
 		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
 			grants, err := c.listGrants(ctx, id)
 			if err != nil {
@@ -451,6 +457,7 @@ func (c *Client) revokeGrantsKind() connectors.StepKind[string] {
 func (c *Client) removeGroupsKind() connectors.StepKind[string] {
 	return connectors.StepKind[string]{
 		Action: ActionRemoveGroups,
+		After:  []string{ActionSuspend, ActionDeactivate},
 		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
 			groups, err := c.listGroups(ctx, id)
 			if err != nil {
@@ -518,6 +525,7 @@ func (c *Client) removeGroupsKind() connectors.StepKind[string] {
 func (c *Client) resetFactorsKind() connectors.StepKind[string] {
 	return connectors.StepKind[string]{
 		Action: ActionResetFactors,
+		After:  []string{ActionSuspend, ActionDeactivate},
 		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
 			factors, err := c.listFactors(ctx, id)
 			if err != nil {

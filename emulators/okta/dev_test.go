@@ -46,7 +46,7 @@ func TestDevSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(steps) != 6 || steps[1].ID != "okta.suspend" {
+	if len(steps) != 6 || steps[0].ID != "okta.suspend" {
 		var ids []string
 		for _, st := range steps {
 			ids = append(ids, st.ID)
