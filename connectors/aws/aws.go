@@ -206,6 +206,9 @@ type accountClient struct {
 
 	mu      sync.Mutex
 	checked bool // the credentials were seen to belong to the account
+
+	// tags is the account's email tag index (see usersTagged).
+	tags tagIndex
 }
 
 var (

@@ -570,21 +570,18 @@ func TestKeysRecordedBeforeTheyChange(t *testing.T) {
 	if !slices.ContainsFunc(out.Records, func(r string) bool { return strings.Contains(r, "service s3, region us-east-1") }) {
 		t.Errorf("records %v lack the last-used service of the used key", out.Records)
 	}
+	// The keys are listed (the statuses recorded) before any changes;
+	// their last use, which deactivation leaves as it was, is read at the
+	// same time as the deactivations, so the cut does not wait for it.
 	log := f.paths()[mark:]
-	lastRead, firstWrite := -1, len(log)
-	for i, p := range log {
-		switch p {
-		case "/iam/ListAccessKeys", "/iam/GetAccessKeyLastUsed":
-			lastRead = i
-		case "/iam/UpdateAccessKey", "/iam/DeleteAccessKey":
-			firstWrite = min(firstWrite, i)
-		}
-	}
+	list, firstWrite := slices.Index(log, "/iam/ListAccessKeys"), slices.IndexFunc(log, func(p string) bool {
+		return p == "/iam/UpdateAccessKey" || p == "/iam/DeleteAccessKey"
+	})
 	if n := strings.Count(strings.Join(log, " "), "/iam/GetAccessKeyLastUsed"); n != len(before.AccessKeys) {
 		t.Errorf("GetAccessKeyLastUsed called %d times, want %d: %v", n, len(before.AccessKeys), log)
 	}
-	if lastRead < 0 || firstWrite == len(log) || lastRead > firstWrite {
-		t.Errorf("keys were not all read before the first change: %v", log)
+	if list < 0 || firstWrite < 0 || list > firstWrite {
+		t.Errorf("keys were not listed before the first change: %v", log)
 	}
 	for _, k := range f.iamUser(t, prod, "alovelace").AccessKeys {
 		if k.Status != "Inactive" {
@@ -1188,22 +1185,23 @@ func TestKillSwitchAppliesToEverySetItCan(t *testing.T) {
 		faults []emu.Fault
 		kind   connectors.Kind
 		status int
-		// failed are the sets left without the deny, in order.
+		// failed are the sets left without the deny; "?" is one of the
+		// two, whichever met the fault (the sets are written at once).
 		failed []string
 	}{
-		// The first set's put fails: the second still gets the deny,
+		// One set's put fails: the other still gets the deny,
 		// provisioned; the error is the one failure's.
 		"one put fails": {
 			faults: []emu.Fault{{Path: "^/sso/PutInlinePolicyToPermissionSet$", Status: 409, Times: 1}},
-			kind:   connectors.Conflict, status: 409, failed: []string{"AdministratorAccess"},
+			kind:   connectors.Conflict, status: 409, failed: []string{"?"},
 		},
 		// Both fail alike: that kind, and both named.
 		"every put denied": {
 			faults: []emu.Fault{{Path: "^/sso/PutInlinePolicyToPermissionSet$", Status: 403}},
 			kind:   connectors.PermissionDenied, status: 403, failed: []string{"AdministratorAccess", "ReadOnlyAccess"},
 		},
-		// The first set's put conflicts, the second's provisioning fails:
-		// mixed kinds are Unavailable.
+		// One set's put conflicts, the other's provisioning fails: mixed
+		// kinds are Unavailable.
 		"put and provisioning fail": {
 			faults: []emu.Fault{
 				{Path: "^/sso/PutInlinePolicyToPermissionSet$", Status: 409, Times: 1},
@@ -1211,11 +1209,11 @@ func TestKillSwitchAppliesToEverySetItCan(t *testing.T) {
 			},
 			kind: connectors.Unavailable, failed: []string{"AdministratorAccess", "ReadOnlyAccess"},
 		},
-		// The first set's provisioning fails after its deny was put: the
-		// record of the put is kept, and the second set is done.
+		// One set's provisioning fails after its deny was put: the record
+		// of the put is kept, and the other set is done.
 		"one provisioning fails": {
 			faults: []emu.Fault{{Path: "^/sso/ProvisionPermissionSet$", Status: 500, Times: 1}},
-			kind:   connectors.Unavailable, status: 500, failed: []string{"AdministratorAccess"},
+			kind:   connectors.Unavailable, status: 500, failed: []string{"?"},
 		},
 	}
 	for name, c := range cases {
@@ -1245,6 +1243,15 @@ func TestKillSwitchAppliesToEverySetItCan(t *testing.T) {
 			if !strings.Contains(ce.Msg, fmt.Sprintf("%d of 2 permission sets still lack the deny", len(c.failed))) {
 				t.Errorf("message %q does not count the sets lacking the deny", ce.Msg)
 			}
+			if slices.Equal(c.failed, []string{"?"}) {
+				// The one the message names; the checks below hold the
+				// other to having the deny.
+				for n, arn := range arns {
+					if strings.Contains(ce.Msg, arn) {
+						c.failed = []string{n}
+					}
+				}
+			}
 			for n, arn := range arns {
 				failed := slices.Contains(c.failed, n)
 				if failed != strings.Contains(ce.Msg, arn) {
@@ -1258,7 +1265,7 @@ func TestKillSwitchAppliesToEverySetItCan(t *testing.T) {
 					t.Errorf("records %v lack what was done to %s", out.Records, n)
 				}
 			}
-			if name == "one provisioning fails" && !slices.Contains(out.Records, "permission set AdministratorAccess ("+arns["AdministratorAccess"]+"): denied the user") {
+			if name == "one provisioning fails" && !slices.Contains(out.Records, "permission set "+c.failed[0]+" ("+arns[c.failed[0]]+"): denied the user") {
 				t.Errorf("records %v lack the deny put before provisioning failed", out.Records)
 			}
 			if len(c.failed) < 2 && out.Result != connectors.ResultDone {
@@ -1398,8 +1405,11 @@ func TestReadsRetryInsideTheConnector(t *testing.T) {
 	if ce := connErr(t, err, connectors.Unavailable); ce.Status != 503 {
 		t.Errorf("error %q", ce)
 	}
-	if got := f.requests(mark, "/iam/UpdateAccessKey"); got[503] != 1 || len(got) != 1 {
-		t.Errorf("UpdateAccessKey answers %v, want exactly one 503", got)
+	// The keys are deactivated at once; the one that met the 503 is not
+	// tried again.
+	keys := len(f.iamUser(t, prod, "rperlman").AccessKeys)
+	if got := f.requests(mark, "/iam/UpdateAccessKey"); got[503] != 1 || got[503]+got[200] > keys || len(got) > 2 {
+		t.Errorf("UpdateAccessKey answers %v, want one 503 and each of %d keys tried once at most", got, keys)
 	}
 	// The fault is spent: the workflow's retry goes through.
 	if out, err := f.c.Run(t.Context(), a, st); err != nil || out.Result != connectors.ResultDone {
@@ -1489,5 +1499,52 @@ func TestActivity(t *testing.T) {
 	}
 	if _, err := f.c.Activity(t.Context(), connectors.Account{System: "okta", ID: "x"}, time.Time{}, time.Now()); err == nil {
 		t.Error("an Okta account was read as AWS")
+	}
+}
+
+// TestTagIndex: people looked up one after another read each IAM user's
+// tags once per aws.TagIndexTTL, not once per person; a tag set since is
+// seen once its entry is older than the TTL.
+func TestTagIndex(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{})
+	ctx := t.Context()
+	tagReads := func(mark int) int { return f.requests(mark, "/iam/ListUserTags")[200] }
+
+	mark := len(f.emu.Emulator().Requests())
+	a, err := f.c.Resolve(ctx, person(t, "E1001"))
+	if err != nil || a.Attributes[aws.AttrIAMUsers] == "" {
+		t.Fatalf("resolve E1001: %+v %v", a, err)
+	}
+	first := tagReads(mark)
+	if first == 0 {
+		t.Fatal("the first lookup read no tags")
+	}
+	mark = len(f.emu.Emulator().Requests())
+	if _, err := f.c.Resolve(ctx, person(t, "E1011")); err != nil {
+		t.Fatalf("resolve E1011: %v", err)
+	}
+	if n := tagReads(mark); n != 0 {
+		t.Errorf("a second person within the TTL read %d users' tags, want 0", n)
+	}
+
+	// Someone tags bliskov with Ada's email: unseen within the TTL, seen
+	// after it.
+	if !f.emu.SetUserTag(prod, "bliskov", "email", person(t, "E1001").Email) {
+		t.Fatal("no user bliskov")
+	}
+	f.clock.Add(aws.TagIndexTTL - time.Second)
+	b, err := f.c.Resolve(ctx, person(t, "E1001"))
+	if err != nil || b.Attributes[aws.AttrIAMUsers] != a.Attributes[aws.AttrIAMUsers] {
+		t.Errorf("within the TTL: %q %v, want the index's %q", b.Attributes[aws.AttrIAMUsers], err, a.Attributes[aws.AttrIAMUsers])
+	}
+	f.clock.Add(2 * time.Second)
+	mark = len(f.emu.Emulator().Requests())
+	b, err = f.c.Resolve(ctx, person(t, "E1001"))
+	if err != nil || !strings.Contains(b.Attributes[aws.AttrIAMUsers], f.scope(t, prod, "bliskov")) {
+		t.Errorf("after the TTL: %q %v, want bliskov too", b.Attributes[aws.AttrIAMUsers], err)
+	}
+	if n := tagReads(mark); n != first {
+		t.Errorf("after the TTL %d users' tags read, want all %d again", n, first)
 	}
 }

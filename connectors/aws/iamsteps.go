@@ -325,6 +325,7 @@ func iamKinds(kinds ...connectors.StepKind[*iamUser]) []connectors.StepKind[*iam
 	for i, k := range kinds {
 		out[i] = connectors.StepKind[*iamUser]{
 			Action: k.Action,
+			After:  k.After,
 			Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 				_, err := u.plannedKeys(ctx)
 				if userGone(err) {
@@ -355,6 +356,11 @@ func iamKinds(kinds ...connectors.StepKind[*iamUser]) []connectors.StepKind[*iam
 	}
 	return out
 }
+
+// iamCutFirst are the IAM steps that end the user's access: keys off, the
+// session deny in place, the console password gone. The other steps clean
+// up after them, at once.
+var iamCutFirst = []string{ActionDeactivateAccessKeys, ActionRevokeSessions, ActionDeleteLoginProfile}
 
 // iamSteps are the steps for each IAM user, in plan order. Verify finds a
 // user that no longer exists to hold every step's desired state.
@@ -388,42 +394,51 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 			if err != nil {
 				return connectors.Outcome{}, err
 			}
-			// Record every key and its last use before anything changes:
-			// the IDs are what CloudTrail and the watch look for later.
-			var recs []string
-			for _, k := range keys {
-				id := sdkaws.ToString(k.AccessKeyId)
-				lu, err := api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})
-				last := "last used: unknown"
-				switch {
-				case err == nil && lu.AccessKeyLastUsed != nil:
-					l := lu.AccessKeyLastUsed
-					last = fmt.Sprintf("last used %s (service %s, region %s)", ts(l.LastUsedDate), sdkaws.ToString(l.ServiceName), sdkaws.ToString(l.Region))
-				case err != nil:
-					if err = apiError("get access key last used", err); !connectors.IsNotFound(err) {
-						return connectors.Outcome{}, err
+			// Record every key, as listed, and its last use: the IDs are
+			// what CloudTrail and the watch look for later. Deactivating
+			// does not change a key's last use, so the reads and the
+			// deactivations go at once: the cut does not wait for them.
+			n := len(keys)
+			recs := make([]string, 2*n)
+			changed := make([]bool, n)
+			err = connectors.Each(2*n, func(i int) error {
+				if i < n {
+					k := keys[i]
+					lu, err := api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})
+					last := "last used: unknown"
+					switch {
+					case err == nil && lu.AccessKeyLastUsed != nil:
+						l := lu.AccessKeyLastUsed
+						last = fmt.Sprintf("last used %s (service %s, region %s)", ts(l.LastUsedDate), sdkaws.ToString(l.ServiceName), sdkaws.ToString(l.Region))
+					case err != nil:
+						if err = apiError("get access key last used", err); !connectors.IsNotFound(err) {
+							return err
+						}
 					}
+					recs[i] = fmt.Sprintf("key %s %s, created %s, %s", sdkaws.ToString(k.AccessKeyId), k.Status, ts(k.CreateDate), last)
+					return nil
 				}
-				recs = append(recs, fmt.Sprintf("key %s %s, created %s, %s", id, k.Status, ts(k.CreateDate), last))
-			}
-			changed := false
-			for _, k := range keys {
+				k := keys[i-n]
 				if k.Status != types.StatusTypeActive {
-					continue
+					return nil
 				}
 				_, err := api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: u.name(), AccessKeyId: k.AccessKeyId, Status: types.StatusTypeInactive})
 				gone, err := removed("deactivate access key", err)
-				if err != nil {
-					return connectors.Outcome{}, err
+				switch {
+				case err != nil:
+					return err
+				case gone:
+					recs[i] = "key " + sdkaws.ToString(k.AccessKeyId) + " was deleted meanwhile"
+				default:
+					changed[i-n] = true
+					recs[i] = "deactivated key " + sdkaws.ToString(k.AccessKeyId)
 				}
-				if gone {
-					recs = append(recs, "key "+sdkaws.ToString(k.AccessKeyId)+" was deleted meanwhile")
-					continue
-				}
-				changed = true
-				recs = append(recs, "deactivated key "+sdkaws.ToString(k.AccessKeyId))
+				return nil
+			})
+			if err != nil {
+				return connectors.Outcome{}, err
 			}
-			return outcome(changed, recs)
+			return outcome(slices.Contains(changed, true), slices.DeleteFunc(recs, func(r string) bool { return r == "" }))
 		},
 		Verify: func(ctx context.Context, u *iamUser) error {
 			keys, err := listAccessKeys(ctx, u.api(), u.ref.Name)
@@ -541,6 +556,7 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 	},
 	connectors.StepKind[*iamUser]{
 		Action: ActionRemoveMFA,
+		After:  iamCutFirst,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 			devs, err := listMFADevices(ctx, u.api(), u.ref.Name)
 			if err != nil {
@@ -606,6 +622,7 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 	},
 	connectors.StepKind[*iamUser]{
 		Action: ActionDeleteSSHKeys,
+		After:  iamCutFirst,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 			keys, err := listSSHKeys(ctx, u.api(), u.ref.Name)
 			if err != nil {
@@ -638,6 +655,7 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 	},
 	connectors.StepKind[*iamUser]{
 		Action: ActionDeleteServiceCreds,
+		After:  iamCutFirst,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 			creds, err := listServiceCreds(ctx, u.api(), u.ref.Name)
 			if err != nil {
@@ -671,6 +689,7 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 	},
 	connectors.StepKind[*iamUser]{
 		Action: ActionDeleteSigningCerts,
+		After:  iamCutFirst,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 			certs, err := listSigningCerts(ctx, u.api(), u.ref.Name)
 			if err != nil {
@@ -703,6 +722,7 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 	},
 	connectors.StepKind[*iamUser]{
 		Action: ActionDeleteAccessKeys,
+		After:  iamCutFirst,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 			keys, err := u.plannedKeys(ctx)
 			if err != nil {
@@ -736,6 +756,7 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 	},
 	connectors.StepKind[*iamUser]{
 		Action: ActionRemoveGroups,
+		After:  iamCutFirst,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 			groups, err := listGroups(ctx, u.api(), u.ref.Name)
 			if err != nil {
@@ -768,6 +789,7 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 	},
 	connectors.StepKind[*iamUser]{
 		Action: ActionDetachPolicies,
+		After:  iamCutFirst,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 			attached, err := listAttached(ctx, u.api(), u.ref.Name)
 			if err != nil {
@@ -864,27 +886,24 @@ func removed(op string, err error) (gone bool, _ error) {
 
 var userMissing = []string{"the IAM user does not exist"}
 
-// deleteEach records every item, then removes each; NotFound counts as
-// already removed.
+// deleteEach records every item, then removes them (connectors.RemoveEach);
+// NotFound counts as already removed.
 func deleteEach[T any](items []T, name func(T) string, what string, remove func(T) error, op string) (connectors.Outcome, error) {
 	recs := make([]string, 0, 2*len(items))
 	for _, it := range items {
 		recs = append(recs, what+" "+name(it))
 	}
-	changed := false
-	for _, it := range items {
+	out, err := connectors.RemoveEach(recs, items, func(it T) (string, bool, error) {
 		gone, err := removed(op, remove(it))
-		if err != nil {
-			return connectors.Outcome{}, err
-		}
 		if gone {
-			recs = append(recs, what+" "+name(it)+" was already gone")
-			continue
+			return what + " " + name(it) + " was already gone", false, nil
 		}
-		changed = true
-		recs = append(recs, "removed "+what+" "+name(it))
+		return "removed " + what + " " + name(it), true, err
+	})
+	if err != nil {
+		return connectors.Outcome{}, err
 	}
-	return outcome(changed, recs)
+	return out, nil
 }
 
 func remains[T any](op string, items []T, err error, one, many string) error {

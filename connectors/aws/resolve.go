@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore/document"
 	istypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
@@ -209,26 +211,33 @@ func (c *Client) Resolve(ctx context.Context, s connectors.Subject) (connectors.
 		return connectors.Account{}, &connectors.Error{Kind: connectors.NotFound, System: System, Op: op,
 			Msg: fmt.Sprintf("employee %s has no email and no aws override: nothing identifies an AWS account", emp)}
 	}
-	for _, ac := range c.accounts {
-		found, err := c.usersTagged(ctx, ac.id, s.Email)
-		if err != nil {
-			return connectors.Account{}, err
+	// Every account and Identity Center at once; the results in the
+	// configured order, or the first error in it.
+	found := make([][]iamRef, len(c.accounts)+1)
+	err := connectors.Each(len(found), func(i int) error {
+		if i < len(c.accounts) {
+			var err error
+			found[i], err = c.usersTagged(ctx, c.accounts[i].id, s.Email)
+			return err
 		}
-		refs = append(refs, found...)
-	}
-	if c.ssoEnabled() {
+		if !c.ssoEnabled() {
+			return nil
+		}
 		id, err := c.ssoUserByEmail(ctx, s.Email)
+		if err != nil || id == "" {
+			return err
+		}
+		st, err := c.describeSSOUser(ctx, id)
 		if err != nil {
-			return connectors.Account{}, err
+			return err
 		}
-		if id != "" {
-			st, err := c.describeSSOUser(ctx, id)
-			if err != nil {
-				return connectors.Account{}, err
-			}
-			ssoID, status = id, st
-		}
+		ssoID, status = id, st
+		return nil
+	})
+	if err != nil {
+		return connectors.Account{}, err
 	}
+	refs = slices.Concat(found...)
 	if len(refs) == 0 && ssoID == "" {
 		msg := fmt.Sprintf("employee %s: no IAM user tagged %s with the subject's email in %d configured accounts", emp, EmailTag, len(c.accounts))
 		if c.ssoEnabled() {
@@ -302,46 +311,117 @@ func (c *Client) overrideUsers(ctx context.Context, entry string) ([]iamRef, err
 	return out, nil
 }
 
-// usersTagged lists the account's IAM users whose email tag is email.
+// TagIndexTTL bounds how old a user's email tag may be when a person is
+// looked up by it. Reading every IAM user's tags for each person would make
+// a layoff of N people in an account of M users N×M calls; with the index
+// it is M calls per TTL. Every lookup still lists the users, so a user
+// made since is read at once; only a tag changed on an existing user
+// within the TTL goes unseen until the entry is read again.
+const TagIndexTTL = 5 * time.Minute
+
+// tagIndex is one account's IAM users' email tags, as last read.
+type tagIndex struct {
+	// lock is held while tags are read, so that cases looking up people
+	// at once read each user's tags once; a channel, so a wait ends
+	// with its context.
+	lock  chan struct{}
+	users map[string]taggedUser // user ID → entry
+}
+
+type taggedUser struct {
+	name   string
+	email  string // the email tag's value, trimmed; "" for none
+	readAt time.Time
+}
+
+// usersTagged lists the account's IAM users whose email tag is email: it
+// lists the users and reads the tags of those the index does not hold
+// fresh (new users, and entries older than TagIndexTTL), EachAtOnce at a
+// time.
 func (c *Client) usersTagged(ctx context.Context, acct, email string) ([]iamRef, error) {
 	ac, err := c.account(ctx, acct)
 	if err != nil {
 		return nil, err
 	}
-	var out []iamRef
-	users := iam.NewListUsersPaginator(ac.iam, &iam.ListUsersInput{})
+	var listed []iamtypes.User
+	users := iam.NewListUsersPaginator(ac.iam, &iam.ListUsersInput{MaxItems: sdkaws.Int32(1000)})
 	for users.HasMorePages() {
 		pg, err := users.NextPage(ctx)
 		if err != nil {
 			return nil, apiError("list users", err)
 		}
-		for _, u := range pg.Users {
-			name := sdkaws.ToString(u.UserName)
-			hidden := iamRef{Account: acct, ID: sdkaws.ToString(u.UserId), Name: name}
-			tags := iam.NewListUserTagsPaginator(ac.iam, &iam.ListUserTagsInput{UserName: u.UserName})
-			match := false
-			for tags.HasMorePages() && !match {
-				tp, err := tags.NextPage(ctx)
-				if err != nil {
-					err = hidden.hideErr(apiError("list user tags", err))
-					if connectors.IsNotFound(err) {
-						break // deleted while listing
-					}
-					return nil, err
+		listed = append(listed, pg.Users...)
+	}
+	ix := &ac.tags
+	ac.mu.Lock()
+	if ix.lock == nil {
+		ix.lock = make(chan struct{}, 1)
+	}
+	lock := ix.lock
+	ac.mu.Unlock()
+	select {
+	case lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, connectors.Unavailablef(System, "list user tags", "gave up waiting for another lookup in account %s: %v", acct, ctx.Err())
+	}
+	defer func() { <-lock }()
+
+	now := c.opts.now()
+	fresh := make(map[string]taggedUser, len(listed))
+	var stale []iamtypes.User
+	for _, u := range listed {
+		id := sdkaws.ToString(u.UserId)
+		if e, ok := ix.users[id]; ok && e.name == sdkaws.ToString(u.UserName) && now.Sub(e.readAt) < TagIndexTTL {
+			fresh[id] = e
+			continue
+		}
+		stale = append(stale, u)
+	}
+	read := make([]taggedUser, len(stale))
+	gone := make([]bool, len(stale))
+	err = connectors.Each(len(stale), func(i int) error {
+		u := stale[i]
+		name := sdkaws.ToString(u.UserName)
+		hidden := iamRef{Account: acct, ID: sdkaws.ToString(u.UserId), Name: name}
+		read[i] = taggedUser{name: name, readAt: now}
+		tags := iam.NewListUserTagsPaginator(ac.iam, &iam.ListUserTagsInput{UserName: u.UserName})
+		for tags.HasMorePages() {
+			tp, err := tags.NextPage(ctx)
+			if err != nil {
+				err = hidden.hideErr(apiError("list user tags", err))
+				if connectors.IsNotFound(err) {
+					gone[i] = true // deleted while listing
+					return nil
 				}
-				for _, t := range tp.Tags {
-					if strings.EqualFold(sdkaws.ToString(t.Key), EmailTag) && strings.EqualFold(strings.TrimSpace(sdkaws.ToString(t.Value)), email) {
-						match = true
-					}
+				return err
+			}
+			for _, t := range tp.Tags {
+				if strings.EqualFold(sdkaws.ToString(t.Key), EmailTag) {
+					read[i].email = strings.TrimSpace(sdkaws.ToString(t.Value))
 				}
 			}
-			if match {
-				ref, err := newRef("list users", acct, sdkaws.ToString(u.UserId), name)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, ref)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, u := range stale {
+		if !gone[i] {
+			fresh[sdkaws.ToString(u.UserId)] = read[i]
+		}
+	}
+	ix.users = fresh // users no longer listed drop out
+
+	var out []iamRef
+	for _, u := range listed {
+		id := sdkaws.ToString(u.UserId)
+		if e, ok := fresh[id]; ok && e.email != "" && strings.EqualFold(e.email, email) {
+			ref, err := newRef("list users", acct, id, e.name)
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, ref)
 		}
 	}
 	return out, nil

@@ -151,13 +151,21 @@ func (c *Client) permissionSetNames(ctx context.Context) (map[string]string, err
 	if err != nil {
 		return nil, err
 	}
-	names := map[string]string{}
-	for _, arn := range arns {
-		out, err := c.sso.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: sdkaws.String(c.cfg.InstanceARN), PermissionSetArn: sdkaws.String(arn)})
+	got := make([]string, len(arns))
+	err = connectors.Each(len(arns), func(i int) error {
+		out, err := c.sso.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: sdkaws.String(c.cfg.InstanceARN), PermissionSetArn: sdkaws.String(arns[i])})
 		if err != nil {
-			return nil, apiError("describe permission set", err)
+			return apiError("describe permission set", err)
 		}
-		names[sdkaws.ToString(out.PermissionSet.Name)] = arn
+		got[i] = sdkaws.ToString(out.PermissionSet.Name)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for i, arn := range arns {
+		names[got[i]] = arn
 	}
 	return names, nil
 }
@@ -209,8 +217,109 @@ func (u ssoUser) verifyOp(action string) string {
 	return "verify " + connectors.StepID(System, action, u.id)
 }
 
-// ssoSteps are the Identity Center steps, in plan order.
+// ssoSteps are the Identity Center steps, in plan order. All three cut, at
+// once: the session deny ends the sessions the user holds, removing groups
+// and account assignments ends their way to new ones.
 var ssoSteps = connectors.Steps[ssoUser]{System: System, ScopeKind: "Identity Center user", Kinds: []connectors.StepKind[ssoUser]{
+	{
+		Action: ActionSSOKillSessions,
+		Plan: func(ctx context.Context, u ssoUser) (connectors.Planned, error) {
+			sets, err := u.c.killSets(ctx)
+			if err != nil {
+				return connectors.Planned{}, err
+			}
+			var arns []string
+			for _, s := range sets {
+				arns = append(arns, s.ARN)
+			}
+			return connectors.Planned{
+				Description: "Deny the Identity Center user everything in " + connectors.Plural(len(sets), "permission set", "permission sets") +
+					" (inline policy on " + userIDKey + ") and re-provision them, which ends the role sessions already handed out",
+				Targets: arns,
+			}, nil
+		},
+		Run: func(ctx context.Context, u ssoUser) (connectors.Outcome, error) {
+			sets, err := u.c.killSets(ctx)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			// One permission set failing must not leave the others open:
+			// every set is written at once, and the failures are reported
+			// together.
+			setRecs := make([][]string, len(sets))
+			errs := make([]error, len(sets))
+			changedSet := make([]bool, len(sets))
+			_ = connectors.Each(len(sets), func(i int) error {
+				ps := sets[i]
+				if r := u.c.shared(); r != nil {
+					// Through the one place that writes this set's policy:
+					// concurrent cases would otherwise lose each other's
+					// entries.
+					if errs[i] = r(ctx, ps.ARN, u.id); errs[i] == nil {
+						setRecs[i] = []string{"permission set " + ps.String() + ": the user's deny is in the policy, provisioned"}
+						changedSet[i] = true
+					}
+					return nil
+				}
+				r, ch, err := u.c.killSwitch(ctx, ps, []string{u.id}, nil)
+				setRecs[i], changedSet[i], errs[i] = r.Records, ch, err
+				return nil
+			})
+			var failed []setFailure
+			for i, err := range errs {
+				if err != nil {
+					failed = append(failed, setFailure{sets[i], err})
+				}
+			}
+			recs, changed := slices.Concat(setRecs...), slices.Contains(changedSet, true)
+			out, _ := outcome(changed, recs)
+			if len(failed) > 0 {
+				return out, killSwitchError(failed, len(sets))
+			}
+			return out, nil
+		},
+		Verify: func(ctx context.Context, u ssoUser) error {
+			c, op := u.c, u.verifyOp(ActionSSOKillSessions)
+			sets, err := c.killSets(ctx)
+			if err != nil {
+				return err
+			}
+			// Every set lacking the deny is named, not just the first; the
+			// sets are read at once.
+			lack := make([]string, len(sets))
+			err = connectors.Each(len(sets), func(i int) error {
+				ps := sets[i]
+				got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: sdkaws.String(c.cfg.InstanceARN), PermissionSetArn: sdkaws.String(ps.ARN)})
+				if err != nil {
+					return apiError("get permission set inline policy", err)
+				}
+				ok, err := policyDenies(sdkaws.ToString(got.InlinePolicy), u.id)
+				if err != nil {
+					lack[i] = fmt.Sprintf("permission set %s: %v", ps, err)
+					return nil
+				}
+				if !ok {
+					lack[i] = fmt.Sprintf("permission set %s does not deny the user", ps)
+					return nil
+				}
+				stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
+				if err != nil {
+					return err
+				}
+				if len(stale) > 0 {
+					lack[i] = fmt.Sprintf("permission set %s is not provisioned with the deny in accounts %s", ps, strings.Join(stale, ", "))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if lacking := slices.DeleteFunc(lack, func(s string) bool { return s == "" }); len(lacking) > 0 {
+				return connectors.Conflictf(System, op, "%s", strings.Join(lacking, "; "))
+			}
+			return nil
+		},
+	},
 	{
 		Action: ActionSSORemoveGroups,
 		Plan: func(ctx context.Context, u ssoUser) (connectors.Planned, error) {
@@ -282,12 +391,13 @@ var ssoSteps = connectors.Steps[ssoUser]{System: System, ScopeKind: "Identity Ce
 			for _, a := range as {
 				recs = append(recs, fmt.Sprintf("assignment of permission set %s in account %s", sdkaws.ToString(a.PermissionSetArn), sdkaws.ToString(a.AccountId)))
 			}
-			type pending struct {
-				id, what string
-			}
-			var waits []pending
-			changed := false
-			for _, a := range as {
+			// Each assignment is deleted and waited for, at once with the
+			// others. Deletion is asynchronous: wait for each request within
+			// the poll timeout; a later run picks up what is still going.
+			done := make([]string, len(as))
+			changed := make([]bool, len(as))
+			err = connectors.Each(len(as), func(i int) error {
+				a := as[i]
 				what := sdkaws.ToString(a.AccountId) + ":" + sdkaws.ToString(a.PermissionSetArn)
 				out, err := c.sso.DeleteAccountAssignment(ctx, &ssoadmin.DeleteAccountAssignmentInput{
 					InstanceArn: inst, TargetId: a.AccountId, TargetType: ssotypes.TargetTypeAwsAccount,
@@ -295,28 +405,24 @@ var ssoSteps = connectors.Steps[ssoUser]{System: System, ScopeKind: "Identity Ce
 				})
 				gone, err := removed("delete account assignment", err)
 				if err != nil {
-					return connectors.Outcome{}, err
+					return err
 				}
 				if gone {
-					recs = append(recs, "assignment "+what+" was already gone")
-					continue
+					done[i] = "assignment " + what + " was already gone"
+					return nil
 				}
-				changed = true
+				changed[i] = true
 				st := out.AccountAssignmentDeletionStatus
 				if st == nil || sdkaws.ToString(st.RequestId) == "" {
-					return connectors.Outcome{}, connectors.Unavailablef(System, "delete account assignment", "AWS returned no deletion request for %s", what)
+					return connectors.Unavailablef(System, "delete account assignment", "AWS returned no deletion request for %s", what)
 				}
 				if st.Status == ssotypes.StatusValuesFailed {
-					return connectors.Outcome{}, connectors.Unavailablef(System, "delete account assignment", "deletion of %s FAILED: %s", what, connectors.Scrub(sdkaws.ToString(st.FailureReason)))
+					return connectors.Unavailablef(System, "delete account assignment", "deletion of %s FAILED: %s", what, connectors.Scrub(sdkaws.ToString(st.FailureReason)))
 				}
-				waits = append(waits, pending{sdkaws.ToString(st.RequestId), what})
-			}
-			// Deletion is asynchronous: wait for each request within the
-			// poll timeout; a later run picks up what is still going.
-			for _, p := range waits {
-				err := c.wait(ctx, "wait for account assignment deletion", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
+				id := sdkaws.ToString(st.RequestId)
+				err = c.wait(ctx, "wait for account assignment deletion", func(ctx context.Context) (ssotypes.StatusValues, string, error) {
 					out, err := c.sso.DescribeAccountAssignmentDeletionStatus(ctx, &ssoadmin.DescribeAccountAssignmentDeletionStatusInput{
-						InstanceArn: inst, AccountAssignmentDeletionRequestId: sdkaws.String(p.id),
+						InstanceArn: inst, AccountAssignmentDeletionRequestId: sdkaws.String(id),
 					})
 					if err != nil {
 						return "", "", apiError("describe account assignment deletion", err)
@@ -325,11 +431,15 @@ var ssoSteps = connectors.Steps[ssoUser]{System: System, ScopeKind: "Identity Ce
 					return st.Status, sdkaws.ToString(st.FailureReason), nil
 				})
 				if err != nil {
-					return connectors.Outcome{}, err
+					return err
 				}
-				recs = append(recs, "deleted assignment "+p.what+" (request "+p.id+")")
+				done[i] = "deleted assignment " + what + " (request " + id + ")"
+				return nil
+			})
+			if err != nil {
+				return connectors.Outcome{}, err
 			}
-			return outcome(changed, recs)
+			return outcome(slices.Contains(changed, true), append(recs, done...))
 		},
 		Verify: func(ctx context.Context, u ssoUser) error {
 			as, err := u.c.listAssignments(ctx, u.id)
@@ -338,95 +448,6 @@ var ssoSteps = connectors.Steps[ssoUser]{System: System, ScopeKind: "Identity Ce
 			}
 			if len(as) > 0 {
 				return connectors.Conflictf(System, u.verifyOp(ActionSSORemoveAssignments), "%s remain (a deletion may still be in progress)", connectors.Plural(len(as), "account assignment", "account assignments"))
-			}
-			return nil
-		},
-	},
-	{
-		Action: ActionSSOKillSessions,
-		Plan: func(ctx context.Context, u ssoUser) (connectors.Planned, error) {
-			sets, err := u.c.killSets(ctx)
-			if err != nil {
-				return connectors.Planned{}, err
-			}
-			var arns []string
-			for _, s := range sets {
-				arns = append(arns, s.ARN)
-			}
-			return connectors.Planned{
-				Description: "Deny the Identity Center user everything in " + connectors.Plural(len(sets), "permission set", "permission sets") +
-					" (inline policy on " + userIDKey + ") and re-provision them, which ends the role sessions already handed out",
-				Targets: arns,
-			}, nil
-		},
-		Run: func(ctx context.Context, u ssoUser) (connectors.Outcome, error) {
-			sets, err := u.c.killSets(ctx)
-			if err != nil {
-				return connectors.Outcome{}, err
-			}
-			// One permission set failing must not leave the others open:
-			// each gets its turn, and the failures are reported together.
-			var recs []string
-			var failed []setFailure
-			changed := false
-			for _, ps := range sets {
-				if r := u.c.shared(); r != nil {
-					// Through the one place that writes this set's policy:
-					// concurrent cases would otherwise lose each other's
-					// entries.
-					if err := r(ctx, ps.ARN, u.id); err != nil {
-						failed = append(failed, setFailure{ps, err})
-						continue
-					}
-					recs = append(recs, "permission set "+ps.String()+": the user's deny is in the policy, provisioned")
-					changed = true
-					continue
-				}
-				r, ch, err := u.c.killSwitch(ctx, ps, []string{u.id}, nil)
-				recs = append(recs, r.Records...)
-				changed = changed || ch
-				if err != nil {
-					failed = append(failed, setFailure{ps, err})
-				}
-			}
-			out, _ := outcome(changed, recs)
-			if len(failed) > 0 {
-				return out, killSwitchError(failed, len(sets))
-			}
-			return out, nil
-		},
-		Verify: func(ctx context.Context, u ssoUser) error {
-			c, op := u.c, u.verifyOp(ActionSSOKillSessions)
-			sets, err := c.killSets(ctx)
-			if err != nil {
-				return err
-			}
-			// Every set lacking the deny is named, not just the first.
-			var lacking []string
-			for _, ps := range sets {
-				got, err := c.sso.GetInlinePolicyForPermissionSet(ctx, &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: sdkaws.String(c.cfg.InstanceARN), PermissionSetArn: sdkaws.String(ps.ARN)})
-				if err != nil {
-					return apiError("get permission set inline policy", err)
-				}
-				ok, err := policyDenies(sdkaws.ToString(got.InlinePolicy), u.id)
-				if err != nil {
-					lacking = append(lacking, fmt.Sprintf("permission set %s: %v", ps, err))
-					continue
-				}
-				if !ok {
-					lacking = append(lacking, fmt.Sprintf("permission set %s does not deny the user", ps))
-					continue
-				}
-				stale, err := c.accountsNotProvisioned(ctx, ps.ARN)
-				if err != nil {
-					return err
-				}
-				if len(stale) > 0 {
-					lacking = append(lacking, fmt.Sprintf("permission set %s is not provisioned with the deny in accounts %s", ps, strings.Join(stale, ", ")))
-				}
-			}
-			if len(lacking) > 0 {
-				return connectors.Conflictf(System, op, "%s", strings.Join(lacking, "; "))
 			}
 			return nil
 		},

@@ -114,28 +114,32 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 	if err != nil {
 		return nil, err
 	}
-	var steps []connectors.Step
-	for _, ref := range c.orderIAM(t.iam) {
-		u, err := c.iamUserOf(ctx, ref)
+	// Every IAM user and the Identity Center user are planned at once; the
+	// steps come back in that order, or the first error in it.
+	refs := c.orderIAM(t.iam)
+	planned := make([][]connectors.Step, len(refs)+1)
+	err = connectors.Each(len(planned), func(i int) error {
+		if i == len(refs) {
+			if t.sso == "" {
+				return nil
+			}
+			var err error
+			planned[i], err = ssoSteps.Plan(ctx, t.sso, ssoUser{c: c, id: t.sso})
+			return err
+		}
+		u, err := c.iamUserOf(ctx, refs[i])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		// The kinds of one user share their reads while planning.
 		u.plan = &iamReads{}
-		s, err := iamSteps.Plan(ctx, ref.Scope(), u)
-		if err != nil {
-			return nil, err
-		}
-		steps = append(steps, s...)
+		planned[i], err = iamSteps.Plan(ctx, refs[i].Scope(), u)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	if t.sso != "" {
-		s, err := ssoSteps.Plan(ctx, t.sso, ssoUser{c: c, id: t.sso})
-		if err != nil {
-			return nil, err
-		}
-		steps = append(steps, s...)
-	}
-	return steps, nil
+	return slices.Concat(planned...), nil
 }
 
 // stepTarget checks a step against the account it runs on and returns what

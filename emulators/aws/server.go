@@ -836,6 +836,22 @@ func (s *Server) IAMUser(acct, userName string) (IAMUserState, bool) {
 	return s.iamSnapshot(u), true
 }
 
+// SetUserTag sets (or, with value "", removes) one tag of an IAM user, as
+// IAM's TagUser and UntagUser would; false when there is no such user.
+func (s *Server) SetUserTag(acct, userName, key, value string) bool {
+	s.Lock()
+	defer s.Unlock()
+	u := s.St.user(acct, userName)
+	if u == nil {
+		return false
+	}
+	u.Tags = slices.DeleteFunc(u.Tags, func(t tag) bool { return t.Key == key })
+	if value != "" {
+		u.Tags = append(u.Tags, tag{Key: key, Value: value})
+	}
+	return true
+}
+
 // SSOUser returns a snapshot of one Identity Center user, by user ID.
 func (s *Server) SSOUser(userID string) (SSOUserState, bool) {
 	s.Lock()
