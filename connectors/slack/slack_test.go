@@ -246,14 +246,14 @@ func TestPlan(t *testing.T) {
 	if !slices.Equal(ids, []string{slack.StepDeactivate, slack.StepResetSessions}) {
 		t.Fatalf("steps %v: deactivate must come before reset-sessions", ids)
 	}
-	want := []string{}
-	for _, id := range f.user(t, ada).SessionIDs {
-		want = append(want, itoa64(id))
+	// Sessions are not listed (Tier 2): deactivation ends them.
+	if n := f.requests(http.MethodPost, `admin\.users\.session\.list`); n != 0 {
+		t.Errorf("plan listed sessions %d times", n)
 	}
-	if !slices.Equal(steps[1].Targets, want) || len(want) != 2 {
-		t.Errorf("reset targets %v, want session IDs %v", steps[1].Targets, want)
+	if !slices.Equal(steps[1].After, []string{slack.StepDeactivate}) {
+		t.Errorf("reset-sessions runs after %v, want after deactivate", steps[1].After)
 	}
-	if !strings.Contains(steps[0].Description, "now active") || !strings.Contains(steps[1].Description, "2 active sessions") {
+	if !strings.Contains(steps[0].Description, "now active") || !strings.Contains(steps[1].Description, "ended by the deactivation") {
 		t.Errorf("descriptions %q / %q", steps[0].Description, steps[1].Description)
 	}
 	// Plan only reads.
@@ -568,8 +568,11 @@ func TestErrors(t *testing.T) {
 		},
 		"session list 500": {
 			faults: []emu.Fault{{Path: `session\.list$`, Status: 500}},
-			call:   func(t *testing.T, c *slack.Client) error { _, err := c.Plan(t.Context(), acct(grace)); return err },
-			kind:   connectors.Unavailable, status: 500, msg: "fatal_error",
+			// An active user's sessions are listed.
+			call: func(t *testing.T, c *slack.Client) error {
+				return c.Verify(t.Context(), acct(grace), stepOf(slack.ActionResetSessions))
+			},
+			kind: connectors.Unavailable, status: 500, msg: "fatal_error",
 		},
 		"SCIM fallback 500 after users_not_found": {
 			faults: []emu.Fault{{Method: http.MethodGet, Path: `^/scim/v2/Users$`, Status: 500}},
@@ -692,6 +695,11 @@ func TestKindsForSlackErrors(t *testing.T) {
 			// server that answers it, the way Slack does (HTTP 200).
 			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
+				if r.URL.Path == "/scim/v2/Users/"+ada {
+					// Still active: the sessions are listed.
+					_, _ = w.Write([]byte(`{"id":"` + ada + `","active":true}`))
+					return
+				}
 				_, _ = w.Write([]byte(`{"ok":false,"error":"` + code + `"}`))
 			}))
 			t.Cleanup(ts.Close)

@@ -113,29 +113,30 @@ func (c *Client) deactivateKind() connectors.StepKind[string] {
 	}
 }
 
-// slack.reset-sessions ends every session of the user. Sessions are listed
-// first so their IDs are recorded; with none listed there is nothing to
-// reset. It holds when admin.users.session.list shows no active session for
-// the user in the configured workspace; that is what Slack lets an admin
-// read (it does not show tokens an app holds for the user, which
-// deactivation revokes).
+// slack.reset-sessions ends every session of the user. Deactivation
+// already signs the user out of every session (Slack's SCIM docs), and
+// admin.users.session.list is Tier 2 (20 a minute for the whole
+// workspace): so the step first reads the user over SCIM, and a
+// deactivated user's sessions are neither listed nor reset. An active user
+// (deactivation skipped, say) has their sessions listed, so their IDs are
+// recorded, and reset. It holds when the user is deactivated, or when
+// admin.users.session.list shows no active session for the user in the
+// configured workspace; that is what Slack lets an admin read (it does not
+// show tokens an app holds for the user, which deactivation revokes).
 //
 // https://docs.slack.dev/reference/methods/admin.users.session.reset
 func (c *Client) resetSessionsKind() connectors.StepKind[string] {
 	return connectors.StepKind[string]{
 		Action: ActionResetSessions,
-		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
-			sessions, err := c.listSessions(ctx, "plan", id)
-			if err != nil {
-				return connectors.Planned{}, err
-			}
-			return connectors.Planned{
-				Description: "Wipe " + connectors.Plural(len(sessions), "active session", "active sessions") + " of the user on every device (admin.users.session.reset)",
-				Targets:     sessionIDs(sessions),
-			}, nil
+		After:  []string{ActionDeactivate},
+		Plan: func(context.Context, string) (connectors.Planned, error) {
+			return connectors.Planned{Description: "Wipe the user's sessions on every device: ended by the deactivation, else admin.users.session.reset"}, nil
 		},
 		Run: func(ctx context.Context, id string) (connectors.Outcome, error) {
 			const op = "reset sessions"
+			if gone, err := c.deactivated(ctx, op, id); err != nil || gone {
+				return connectors.Outcome{Result: connectors.ResultAlready, Records: []string{"user " + id + " is deactivated, which ended every session"}}, err
+			}
 			sessions, err := c.listSessions(ctx, op, id)
 			if err != nil {
 				return connectors.Outcome{}, err
@@ -153,6 +154,9 @@ func (c *Client) resetSessionsKind() connectors.StepKind[string] {
 			return connectors.Done(append(recs, "reset every session of user "+id)...)
 		},
 		Verify: func(ctx context.Context, id string) error {
+			if gone, err := c.deactivated(ctx, verifyOp(ActionResetSessions), id); err != nil || gone {
+				return err
+			}
 			sessions, err := c.listSessions(ctx, verifyOp(ActionResetSessions), id)
 			if err != nil {
 				return err
@@ -163,4 +167,17 @@ func (c *Client) resetSessionsKind() connectors.StepKind[string] {
 			return nil
 		},
 	}
+}
+
+// deactivated reports whether SCIM shows the user deactivated. A user SCIM
+// does not find is not known to be signed out: the sessions are listed.
+func (c *Client) deactivated(ctx context.Context, op, id string) (bool, error) {
+	su, err := c.getSCIMUser(ctx, op, id)
+	if connectors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !su.active(), nil
 }
