@@ -27,6 +27,30 @@ var cutCalls = map[string]*regexp.Regexp{
 	"google": regexp.MustCompile(`^(PUT|PATCH|POST) /admin/directory/v1/users/[^/]+(/signOut)?$`),
 }
 
+// firstCutChain is, per system, the calls that must follow one another
+// from terminate until the system's first access-ending call has
+// answered: offboard's check that the employee exists, the identity
+// system's lookup (which gives the others the email and logins), then the
+// system's own reads that the cut needs. Its length times the latency is
+// the system's bound; "cut at"'s bound is the longest.
+var firstCutChain = map[string][]string{
+	"okta":   {"intake: find the employee in Okta", "find the Okta user", "suspend"},
+	"slack":  {"intake", "find the Okta user", "users.info by email", "SCIM deactivate"},
+	"google": {"intake", "find the Okta user", "get the user by email", "sign out"},
+	"github": {"intake", "find the Okta user", "get the user by login", "get the org membership", "list credential authorizations (gone once the membership is)", "revoke them", "remove the membership"},
+	"aws":    {"intake", "find the Okta user", "find the Identity Center user by email", "get the permission set's inline policy", "put the deny"},
+}
+
+// verifiedChain is the longest chain of calls that must follow one another
+// until every step is verified, and the one Identity Center wait in it:
+// the kill switch's deny is provisioned asynchronously, and the first
+// status read answers IN_PROGRESS.
+var verifiedChain = []string{"intake", "find the Okta user", "find the Identity Center user by email", "get the permission set's inline policy", "put the deny",
+	"provision the permission set", "read the provisioning status (IN_PROGRESS)", "read it again after the poll interval (SUCCEEDED)", "verify: read the policy"}
+
+// icPoll is the Identity Center poll interval (aws.defaultPolls).
+const icPoll = time.Second
+
 // BenchmarkTimeToCutAt100ms offboards E1001 (all five systems) with 100 ms
 // of latency on every emulator request, and prints, from the start: when
 // each system's first access-ending call answered, "cut at" (the last of
@@ -59,7 +83,7 @@ func BenchmarkTimeToCutAt100ms(b *testing.B) {
 		calls := 0
 		var lines []string
 		for _, n := range s.Emu.All() {
-			var first time.Duration
+			var first, last time.Duration
 			reads, writes := 0, 0
 			for _, r := range n.Emulator.Emulator().Requests() {
 				if r.Time.Before(start) || strings.HasPrefix(r.Path, "/_emulator") {
@@ -71,20 +95,32 @@ func BenchmarkTimeToCutAt100ms(b *testing.B) {
 					writes++
 				}
 				// The request log has when it arrived; it answered latency later.
+				last = r.Time.Add(latency).Sub(start)
 				if re := cutCalls[n.Name]; first == 0 && re != nil && re.MatchString(r.Method+" "+r.Path) {
 					first = r.Time.Add(latency).Sub(start)
 				}
 			}
 			calls += reads + writes
 			cutAt = max(cutAt, first)
-			lines = append(lines, fmt.Sprintf("  %-7s first cut %6.2f s   %3d calls (%d reads, %d writes)", n.Name, first.Seconds(), reads+writes, reads, writes))
+			lines = append(lines, fmt.Sprintf("  %-7s first cut %5.2f s (bound %.1f s: %d calls), last call %5.2f s   %3d calls (%d reads, %d writes)",
+				n.Name, first.Seconds(), (time.Duration(len(firstCutChain[n.Name]))*latency).Seconds(), len(firstCutChain[n.Name]), last.Seconds(), reads+writes, reads, writes))
 		}
 		slices.Sort(lines)
 		seq := time.Duration(calls) * latency
-		fmt.Printf("one case, %s latency: cut at %.2f s, all verified %.2f s; %d calls, sequential sum %.1f s (%.1fx the actual)\n%s\n",
-			latency, cutAt.Seconds(), verified.Seconds(), calls, seq.Seconds(), seq.Seconds()/verified.Seconds(), strings.Join(lines, "\n"))
+		var cutBound time.Duration
+		for _, chain := range firstCutChain {
+			cutBound = max(cutBound, time.Duration(len(chain))*latency)
+		}
+		verifiedBound := time.Duration(len(verifiedChain))*latency + icPoll
+		fmt.Printf("one case, %s latency: cut at %.2f s (bound %.2f s, %.2fx), all verified %.2f s (bound %.2f s, %.2fx); %d calls, sequential sum %.1f s (%.1fx the actual)\n%s\n",
+			latency, cutAt.Seconds(), cutBound.Seconds(), cutAt.Seconds()/cutBound.Seconds(),
+			verified.Seconds(), verifiedBound.Seconds(), verified.Seconds()/verifiedBound.Seconds(),
+			calls, seq.Seconds(), seq.Seconds()/verified.Seconds(), strings.Join(lines, "\n"))
 		b.ReportMetric(cutAt.Seconds(), "s-cut-at")
 		b.ReportMetric(verified.Seconds(), "s-verified")
+		b.ReportMetric(cutAt.Seconds()/cutBound.Seconds(), "x-cut-bound")
+		b.ReportMetric(verified.Seconds()/verifiedBound.Seconds(), "x-verified-bound")
+		b.ReportMetric(seq.Seconds()/verified.Seconds(), "x-sequential")
 		_ = s.Stop()
 		b.StartTimer()
 	}
