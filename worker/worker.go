@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -86,6 +87,7 @@ func Activities(ctx context.Context, cfg *config.Config) (*activities.Activities
 // New returns a worker on the offboarding task queue with everything
 // registered. Run it with Start/Stop or Run.
 func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) sdkworker.Worker {
+	LimitCache()
 	w := sdkworker.New(c, workflows.TaskQueue, opts)
 	cs := cases.New(c)
 	// New terminations are checked against the open watches' indicators.
@@ -96,6 +98,21 @@ func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) s
 	Register(w, acts)
 	return w
 }
+
+// CacheSize is how many workflows a worker process keeps in memory between
+// tasks (the SDK's default is 10,000). Open cases mostly wait, for their
+// effective time, an operator or the watch's next poll: keeping every one
+// would grow the process by a few hundred KB a case, while a case that
+// wakes up out of the cache replays its history, which is short.
+const CacheSize = 256
+
+var cacheOnce sync.Once
+
+// LimitCache sets the process's workflow cache to CacheSize. The cache is
+// made by the first worker of the process and shared by all, so a process
+// that embeds the Temporal server (whose own system workers use the same
+// SDK) calls it before the server starts.
+func LimitCache() { cacheOnce.Do(func() { sdkworker.SetStickyWorkflowCacheSize(CacheSize) }) }
 
 // Options are the worker settings `offboard worker` and `offboard dev`
 // share. On stop, in-flight steps get time to finish and report, so a

@@ -115,6 +115,10 @@ func Start(o Options) (*Server, error) {
 			// New search attributes are visible at once (as in the Temporal CLI).
 			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
 			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+			// Cases wait for days: the server keeps the state of the few
+			// that are working in memory, not of every open one
+			// (BenchmarkOpenCases measures it).
+			dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): historyCache,
 		}),
 	)
 	if err != nil {
@@ -299,3 +303,7 @@ func freePort(ip string) (int, error) {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
+
+// historyCache is how many workflows' mutable state the history service
+// keeps in memory (Temporal's default is 128,000).
+const historyCache = 512

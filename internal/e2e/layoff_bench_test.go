@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/offboard/offboard/cases"
+	"github.com/offboard/offboard/emulators/seed"
+	"github.com/offboard/offboard/internal/dev"
+	"github.com/offboard/offboard/internal/devopts"
+	"github.com/offboard/offboard/workflows"
+)
+
+// layoffOrg is the demo org with n more people, each shaped like E1001 (in
+// all five systems, with the same kinds of groups, roles, keys and tokens)
+// under IDs of their own: employee IDs L00001…, emails
+// layoff.00001@example.com, and so on.
+func layoffOrg(tb testing.TB, n int) *seed.Org {
+	tb.Helper()
+	org, err := seed.Demo()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl, ok := org.Person("E1001")
+	if !ok {
+		tb.Fatal("the demo has no E1001")
+	}
+	for i := 1; i <= n; i++ {
+		p := tmpl
+		num := fmt.Sprintf("%05d", i)
+		login := "layoff" + num
+		p.EmployeeID, p.FirstName, p.LastName = "L"+num, "Layoff", num
+		p.Email = "layoff." + num + "@example.com"
+		p.Manager, p.Note, p.Scenario = "", "", ""
+
+		okta := *tmpl.Okta
+		okta.ID = fmt.Sprintf("00u%017d", 2_000_000+i)
+		okta.Profile = map[string]string{"githubUsername": login, "slackUserId": fmt.Sprintf("U%08d", 2_000_000+i)}
+		okta.Events = nil
+		p.Okta = &okta
+
+		gh := *tmpl.GitHub
+		gh.Login, gh.ID, gh.Events = login, int64(600_000+i), nil
+		p.GitHub = &gh
+
+		sl := *tmpl.Slack
+		sl.ID, sl.Events = okta.Profile["slackUserId"], nil
+		p.Slack = &sl
+
+		aws := *tmpl.AWS
+		aws.IAMUsers = append([]seed.IAMUser(nil), tmpl.AWS.IAMUsers...)
+		for j := range aws.IAMUsers {
+			aws.IAMUsers[j].UserName = login
+		}
+		ic := *tmpl.AWS.IdentityCenter
+		ic.UserID = fmt.Sprintf("90672%03d-aaaa-4bbb-8ccc-%012d", i/100000, i)
+		ic.UserName = p.Email
+		aws.IdentityCenter, aws.Events = &ic, nil
+		p.AWS = &aws
+
+		g := *tmpl.Google
+		g.ID, g.Events = fmt.Sprintf("2%017d", i), nil
+		p.Google = &g
+		org.People = append(org.People, p)
+	}
+	return org
+}
+
+// rssMB is this process's resident set, in MB.
+func rssMB(tb testing.TB) float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return float64(kb) / 1024
+		}
+	}
+	tb.Fatal("no VmRSS in /proc/self/status")
+	return 0
+}
+
+// BenchmarkOpenCases starts 1,000 generated people's cases with an
+// effective time a day away, so every one waits, and prints the process's
+// resident set (the embedded server, the worker and the emulators: what
+// `offboard dev` holds, with its memory limit) before and after, how long
+// the starts took, and how long listing every case takes.
+func BenchmarkOpenCases(b *testing.B) {
+	const n = 1000
+	for b.Loop() {
+		b.StopTimer()
+		dev.LimitMemory() // as offboard dev does
+		org := layoffOrg(b, n)
+		s, err := dev.Start(b.Context(), dev.Options{Options: devopts.Options{Port: -1, Dir: b.TempDir()}, Emulators: dev.NewEmulators(org), Quiet: true, NoEvidence: true, NoWatch: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		before := rssMB(b)
+		cs := cases.New(s.Client)
+		at := time.Now().Add(24 * time.Hour).UTC()
+		start := time.Now()
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		sem := make(chan struct{}, 8)
+		for i := 1; i <= n; i++ {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				in := workflows.Input{EmployeeID: fmt.Sprintf("L%05d", i), Mode: workflows.ModeStandard, RequestedBy: "bench", EffectiveAt: at}
+				if _, err := cs.Start(b.Context(), in); err != nil {
+					errs <- fmt.Errorf("L%05d: %w", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+		started := time.Since(start)
+		// Let the cases reach their wait, then measure.
+		time.Sleep(5 * time.Second)
+		runtime.GC()
+		after := rssMB(b)
+		b.StartTimer()
+		t0 := time.Now()
+		list, err := cs.List(b.Context(), "")
+		listed := time.Since(t0)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		waiting := 0
+		for _, c := range list {
+			if c.State == string(workflows.CaseScheduled) {
+				waiting++
+			}
+		}
+		fmt.Printf("%d open cases (%d listed, %d scheduled): started in %.1f s (%.0f a second); listed in %.2f s; RSS %.0f MB before, %.0f MB after (%.0f KB per open case)\n",
+			n, len(list), waiting, started.Seconds(), float64(n)/started.Seconds(), listed.Seconds(), before, after, (after-before)*1024/n)
+		b.ReportMetric(after, "MB-rss")
+		b.ReportMetric(listed.Seconds(), "s-list")
+		_ = s.Stop()
+		b.StartTimer()
+	}
+}
