@@ -3,6 +3,7 @@ package slack_test
 import (
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/offboard/offboard/connectors"
@@ -63,8 +64,13 @@ func TestDevSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(steps) != 2 || steps[0].ID != "slack.deactivate" || steps[1].ID != "slack.reset-sessions" || len(steps[1].Targets) != 2 {
+	if len(steps) != 2 || steps[0].ID != "slack.deactivate" || steps[1].ID != "slack.reset-sessions" {
 		t.Errorf("plan %+v", steps)
+	}
+	// The admin API answers too: the still-active user's two sessions are
+	// listed, so reset-sessions does not hold yet.
+	if err := c.(connectors.Verifier).Verify(t.Context(), a, steps[1]); err == nil || !strings.Contains(err.Error(), "2 active sessions remain") {
+		t.Errorf("verify reset-sessions before the cut: %v, want 2 active sessions remaining", err)
 	}
 
 	// Without a team ID in the seed, the dev config names DevTeamID.
