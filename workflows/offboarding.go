@@ -84,6 +84,7 @@ func Offboarding(ctx workflow.Context, in Input) (Case, error) {
 		pending:  map[string]Decision{},
 		accounts: map[string]connectors.Account{},
 		resolved: map[string]connectors.Account{},
+		order:    stepOrder{started: map[*Step]int{}, verified: map[*Step]int{}},
 		c: Case{
 			CaseID:      workflow.GetInfo(ctx).WorkflowExecution.ID,
 			EmployeeID:  in.EmployeeID,
@@ -180,8 +181,12 @@ type offboarding struct {
 	// byDependency runs a system's steps as their After allows, many at
 	// once; cases begun before steps had After run them one by one.
 	byDependency bool
-	c            Case
-	accounts     map[string]connectors.Account
+	// order is when, in the case's own sequence, each step last started
+	// and was last verified: the final pass re-reads only what a later
+	// step could have changed.
+	order    stepOrder
+	c        Case
+	accounts map[string]connectors.Account
 	// resolved are the accounts found, before their plans (the identity
 	// system's lets the others start).
 	resolved map[string]connectors.Account
@@ -318,6 +323,7 @@ func (w *offboarding) registerHandlers(ctx workflow.Context) error {
 				d := Decision{Step: req.Step, Action: req.Action, By: req.By, Reason: req.Reason, RequestID: req.RequestID, At: workflow.Now(ctx).UTC()}
 				w.c.Decisions = append(w.c.Decisions, d)
 				w.changes++
+				w.order.decide()
 				w.pending[req.Step] = d
 				return DecisionResult{Step: d.Step, Action: d.Action, At: d.At}, nil
 			},
@@ -420,8 +426,10 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 			fmt.Sprintf("employee %s has no account in any configured system", in.EmployeeID), "NotFound", nil)
 	}
 
-	// Verify: re-read every done step once more, after all systems are cut,
-	// so nothing a later step (or a sync) undid goes unnoticed. A step that no
+	// Verify: re-read the done steps once more, after all systems are cut,
+	// so nothing a later step (or a sync) undid goes unnoticed: those that
+	// another step of their system started after (cases begun before that
+	// re-read every one; the watch's rechecks look again later). A step that no
 	// longer holds runs again, in plan order within its system. The case is
 	// done only after a full pass that started after the last step change
 	// and the last operator decision found every step holding.
@@ -456,6 +464,9 @@ const (
 	// versionStepsByDependency runs a system's steps at once where their
 	// After allows, instead of one by one in plan order.
 	versionStepsByDependency = "steps-by-dependency"
+	// versionSweepWhatCouldChange makes the final pass re-read only the
+	// steps that another step of their system started after.
+	versionSweepWhatCouldChange = "sweep-what-could-change"
 )
 
 // maxSweeps bounds the final verification passes: a vendor that undoes a
@@ -628,6 +639,7 @@ func (w *offboarding) runStep(ctx workflow.Context, st *Step, subject connectors
 		}
 		st.State, st.Result = StepRunning, ""
 		st.StartedAt = workflow.Now(ctx).UTC()
+		w.order.start(st)
 		st.ErrorKind, st.LastError = "", ""
 		w.publish(ctx)
 
@@ -699,6 +711,7 @@ func (w *offboarding) attempt(ctx workflow.Context, st *Step, subject connectors
 	}
 	st.record(run.Outcome.Records)
 	st.VerifiedAt = v.VerifiedAt
+	w.order.verify(st)
 	return atLeastOne(run.Attempt), nil
 }
 
@@ -793,6 +806,11 @@ func (w *offboarding) verifySweep(ctx workflow.Context) bool {
 			done = append(done, st)
 		}
 	}
+	if w.byDependency && workflow.GetVersion(ctx, versionSweepWhatCouldChange, workflow.DefaultVersion, 1) == 1 {
+		// A step verified after every other step of its system started
+		// has been read since anything of the case could undo it.
+		done = slices.DeleteFunc(done, func(st *Step) bool { return !w.order.changedSince(st, w.systemSteps(st.System)) })
+	}
 	failing := w.verifyAll(ctx, done, "verify again")
 	if len(failing) == 0 {
 		return ctx.Err() == nil
@@ -839,6 +857,7 @@ func (w *offboarding) verifyAll(ctx workflow.Context, steps []*Step, verb string
 			continue
 		}
 		steps[i].VerifiedAt = v.VerifiedAt
+		w.order.verify(steps[i])
 	}
 	return failing
 }
@@ -957,4 +976,34 @@ func attemptsOf(err error, max int32) int {
 		return int(d.Attempt)
 	}
 	return int(max)
+}
+
+// stepOrder numbers step starts, verifications and operator decisions on
+// steps in the order the case saw them (not by clocks, which differ
+// between worker and server).
+type stepOrder struct {
+	n                 int
+	started, verified map[*Step]int
+	decided           int // the last decision on a step
+}
+
+func (o *stepOrder) start(st *Step)  { o.n++; o.started[st] = o.n }
+func (o *stepOrder) verify(st *Step) { o.n++; o.verified[st] = o.n }
+func (o *stepOrder) decide()         { o.n++; o.decided = o.n }
+
+// changedSince reports whether st must be read again: it never was
+// verified, or was before the last operator decision (a parked step waited
+// for one, and meanwhile anything may have changed), or a step of steps
+// other than st started after it was verified.
+func (o *stepOrder) changedSince(st *Step, steps []*Step) bool {
+	v, ok := o.verified[st]
+	if !ok || v < o.decided {
+		return true
+	}
+	for _, s := range steps {
+		if s != st && o.started[s] > v {
+			return true
+		}
+	}
+	return false
 }
