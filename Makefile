@@ -36,8 +36,10 @@ lint:
 	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# The layoff and open-cases benchmarks take minutes (BenchmarkLayoff's
+# OFFBOARD_LAYOFF sets its size).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 90m ./...
 
 clean:
 	rm -rf bin .offboard

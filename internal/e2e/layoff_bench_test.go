@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"net/http"
 	"os"
 	"runtime"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/offboard/offboard/cases"
+	"github.com/offboard/offboard/emulators/emu"
 	"github.com/offboard/offboard/emulators/seed"
 	"github.com/offboard/offboard/internal/dev"
 	"github.com/offboard/offboard/internal/devopts"
@@ -155,6 +157,133 @@ func BenchmarkOpenCases(b *testing.B) {
 			n, len(list), waiting, started.Seconds(), float64(n)/started.Seconds(), listed.Seconds(), before, after, (after-before)*1024/n)
 		b.ReportMetric(after, "MB-rss")
 		b.ReportMetric(listed.Seconds(), "s-list")
+		_ = s.Stop()
+		b.StartTimer()
+	}
+}
+
+// throttledAnswer reports whether an emulator's answer is its vendor's
+// rate-limit answer: 429 everywhere, 403 for GitHub's and Google's rate
+// limits, 400 (Throttling) for IAM and STS.
+func throttledAnswer(system string, r emu.Request) bool {
+	switch {
+	case r.Status == http.StatusTooManyRequests:
+		return true
+	case r.Status == http.StatusForbidden && (system == "github" || system == "google"):
+		return true
+	case r.Status == http.StatusBadRequest && system == "aws" && (strings.HasPrefix(r.Path, "/iam/") || strings.HasPrefix(r.Path, "/sts/")):
+		return true
+	}
+	return false
+}
+
+// BenchmarkLayoff terminates OFFBOARD_LAYOFF generated people (default
+// 200), each in all five systems, at once through the emulators' real
+// rate limits, and prints the makespan, each system's last access-ending
+// call, calls and rate-limit answers per vendor, how many cases needed an
+// operator (parked), and the bound the two tightest limits set, from the
+// calls offboard made (rate-limit answers left out): every Okta call under
+// /api/v1/users shares one bucket of 600 a minute, and GitHub's secondary
+// limit allows 900 points a minute (a read 1, a write 5). C calls (points)
+// at L a minute need at least ceil(C/L)−1 minutes after the first.
+func BenchmarkLayoff(b *testing.B) {
+	n := 200
+	if v := os.Getenv("OFFBOARD_LAYOFF"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			b.Fatalf("OFFBOARD_LAYOFF=%q: want a number of people", v)
+		}
+	}
+	for b.Loop() {
+		b.StopTimer()
+		org := layoffOrg(b, n)
+		s, err := dev.Start(b.Context(), dev.Options{Options: devopts.Options{Port: -1, Dir: b.TempDir()}, Emulators: dev.NewEmulators(org), Quiet: true, NoEvidence: true, NoWatch: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cs := cases.New(s.Client)
+		b.StartTimer()
+		start := time.Now()
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 8)
+		errs := make(chan error, n)
+		for i := 1; i <= n; i++ {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				in := workflows.Input{EmployeeID: fmt.Sprintf("L%05d", i), Mode: workflows.ModeStandard, RequestedBy: "bench"}
+				if _, err := cs.Start(b.Context(), in); err != nil {
+					errs <- fmt.Errorf("L%05d: %w", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+		// Wait until every case has ended, or some wait for an operator.
+		var counts map[string]int
+		for {
+			list, err := cs.List(b.Context(), "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			counts = map[string]int{}
+			for _, c := range list {
+				counts[c.State]++
+			}
+			open := counts[string(workflows.CaseRunning)] + counts[string(workflows.CaseScheduled)]
+			if open == 0 || time.Since(start) > 45*time.Minute {
+				break
+			}
+			time.Sleep(2 * time.Second)
+		}
+		makespan := time.Since(start)
+		b.StopTimer()
+		var lines []string
+		totalCalls, totalThrottled, oktaUsers, githubPoints := 0, 0, 0, 0
+		for _, e := range s.Emu.All() {
+			calls, throttled := 0, 0
+			var lastCut time.Duration
+			for _, r := range e.Emulator.Emulator().Requests() {
+				if r.Time.Before(start) || strings.HasPrefix(r.Path, "/_emulator") {
+					continue
+				}
+				calls++
+				if throttledAnswer(e.Name, r) {
+					throttled++
+					continue
+				}
+				switch {
+				case e.Name == "okta" && strings.HasPrefix(r.Path, "/api/v1/users"):
+					oktaUsers++
+				case e.Name == "github" && r.Method == http.MethodGet:
+					githubPoints++
+				case e.Name == "github":
+					githubPoints += 5
+				}
+				if re := cutCalls[e.Name]; re != nil && re.MatchString(r.Method+" "+r.Path) {
+					lastCut = max(lastCut, r.Time.Sub(start))
+				}
+			}
+			totalCalls += calls
+			totalThrottled += throttled
+			lines = append(lines, fmt.Sprintf("  %-7s last cut %6.1f s   %6d calls, %5d rate-limited (%.1f%%)", e.Name, lastCut.Seconds(), calls, throttled, 100*float64(throttled)/float64(max(calls, 1))))
+		}
+		minutes := func(calls, perMinute int) time.Duration {
+			return time.Duration(max((calls+perMinute-1)/perMinute-1, 0)) * time.Minute
+		}
+		oktaBound, githubBound := minutes(oktaUsers, 600), minutes(githubPoints, 900)
+		bound := max(oktaBound, githubBound, time.Second)
+		parked := counts[string(workflows.CaseParked)]
+		fmt.Printf("layoff of %d: makespan %.0f s; states %v; operator actions needed: %d parked cases\n%s\n  all     %6d calls, %5d rate-limited (%.1f%%)\n"+
+			"  bound %.0f s (makespan %.2fx): Okta's users bucket %d calls (%.1f a person) at 600 a minute: %.0f s; GitHub's secondary limit %d points (%.1f a person) at 900 a minute: %.0f s\n",
+			n, makespan.Seconds(), counts, parked, strings.Join(lines, "\n"), totalCalls, totalThrottled, 100*float64(totalThrottled)/float64(max(totalCalls, 1)),
+			bound.Seconds(), makespan.Seconds()/bound.Seconds(), oktaUsers, float64(oktaUsers)/float64(n), oktaBound.Seconds(), githubPoints, float64(githubPoints)/float64(n), githubBound.Seconds())
+		b.ReportMetric(makespan.Seconds()/bound.Seconds(), "x-bound")
+		b.ReportMetric(makespan.Seconds(), "s-makespan")
+		b.ReportMetric(float64(parked), "parked")
 		_ = s.Stop()
 		b.StartTimer()
 	}
