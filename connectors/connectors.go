@@ -290,7 +290,7 @@ func RemoveEach[T any](recs []string, items []T, remove func(T) (record string, 
 		tried   bool
 	}
 	res := make([]result, len(items))
-	Each(len(items), func(i int) error {
+	_ = Each(len(items), func(i int) error {
 		r := &res[i]
 		r.tried = true
 		r.rec, r.removed, r.err = remove(items[i])

@@ -182,8 +182,8 @@ type offboarding struct {
 	// once; cases begun before steps had After run them one by one.
 	byDependency bool
 	// order is when, in the case's own sequence, each step last started
-	// and was last verified: the final pass re-reads only what a later
-	// step could have changed.
+	// and was last verified, and the last decision on a step: the final
+	// pass re-reads only what could have changed since.
 	order    stepOrder
 	c        Case
 	accounts map[string]connectors.Account
@@ -428,11 +428,12 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 
 	// Verify: re-read the done steps once more, after all systems are cut,
 	// so nothing a later step (or a sync) undid goes unnoticed: those that
-	// another step of their system started after (cases begun before that
-	// re-read every one; the watch's rechecks look again later). A step that no
-	// longer holds runs again, in plan order within its system. The case is
-	// done only after a full pass that started after the last step change
-	// and the last operator decision found every step holding.
+	// another step of their system started after, or that were read before
+	// the last operator decision (cases begun before that re-read every
+	// one; the watch's rechecks look again later). A step that no longer
+	// holds runs again, in plan order within its system. The case is done
+	// only after a pass that started after the last step change and the
+	// last operator decision found every step it read holding.
 	for round := 1; ; round++ {
 		before := w.changes
 		clean := w.verifySweep(ctx)
@@ -465,7 +466,8 @@ const (
 	// After allows, instead of one by one in plan order.
 	versionStepsByDependency = "steps-by-dependency"
 	// versionSweepWhatCouldChange makes the final pass re-read only the
-	// steps that another step of their system started after.
+	// steps that another step of their system started after, or that were
+	// read before the last operator decision (stepOrder.changedSince).
 	versionSweepWhatCouldChange = "sweep-what-could-change"
 )
 

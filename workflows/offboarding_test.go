@@ -452,24 +452,32 @@ func TestOffboarding_HappyPath(t *testing.T) {
 	assert.Equal(t, saSnapshot{State: string(CaseDone), Parked: []string{}}, f.lastUpsert())
 }
 
-func TestOffboarding_SystemsParallelStepsInOrder(t *testing.T) {
-	f := &fakeVendors{runErr: func(step string, n int) error {
+// parkClearSessions runs a case whose okta.clear-sessions parks on its
+// first run and is retried at 11 minutes, and returns the case at 10
+// minutes (parked) and at the end, and the case's search attributes at 10.
+func parkClearSessions(t *testing.T, f *fakeVendors) (during, end Case, mid saSnapshot) {
+	t.Helper()
+	f.runErr = func(step string, n int) error {
 		if step == oktaClearSessions && n == 1 {
 			return errDenied("okta", "clear sessions")
 		}
 		return nil
-	}}
+	}
 	h := newHarness(t, f)
-	mid := h.queryAt(10 * time.Minute)
+	q := h.queryAt(10 * time.Minute)
 	retry := h.resolveAt(11*time.Minute, DecideStepRequest{Step: oktaClearSessions, Action: ActionRetry, By: "alice", Reason: "granted scope"})
-
 	st, err := h.run(testInput())
 	require.NoError(t, err)
 	h.requireAccepted(retry)
+	return h.requireSnapshot(q), st, q.sa
+}
+
+func TestOffboarding_SystemsParallelStepsInOrder(t *testing.T) {
+	f := &fakeVendors{}
+	during, st, sa := parkClearSessions(t, f)
 
 	// While okta.clear-sessions was parked, GitHub finished and Okta held its
 	// next step back.
-	during := h.requireSnapshot(mid)
 	assert.Equal(t, StepDone, step(t, during, oktaSuspend).State)
 	assert.Equal(t, StepParked, step(t, during, oktaClearSessions).State)
 	assert.Equal(t, StepPending, step(t, during, oktaRemoveFactors).State)
@@ -478,7 +486,7 @@ func TestOffboarding_SystemsParallelStepsInOrder(t *testing.T) {
 		assert.Equal(t, fakeVerifiedAt, step(t, during, id).VerifiedAt, "%s verified before the sweep", id)
 	}
 	assert.Equal(t, CaseParked, during.State)
-	assert.Equal(t, saSnapshot{State: string(CaseParked), Parked: []string{oktaClearSessions}}, mid.sa)
+	assert.Equal(t, saSnapshot{State: string(CaseParked), Parked: []string{oktaClearSessions}}, sa)
 
 	// Each system ran its steps in plan order (the parked one twice).
 	f.mu.Lock()
@@ -498,23 +506,8 @@ func TestOffboarding_SystemsParallelStepsInOrder(t *testing.T) {
 // back nothing, and its retry re-checks only suspend, the step it comes
 // after.
 func TestOffboarding_StepsRunByDependency(t *testing.T) {
-	f := &fakeVendors{
-		after: map[string][]string{oktaRemoveFactors: {oktaSuspend}},
-		runErr: func(step string, n int) error {
-			if step == oktaClearSessions && n == 1 {
-				return errDenied("okta", "clear sessions")
-			}
-			return nil
-		},
-	}
-	h := newHarness(t, f)
-	mid := h.queryAt(10 * time.Minute)
-	retry := h.resolveAt(11*time.Minute, DecideStepRequest{Step: oktaClearSessions, Action: ActionRetry, By: "alice", Reason: "granted scope"})
-	st, err := h.run(testInput())
-	require.NoError(t, err)
-	h.requireAccepted(retry)
-
-	during := h.requireSnapshot(mid)
+	f := &fakeVendors{after: map[string][]string{oktaRemoveFactors: {oktaSuspend}}}
+	during, st, _ := parkClearSessions(t, f)
 	assert.Equal(t, StepParked, step(t, during, oktaClearSessions).State)
 	assert.Equal(t, StepDone, step(t, during, oktaRemoveFactors).State, "remove-factors does not wait for the parked clear-sessions")
 	assert.Equal(t, CaseDone, st.State)

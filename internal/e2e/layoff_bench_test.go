@@ -75,6 +75,29 @@ func layoffOrg(tb testing.TB, n int) *seed.Org {
 	return org
 }
 
+// startLayoff starts the cases of layoffOrg's n people, eight at a time
+// (as terminate --file does), effective at at (zero: now).
+func startLayoff(b *testing.B, cs *cases.Client, n int, at time.Time) {
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 8)
+	for i := 1; i <= n; i++ {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			in := workflows.Input{EmployeeID: fmt.Sprintf("L%05d", i), Mode: workflows.ModeStandard, RequestedBy: "bench", EffectiveAt: at}
+			if _, err := cs.Start(b.Context(), in); err != nil {
+				errs <- fmt.Errorf("L%05d: %w", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+}
+
 // rssMB is this process's resident set, in MB.
 func rssMB(tb testing.TB) float64 {
 	f, err := os.Open("/proc/self/status")
@@ -116,24 +139,7 @@ func BenchmarkOpenCases(b *testing.B) {
 		cs := cases.New(s.Client)
 		at := time.Now().Add(24 * time.Hour).UTC()
 		start := time.Now()
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		sem := make(chan struct{}, 8)
-		for i := 1; i <= n; i++ {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				in := workflows.Input{EmployeeID: fmt.Sprintf("L%05d", i), Mode: workflows.ModeStandard, RequestedBy: "bench", EffectiveAt: at}
-				if _, err := cs.Start(b.Context(), in); err != nil {
-					errs <- fmt.Errorf("L%05d: %w", i, err)
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		startLayoff(b, cs, n, at)
 		started := time.Since(start)
 		// Let the cases reach their wait, then measure.
 		time.Sleep(5 * time.Second)
@@ -204,28 +210,12 @@ func BenchmarkLayoff(b *testing.B) {
 		cs := cases.New(s.Client)
 		b.StartTimer()
 		start := time.Now()
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 8)
-		errs := make(chan error, n)
-		for i := 1; i <= n; i++ {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				in := workflows.Input{EmployeeID: fmt.Sprintf("L%05d", i), Mode: workflows.ModeStandard, RequestedBy: "bench"}
-				if _, err := cs.Start(b.Context(), in); err != nil {
-					errs <- fmt.Errorf("L%05d: %w", i, err)
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		startLayoff(b, cs, n, time.Time{})
 		// Wait until every case has ended, or some wait for an operator.
 		var counts map[string]int
+		var list []cases.Summary
 		for {
-			list, err := cs.List(b.Context(), "")
+			list, err = cs.List(b.Context(), "")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -277,6 +267,25 @@ func BenchmarkLayoff(b *testing.B) {
 		oktaBound, githubBound := minutes(oktaUsers, 600), minutes(githubPoints, 900)
 		bound := max(oktaBound, githubBound, time.Second)
 		parked := counts[string(workflows.CaseParked)]
+		// What the operator would be asked about: each parked step, with
+		// its error.
+		why := map[string]int{}
+		for _, c := range list {
+			if c.State != string(workflows.CaseParked) {
+				continue
+			}
+			var st workflows.Case
+			if v, err := s.Client.QueryWorkflow(b.Context(), c.CaseID, "", workflows.QueryStatus); err == nil && v.Get(&st) == nil {
+				for _, x := range st.Steps {
+					if x.State == workflows.StepParked {
+						why[x.Action+": "+x.ErrorKind+": "+x.LastError]++
+					}
+				}
+			}
+		}
+		for w, k := range why {
+			fmt.Printf("  parked %d× %s\n", k, w)
+		}
 		fmt.Printf("layoff of %d: makespan %.0f s; states %v; operator actions needed: %d parked cases\n%s\n  all     %6d calls, %5d rate-limited (%.1f%%)\n"+
 			"  bound %.0f s (makespan %.2fx): Okta's users bucket %d calls (%.1f a person) at 600 a minute: %.0f s; GitHub's secondary limit %d points (%.1f a person) at 900 a minute: %.0f s\n",
 			n, makespan.Seconds(), counts, parked, strings.Join(lines, "\n"), totalCalls, totalThrottled, 100*float64(totalThrottled)/float64(max(totalCalls, 1)),
