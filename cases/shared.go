@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/offboard/offboard/activities"
 	"github.com/offboard/offboard/connectors"
 	"github.com/offboard/offboard/workflows"
 )
@@ -41,7 +43,14 @@ func (c *Client) SharedRouter(system string) connectors.SharedRouter {
 		}
 		if err != nil {
 			if ae, ok := errors.AsType[*temporal.ApplicationError](err); ok {
-				return &connectors.Error{Kind: connectors.Unavailable, System: system, Op: "apply through " + id, Msg: ae.Message()}
+				// The batch's own failure kind (a rate limit, say) when the
+				// workflow sent it; else Unavailable.
+				ce := &connectors.Error{Kind: connectors.Unavailable, System: system, Op: "apply through " + id, Msg: ae.Message()}
+				var d activities.ErrorDetails
+				if ae.HasDetails() && ae.Details(&d) == nil && slices.Contains(connectors.Kinds, d.Kind) {
+					ce.Kind, ce.RetryAfter = d.Kind, d.RetryAfter
+				}
+				return ce
 			}
 			return &connectors.Error{Kind: connectors.Unavailable, System: system, Op: "apply through " + id, Msg: fmt.Sprint(rootCause(err))}
 		}

@@ -174,8 +174,16 @@ func (s *shared) batch(ctx workflow.Context) {
 	err := workflow.ExecuteActivity(withSummary(ctx, fmt.Sprintf("%s: apply %d to %s", s.in.System, len(items), s.in.Resource)), a.ApplyShared, in).Get(ctx, &res)
 	if err != nil {
 		s.lastErr = failureMessage(err)
+		failure := temporal.NewApplicationError("the shared write failed: "+s.lastErr, "SharedWriteFailed")
+		if workflow.GetVersion(ctx, versionSharedFailureKind, workflow.DefaultVersion, 1) == 1 {
+			// The cases' steps see the vendor's kind and Retry-After: a
+			// throttled batch makes them wait and try again, not park.
+			d := details(err)
+			failure = temporal.NewApplicationErrorWithOptions("the shared write failed: "+s.lastErr, "SharedWriteFailed",
+				temporal.ApplicationErrorOptions{Details: []any{activities.ErrorDetails{Kind: d.Kind, RetryAfter: d.RetryAfter}}})
+		}
 		for _, item := range items {
-			s.failed[item] = temporal.NewApplicationError("the shared write failed: "+s.lastErr, "SharedWriteFailed")
+			s.failed[item] = failure
 		}
 		return
 	}
@@ -203,3 +211,7 @@ func pruneCandidates(applied map[string]time.Time, now time.Time, items []string
 	}
 	return out
 }
+
+// versionSharedFailureKind gives a failed batch's Updates the activity
+// failure's connector kind and Retry-After.
+const versionSharedFailureKind = "shared-failure-kind"

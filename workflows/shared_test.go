@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -80,10 +79,12 @@ func TestSharedResourceBatches(t *testing.T) {
 	u4 := 0
 	f := &fakeShared{}
 	f.fail = func(int) error {
-		// u4's first batch fails every try; a later one goes through.
+		// u4's first batch is throttled every try; a later one goes
+		// through.
 		if slices.Contains(f.batches[len(f.batches)-1].Add, "u4") {
 			if u4++; u4 <= int(sharedOptions.RetryPolicy.MaximumAttempts) {
-				return errors.New("ConflictException: another provisioning is in progress")
+				return activities.ToTemporal(context.Background(), &connectors.Error{Kind: connectors.RateLimited, System: "aws", Op: "provision permission set",
+					Status: 429, RetryAfter: 3 * time.Second, Msg: "ThrottlingException: Rate exceeded"})
 			}
 		}
 		return nil
@@ -124,7 +125,11 @@ func TestSharedResourceBatches(t *testing.T) {
 	}
 	assert.Zero(t, calls["u1@1m0s"].res.Batch, "an applied item answers at once, without a batch")
 	require.Error(t, calls["u4@2m0s"].err, "the failed batch's add answers with the error")
-	assert.Contains(t, calls["u4@2m0s"].err.Error(), "another provisioning is in progress")
+	assert.Contains(t, calls["u4@2m0s"].err.Error(), "Rate exceeded")
+	// The case's step learns it was a rate limit, and how long to wait.
+	d := details(calls["u4@2m0s"].err)
+	assert.Equal(t, connectors.RateLimited, d.Kind)
+	assert.Equal(t, 3*time.Second, d.RetryAfter)
 	last := f.batches[len(f.batches)-1]
 	assert.Equal(t, []string{"u5"}, last.Add)
 	assert.Equal(t, []string{"u1", "u2", "u3", "u4"}, last.Prune, "items applied long ago are offered for pruning")
