@@ -703,6 +703,7 @@ func (w *offboarding) attempt(ctx workflow.Context, st *Step, subject connectors
 		return attemptsOf(err, w.policy.StepAttempts), err
 	}
 	var v activities.VerifyResult
+	read := w.order.next()
 	if err := workflow.ExecuteActivity(stepSummary(ctx, st.Step, "verify"), a.VerifyStep, in).Get(ctx, &v); err != nil {
 		return attemptsOf(err, w.policy.StepAttempts), err
 	}
@@ -713,7 +714,7 @@ func (w *offboarding) attempt(ctx workflow.Context, st *Step, subject connectors
 	}
 	st.record(run.Outcome.Records)
 	st.VerifiedAt = v.VerifiedAt
-	w.order.verify(st)
+	w.order.verified[st] = read
 	return atLeastOne(run.Attempt), nil
 }
 
@@ -844,6 +845,7 @@ func (w *offboarding) verifySweep(ctx workflow.Context) bool {
 // returns, in order, those that no longer hold (none once cancelled).
 func (w *offboarding) verifyAll(ctx workflow.Context, steps []*Step, verb string) []*Step {
 	futures := make([]workflow.Future, len(steps))
+	read := w.order.next()
 	for i, st := range steps {
 		in := activities.StepInput{Account: w.accounts[st.System], Step: st.Step}
 		futures[i] = workflow.ExecuteActivity(stepSummary(ctx, st.Step, verb), a.VerifyStep, in)
@@ -859,7 +861,7 @@ func (w *offboarding) verifyAll(ctx workflow.Context, steps []*Step, verb string
 			continue
 		}
 		steps[i].VerifiedAt = v.VerifiedAt
-		w.order.verify(steps[i])
+		w.order.verified[steps[i]] = read
 	}
 	return failing
 }
@@ -989,9 +991,12 @@ type stepOrder struct {
 	decided           int // the last decision on a step
 }
 
-func (o *stepOrder) start(st *Step)  { o.n++; o.started[st] = o.n }
-func (o *stepOrder) verify(st *Step) { o.n++; o.verified[st] = o.n }
-func (o *stepOrder) decide()         { o.n++; o.decided = o.n }
+// next numbers a moment: a step start, a decision, or a verification
+// when it is asked for (the read happens after that, and may answer after
+// a decision made meanwhile: it still counts as before it).
+func (o *stepOrder) next() int      { o.n++; return o.n }
+func (o *stepOrder) start(st *Step) { o.started[st] = o.next() }
+func (o *stepOrder) decide()        { o.decided = o.next() }
 
 // changedSince reports whether st must be read again: it never was
 // verified, or was before the last operator decision (a parked step waited
