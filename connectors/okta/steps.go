@@ -18,9 +18,11 @@ import (
 // stepKinds lists every kind of Okta step in plan order. Both lifecycle
 // kinds (suspend and deactivate) are here, so that Run and Verify accept
 // either; Plan lists only the configured one. The lifecycle call cuts
-// first: a suspended or deactivated user can neither sign in nor use an
-// API token they made, admin or not. Everything else runs at once after
-// it (sessions are cleared only once the user cannot start a new one).
+// first: a suspended or deactivated user cannot sign in. Deactivation
+// revokes the API tokens the user made; Okta's support articles differ on
+// whether suspension does, so admin roles go right after it, at once with
+// everything else (sessions are cleared only once the user cannot start a
+// new one).
 func (c *Client) stepKinds() []connectors.StepKind[string] {
 	return []connectors.StepKind[string]{
 		c.suspendKind(),
