@@ -344,8 +344,16 @@ func (c *Client) listCredentials(ctx context.Context, org, login string) ([]*gh.
 	op := "list credential authorizations in " + org
 	var out []*gh.CredentialAuthorization
 	err := pages(op, func(page int) (*gh.Response, error) {
-		// v60 has no login filter: filter here.
-		creds, resp, err := c.api.Organizations.ListCredentialAuthorizations(ctx, org, &gh.ListOptions{Page: page, PerPage: 100})
+		// GitHub filters by login (one person's credentials, not the org's
+		// every page); go-github v60's options have no login, so the
+		// request is built here. The login is checked again below.
+		q := url.Values{"login": {login}, "per_page": {"100"}, "page": {fmt.Sprint(page)}}
+		req, err := c.api.NewRequest(http.MethodGet, fmt.Sprintf("orgs/%s/credential-authorizations?%s", org, q.Encode()), nil)
+		if err != nil {
+			return nil, connectors.InvalidInputf(System, op, "%s", connectors.Scrub(err.Error()))
+		}
+		var creds []*gh.CredentialAuthorization
+		resp, err := c.api.Do(ctx, req, &creds)
 		if err != nil {
 			err = c.apiError(op, resp, err)
 			if connectors.StatusOf(err) == http.StatusNotFound {

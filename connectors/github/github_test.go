@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -849,5 +850,33 @@ func TestUsernameAttribute(t *testing.T) {
 	ce := connErr(t, err, connectors.NotFound)
 	if !strings.Contains(ce.Msg, "no ghLogin attribute") {
 		t.Errorf("message %q, want it to name the attribute", ce.Msg)
+	}
+}
+
+// TestCredentialsListedByLogin: credential authorizations are asked for
+// by the person's login (GitHub's filter), not page by page for the whole
+// org, and only theirs are planned.
+func TestCredentialsListedByLogin(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{})
+	a := f.resolve(t, "E1001")
+	mark := len(f.emu.Emulator().Requests())
+	steps := f.plan(t, a)
+	n := 0
+	for _, r := range f.emu.Emulator().Requests()[mark:] {
+		if strings.HasSuffix(r.Path, "/credential-authorizations") {
+			n++
+			if q, _ := url.ParseQuery(r.Query); q.Get("login") != a.ID {
+				t.Errorf("%s ?%s: want login=%s", r.Path, r.Query, a.ID)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("the plan listed no credential authorizations")
+	}
+	for _, st := range steps {
+		if st.Action == github.ActionRevokeCredentialAuthorizations && st.Scope == "acme" && len(st.Targets) != 2 {
+			t.Errorf("acme credentials planned: %v, want Ada's two", st.Targets)
+		}
 	}
 }
