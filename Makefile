@@ -37,7 +37,7 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 # The layoff and open-cases benchmarks take minutes (BenchmarkLayoff's
-# OFFBOARD_LAYOFF sets its size).
+# OFFBOARD_LAYOFF sets its size, 50 by default).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 90m ./...
 
