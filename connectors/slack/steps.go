@@ -134,8 +134,12 @@ func (c *Client) resetSessionsKind() connectors.StepKind[string] {
 		},
 		Run: func(ctx context.Context, id string) (connectors.Outcome, error) {
 			const op = "reset sessions"
-			if gone, err := c.deactivated(ctx, op, id); err != nil || gone {
-				return connectors.Outcome{Result: connectors.ResultAlready, Records: []string{"user " + id + " is deactivated, which ended every session"}}, err
+			gone, err := c.deactivated(ctx, op, id)
+			if err != nil {
+				return connectors.Outcome{}, err
+			}
+			if gone {
+				return connectors.Already("user " + id + " is deactivated, which ended every session")
 			}
 			sessions, err := c.listSessions(ctx, op, id)
 			if err != nil {
