@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 
 	"github.com/offboard/offboard/config"
 	"github.com/offboard/offboard/connectors"
@@ -1546,5 +1547,45 @@ func TestTagIndex(t *testing.T) {
 	}
 	if n := tagReads(mark); n != first {
 		t.Errorf("after the TTL %d users' tags read, want all %d again", n, first)
+	}
+}
+
+// TestKillSwitchVerifyWaitsForProvisioning: the next batch of the
+// kill-switch workflow has written the policy again (still denying the
+// user) and its provisioning is under way: verify waits for it and holds,
+// rather than call the user's deny missing.
+func TestKillSwitchVerifyWaitsForProvisioning(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{cfg: func(c *aws.Config) { c.KillSwitchPermissionSets = []string{"AdministratorAccess"} }})
+	a := f.resolve(t, "E1001")
+	st := step(t, f.plan(t, a), "aws.sso-kill-sessions/"+adaSSO)
+	if _, err := f.c.Run(t.Context(), a, st); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := f.emu.PermissionSet("AdministratorAccess")
+	api := f.ssoAdmin()
+	got, err := api.GetInlinePolicyForPermissionSet(t.Context(), &ssoadmin.GetInlinePolicyForPermissionSetInput{InstanceArn: sdkaws.String(inst), PermissionSetArn: sdkaws.String(admin.ARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new version of the same policy, and its provisioning, not yet done.
+	if _, err := api.PutInlinePolicyToPermissionSet(t.Context(), &ssoadmin.PutInlinePolicyToPermissionSetInput{
+		InstanceArn: sdkaws.String(inst), PermissionSetArn: sdkaws.String(admin.ARN), InlinePolicy: got.InlinePolicy,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.ProvisionPermissionSet(t.Context(), &ssoadmin.ProvisionPermissionSetInput{
+		InstanceArn: sdkaws.String(inst), PermissionSetArn: sdkaws.String(admin.ARN), TargetType: ssotypes.ProvisionTargetTypeAllProvisionedAccounts,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ps, _ := f.emu.PermissionSet("AdministratorAccess"); len(ps.NotProvisioned) == 0 {
+		t.Fatal("the new version is provisioned already; the test needs it under way")
+	}
+	if err := f.c.Verify(t.Context(), a, st); err != nil {
+		t.Errorf("verify while the next provisioning is under way: %v", err)
+	}
+	if ps, _ := f.emu.PermissionSet("AdministratorAccess"); len(ps.NotProvisioned) != 0 {
+		t.Errorf("verify did not wait for the provisioning: %v not provisioned", ps.NotProvisioned)
 	}
 }

@@ -72,6 +72,53 @@ func (c *Client) accountsNotProvisioned(ctx context.Context, psARN string) ([]st
 	})
 }
 
+// provisioningDone waits for the permission set's provisioning under way,
+// if any, and reports whether one was and succeeded.
+func (c *Client) provisioningDone(ctx context.Context, psARN string) (bool, error) {
+	const op = "wait for permission set provisioning"
+	inst := sdkaws.String(c.cfg.InstanceARN)
+	p := ssoadmin.NewListPermissionSetProvisioningStatusPaginator(c.sso, &ssoadmin.ListPermissionSetProvisioningStatusInput{
+		InstanceArn: inst, Filter: &ssotypes.OperationStatusFilter{Status: ssotypes.StatusValuesInProgress},
+	})
+	ids, err := all(ctx, "list permission set provisioning", p.HasMorePages, func(ctx context.Context) ([]string, error) {
+		o, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, m := range o.PermissionSetsProvisioningStatus {
+			ids = append(ids, sdkaws.ToString(m.RequestId))
+		}
+		return ids, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	found := false
+	for _, id := range ids {
+		mine := false
+		err := c.wait(ctx, op, func(ctx context.Context) (ssotypes.StatusValues, string, error) {
+			out, err := c.sso.DescribePermissionSetProvisioningStatus(ctx, &ssoadmin.DescribePermissionSetProvisioningStatusInput{
+				InstanceArn: inst, ProvisionPermissionSetRequestId: sdkaws.String(id),
+			})
+			if err != nil {
+				return "", "", apiError("describe permission set provisioning", err)
+			}
+			st := out.PermissionSetProvisioningStatus
+			if sdkaws.ToString(st.PermissionSetArn) != psARN {
+				return ssotypes.StatusValuesSucceeded, "", nil // another set's: not waited for
+			}
+			mine = true
+			return st.Status, sdkaws.ToString(st.FailureReason), nil
+		})
+		if err != nil {
+			return false, err
+		}
+		found = found || mine
+	}
+	return found, nil
+}
+
 // permissionSet is a kill-switch permission set.
 type permissionSet struct {
 	ARN  string
@@ -307,6 +354,13 @@ var ssoSteps = connectors.Steps[ssoUser]{System: System, ScopeKind: "Identity Ce
 					return err
 				}
 				if len(stale) > 0 {
+					// A provisioning under way provisions the policy just
+					// read, which denies the user: one batch at a time
+					// writes and then provisions (the kill-switch workflow).
+					// Wait for it, rather than call the deny missing.
+					if done, err := c.provisioningDone(ctx, ps.ARN); err != nil || done {
+						return err
+					}
 					lack[i] = fmt.Sprintf("permission set %s is not provisioned with the deny in accounts %s", ps, strings.Join(stale, ", "))
 				}
 				return nil

@@ -281,6 +281,7 @@ func (s *Server) ssoAdminHandlers() map[string]handler {
 		"ListAccountsForProvisionedPermissionSet": s.listProvisionedAccounts,
 		"ProvisionPermissionSet":                  s.provisionPermissionSet,
 		"DescribePermissionSetProvisioningStatus": s.describeProvisioning,
+		"ListPermissionSetProvisioningStatus":     s.listProvisioning,
 	}
 }
 
@@ -712,6 +713,32 @@ func (s *Server) provisionPermissionSet(w http.ResponseWriter, c *call, p *princ
 	s.audit(c, p, now, map[string]any{"instanceArn": in.InstanceArn, "permissionSetArn": ps.ARN, "targetType": in.TargetType, "targetId": in.TargetId},
 		resource{Type: "AWS::SSO::PermissionSet", Name: ps.ARN})
 	writeJSON(w, c, 200, map[string]any{"PermissionSetProvisioningStatus": r.provisioningJSON()})
+}
+
+// listProvisioning answers ListPermissionSetProvisioningStatus: the
+// instance's provisioning requests, oldest first, optionally only those of
+// one status (Filter.Status), without their permission sets (Describe has
+// them), in one page.
+func (s *Server) listProvisioning(w http.ResponseWriter, c *call, _ *principal, _ time.Time) {
+	var in struct {
+		InstanceArn string
+		Filter      struct{ Status string }
+	}
+	if e := decodeJSON(c, &in); e != nil {
+		writeError(w, c, e)
+		return
+	}
+	if e := s.checkInstance(in.InstanceArn); e != nil {
+		writeError(w, c, e)
+		return
+	}
+	out := []map[string]any{}
+	for _, r := range s.St.Requests {
+		if r.Kind == "provision" && (in.Filter.Status == "" || r.Status == in.Filter.Status) {
+			out = append(out, map[string]any{"Status": r.Status, "RequestId": r.ID, "CreatedDate": epoch(r.Created)})
+		}
+	}
+	writeJSON(w, c, 200, map[string]any{"PermissionSetsProvisioningStatus": out})
 }
 
 func (s *Server) describeProvisioning(w http.ResponseWriter, c *call, _ *principal, _ time.Time) {
