@@ -139,6 +139,13 @@ type Step struct {
 	// (or skipped) before this one starts; steps with nothing between them
 	// run at once. Plans made before steps had it run in order.
 	After []string `json:"after,omitempty"`
+	// Cuts says the step ends the person's access to the system (a
+	// suspension, a sign-out, a membership removed, keys deactivated):
+	// the system is cut once the first such step is done.
+	Cuts bool `json:"cuts,omitempty"`
+	// Urgent says the step cuts or must be done before one that does: its
+	// calls go before others when the vendor's budget is short.
+	Urgent bool `json:"urgent,omitempty"`
 }
 
 // Result says how a step reached its desired state.

@@ -49,6 +49,8 @@ type StepKind[T any] struct {
 	// with no order between them run at once, so access-ending kinds come
 	// with no After and cleanup comes after them.
 	After []string
+	// Cuts says a step of the kind ends the person's access (Step.Cuts).
+	Cuts bool
 }
 
 // Steps is a connector's table of step kinds, in plan order.
@@ -105,7 +107,19 @@ func (s Steps[T]) Plan(ctx context.Context, scope string, t T) ([]Step, error) {
 				st.After = append(st.After, StepID(s.System, a, scope))
 			}
 		}
+		st.Cuts, st.Urgent = k.Cuts, k.Cuts
 		steps = append(steps, st)
+	}
+	// What a cut waits for is as urgent as the cut.
+	for i := len(steps) - 1; i >= 0; i-- {
+		if !steps[i].Urgent {
+			continue
+		}
+		for _, id := range steps[i].After {
+			if j := slices.IndexFunc(steps, func(o Step) bool { return o.ID == id }); j >= 0 {
+				steps[j].Urgent = true
+			}
+		}
 	}
 	return steps, nil
 }

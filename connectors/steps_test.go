@@ -225,3 +225,26 @@ func TestPlanAfter(t *testing.T) {
 		t.Errorf("After: cut %v, clean %v (want the same scope's cut, and no left-out action)", steps[0].After, steps[1].After)
 	}
 }
+
+// A kind that cuts makes its steps Cuts and Urgent, and what they wait
+// for, however far back, Urgent too; cleanup after a cut is neither.
+func TestPlanUrgent(t *testing.T) {
+	noop := func(context.Context, string) (Planned, error) { return Planned{Description: "d"}, nil }
+	table := Steps[string]{System: "sys", Kinds: []StepKind[string]{
+		{Action: "codes", Plan: noop},
+		{Action: "tokens", Plan: noop, After: []string{"codes"}},
+		{Action: "other", Plan: noop},
+		{Action: "suspend", Plan: noop, After: []string{"tokens"}, Cuts: true},
+		{Action: "groups", Plan: noop, After: []string{"suspend"}},
+	}}
+	steps, err := table.Plan(t.Context(), "", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]bool{"codes": {false, true}, "tokens": {false, true}, "other": {false, false}, "suspend": {true, true}, "groups": {false, false}}
+	for _, st := range steps {
+		if got := [2]bool{st.Cuts, st.Urgent}; got != want[st.Action] {
+			t.Errorf("%s: cuts, urgent %v, want %v", st.Action, got, want[st.Action])
+		}
+	}
+}

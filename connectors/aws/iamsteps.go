@@ -326,6 +326,7 @@ func iamKinds(kinds ...connectors.StepKind[*iamUser]) []connectors.StepKind[*iam
 		out[i] = connectors.StepKind[*iamUser]{
 			Action: k.Action,
 			After:  k.After,
+			Cuts:   k.Cuts,
 			Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 				_, err := u.plannedKeys(ctx)
 				if userGone(err) {
@@ -367,6 +368,7 @@ var iamCutFirst = []string{ActionDeactivateAccessKeys, ActionRevokeSessions, Act
 var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user", Kinds: iamKinds(
 	connectors.StepKind[*iamUser]{
 		Action: ActionDeactivateAccessKeys,
+		Cuts:   true,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 			keys, err := u.plannedKeys(ctx)
 			if err != nil {
@@ -462,6 +464,7 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 	},
 	connectors.StepKind[*iamUser]{
 		Action: ActionRevokeSessions,
+		Cuts:   true,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 			inline, err := u.plannedInline(ctx)
 			if err != nil {
@@ -515,6 +518,7 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 	},
 	connectors.StepKind[*iamUser]{
 		Action: ActionDeleteLoginProfile,
+		Cuts:   true,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
 			has, _, err := hasLoginProfile(ctx, u.api(), u.ref.Name)
 			if err != nil {

@@ -270,6 +270,7 @@ func (u ssoUser) verifyOp(action string) string {
 var ssoSteps = connectors.Steps[ssoUser]{System: System, ScopeKind: "Identity Center user", Kinds: []connectors.StepKind[ssoUser]{
 	{
 		Action: ActionSSOKillSessions,
+		Cuts:   true,
 		Plan: func(ctx context.Context, u ssoUser) (connectors.Planned, error) {
 			sets, err := u.c.killSets(ctx)
 			if err != nil {

@@ -43,9 +43,9 @@ func (t target) verifyOp(action string) string {
 var table = connectors.Steps[target]{System: System, ScopeKind: "org", Kinds: []connectors.StepKind[target]{
 	{Action: ActionRevokeCredentialAuthorizations, Plan: planCredentials, Run: revokeCredentials, Verify: verifyCredentials},
 	{Action: ActionRevokeFineGrainedPATs, Plan: planTokens, Run: revokeTokens, Verify: verifyTokens},
-	{Action: ActionRemoveMembership, Plan: planMembership, Run: removeMembership, Verify: verifyMembership, After: credentialsFirst},
+	{Action: ActionRemoveMembership, Plan: planMembership, Run: removeMembership, Verify: verifyMembership, After: credentialsFirst, Cuts: true},
 	{Action: ActionCancelInvitations, Plan: planInvitations, Run: cancelInvitations, Verify: verifyInvitations},
-	{Action: ActionRemoveOutsideCollaborator, Plan: planOutside, Run: removeOutside, Verify: verifyOutside, After: credentialsFirst},
+	{Action: ActionRemoveOutsideCollaborator, Plan: planOutside, Run: removeOutside, Verify: verifyOutside, After: credentialsFirst, Cuts: true},
 }}
 
 var credentialsFirst = []string{ActionRevokeCredentialAuthorizations, ActionRevokeFineGrainedPATs}

@@ -48,11 +48,11 @@ func verifyOp(action string) string { return "verify " + connectors.StepID(Syste
 // everything that needs the account active (Google refuses backup codes
 // once the user is suspended), and groups are cleaned up after sign-out.
 var table = connectors.Steps[*target]{System: System, Kinds: []connectors.StepKind[*target]{
-	{Action: ActionSignOut, Plan: planSignOut, Run: signOut, Verify: verifySignOut},
+	{Action: ActionSignOut, Plan: planSignOut, Run: signOut, Verify: verifySignOut, Cuts: true},
 	{Action: ActionInvalidateBackupCodes, Plan: planCodes, Run: invalidateCodes, Verify: verifyCodes},
 	{Action: ActionDeleteAppPasswords, Plan: planASPs, Run: deleteASPs, Verify: verifyASPs},
 	{Action: ActionRevokeOAuthTokens, Plan: planTokens, Run: revokeTokens, Verify: verifyTokens},
-	{Action: ActionSuspend, Plan: planSuspend, Run: suspend, Verify: verifySuspend,
+	{Action: ActionSuspend, Plan: planSuspend, Run: suspend, Verify: verifySuspend, Cuts: true,
 		After: []string{ActionSignOut, ActionInvalidateBackupCodes, ActionDeleteAppPasswords, ActionRevokeOAuthTokens}},
 	{Action: ActionRemoveGroups, Plan: planGroups, Run: removeGroups, Verify: verifyGroups, After: []string{ActionSignOut}},
 }}

@@ -175,6 +175,7 @@ func (c *Client) removeAdminRolesKind() connectors.StepKind[string] {
 func (c *Client) suspendKind() connectors.StepKind[string] {
 	return connectors.StepKind[string]{
 		Action: ActionSuspend,
+		Cuts:   true,
 		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
 			u, err := c.getUser(ctx, id)
 			if err != nil {
@@ -240,6 +241,7 @@ func (c *Client) suspend(ctx context.Context, id string) (connectors.Outcome, er
 func (c *Client) deactivateKind() connectors.StepKind[string] {
 	return connectors.StepKind[string]{
 		Action: ActionDeactivate,
+		Cuts:   true,
 		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
 			u, err := c.getUser(ctx, id)
 			if err != nil {
@@ -295,6 +297,7 @@ func (c *Client) deactivate(ctx context.Context, id string) (connectors.Outcome,
 func (c *Client) clearSessionsKind() connectors.StepKind[string] {
 	return connectors.StepKind[string]{
 		Action: ActionClearSessions,
+		Cuts:   true,
 		After:  []string{ActionSuspend, ActionDeactivate},
 		Plan: func(context.Context, string) (connectors.Planned, error) {
 			return connectors.Planned{Description: "End every Okta session of the user and revoke the OAuth access and refresh tokens issued to them"}, nil

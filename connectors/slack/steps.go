@@ -67,6 +67,7 @@ func sessionIDs(ss []activeSession) []string {
 func (c *Client) deactivateKind() connectors.StepKind[string] {
 	return connectors.StepKind[string]{
 		Action: ActionDeactivate,
+		Cuts:   true,
 		Plan: func(ctx context.Context, id string) (connectors.Planned, error) {
 			u, err := c.getSCIMUser(ctx, "plan", id)
 			if err != nil {
