@@ -119,16 +119,16 @@ func RetryingClient(base *http.Client, p RetryPolicy) *http.Client {
 // wait.
 //
 // Writes (POST, PUT, PATCH, DELETE without a mark) are sent once, straight
-// to base: retrying a write is the workflow's decision.
+// to base: retrying a write is the workflow's decision. Every attempt of
+// either first waits for the budget its context carries (PacedTransport).
 //
 // When the retries are spent, the last response is returned unchanged
 // (status, headers and body), so the connector's error mapping sees what
 // the vendor said; a last connection error is returned as it is. Nothing
 // is logged (URLs can carry emails).
 func RetryingTransport(base http.RoundTripper, p RetryPolicy) http.RoundTripper {
-	if base == nil {
-		base = http.DefaultTransport
-	}
+	// Every attempt waits for the request's budget, if it has one.
+	base = PacedTransport(base)
 	p = p.withDefaults()
 	if p.MaxRetries < 0 {
 		return base
@@ -183,7 +183,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			// connection errors (not TLS, scheme or redirect ones), 429,
 			// and 5xx but 501.
 			retry, _ := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-			if !retry {
+			if _, held := errors.AsType[*OverBudget](err); !retry || held {
 				return false, nil
 			}
 			if i >= t.policy.MaxRetries {

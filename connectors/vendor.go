@@ -17,6 +17,10 @@ type Vendor struct {
 	// NewSection returns an empty config section, which the config file's
 	// key Name decodes into (unknown keys are errors).
 	NewSection func() Section
+	// Buckets are the vendor's rate limits with their documented
+	// defaults: the worker paces the vendor's calls to them (Budget), and
+	// the config file's budgets.<vendor>.<bucket> changes a limit.
+	Buckets []Bucket
 }
 
 // Lookup reads one environment variable.

@@ -336,6 +336,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	// No retries inside a write, whatever the shared config says; reads
 	// get their own retryer.
 	base.RetryMaxAttempts = 1
+	// Every attempt, once signed, waits for the budget its context carries.
+	base.APIOptions = append(base.APIOptions, paced)
 	if o.readAttempts > 1 {
 		if o.readMaxWait <= 0 {
 			o.readMaxWait = DefaultReadMaxWait

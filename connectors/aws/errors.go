@@ -102,6 +102,9 @@ func apiError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if be := connectors.FromBudget(System, op, err); be != nil {
+		return be
+	}
 	var ce *connectors.Error
 	if errors.As(err, &ce) {
 		return err

@@ -15,7 +15,7 @@ import (
 const EnvSecretAccessKey = "OFFBOARD_AWS_SECRET_ACCESS_KEY"
 
 // Vendor describes the AWS connector to the rest of offboard.
-var Vendor = connectors.Vendor{Name: System, Identity: false, NewSection: func() connectors.Section { return &Section{} }}
+var Vendor = connectors.Vendor{Name: System, Identity: false, NewSection: func() connectors.Section { return &Section{} }, Buckets: Buckets}
 
 // Section is the config file's aws section: the AWS accounts (IAM users)
 // and IAM Identity Center offboard acts in.

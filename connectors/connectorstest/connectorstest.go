@@ -3,6 +3,7 @@
 package connectorstest
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"os"
@@ -249,4 +250,46 @@ func RetryOr(p *connectors.RetryPolicy) connectors.RetryPolicy {
 		return *p
 	}
 	return FastRetry
+}
+
+// CheckBudget checks that a connector's calls wait for the budget their
+// context carries, through the vendor's SDK: with each of the vendor's
+// buckets allowing one call an hour, repeating call soon fails
+// RateLimited, with the bucket's wait as RetryAfter, and once every
+// counter it uses is spent, a call held back is never sent.
+func CheckBudget(t *testing.T, system string, buckets []connectors.Bucket, e *emu.Emulator, call func(context.Context) error) {
+	t.Helper()
+	var bs []connectors.Bucket
+	for _, b := range buckets {
+		b.Limit, b.Window = 1, time.Hour
+		bs = append(bs, b)
+	}
+	budget, err := connectors.NewBudget(bs, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	ctx = connectors.WithBudget(ctx, budget, connectors.PriorityCut)
+	for range 3 {
+		if err = call(ctx); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		t.Fatal("three calls went through budgets of one call an hour")
+	}
+	ce := ConnErr(t, err, system, connectors.RateLimited)
+	if ce.RetryAfter < 50*time.Minute {
+		t.Errorf("RetryAfter %s, want the rest of the bucket's hour", ce.RetryAfter)
+	}
+	// A counter the first calls did not reach may still take one more.
+	_ = call(ctx)
+	sent := len(e.Requests())
+	if err := call(ctx); connectors.KindOf(err) != connectors.RateLimited {
+		t.Errorf("a call held back by the budget: %v, want RateLimited", err)
+	}
+	if n := len(e.Requests()); n != sent {
+		t.Errorf("%d requests reached the vendor while the budget held them back", n-sent)
+	}
 }

@@ -35,6 +35,9 @@ func (c *Client) apiError(op string, resp *gh.Response, err error) error {
 	if err == nil {
 		return nil
 	}
+	if be := connectors.FromBudget(System, op, err); be != nil {
+		return be
+	}
 	ce := &connectors.Error{System: System, Op: op, Kind: connectors.Unavailable}
 	var (
 		rle *gh.RateLimitError

@@ -14,7 +14,7 @@ import (
 const EnvToken = "OFFBOARD_GITHUB_TOKEN"
 
 // Vendor describes GitHub to the rest of offboard.
-var Vendor = connectors.Vendor{Name: System, Identity: false, NewSection: func() connectors.Section { return &Section{} }}
+var Vendor = connectors.Vendor{Name: System, Identity: false, NewSection: func() connectors.Section { return &Section{} }, Buckets: Buckets}
 
 // Section is the github part of the config file: one or more GitHub
 // organizations.

@@ -38,6 +38,9 @@ func apiError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if be := connectors.FromBudget(System, op, err); be != nil {
+		return be
+	}
 	ce := &connectors.Error{System: System, Op: op, Kind: connectors.Unavailable}
 	var ge *googleapi.Error
 	var re *oauth2.RetrieveError

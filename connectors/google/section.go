@@ -14,7 +14,7 @@ import (
 const EnvToken = "OFFBOARD_GOOGLE_TOKEN"
 
 // Vendor describes Google Workspace to the rest of offboard.
-var Vendor = connectors.Vendor{Name: System, Identity: false, NewSection: func() connectors.Section { return &Section{} }}
+var Vendor = connectors.Vendor{Name: System, Identity: false, NewSection: func() connectors.Section { return &Section{} }, Buckets: Buckets}
 
 // Section is the google part of the config file: one Google Workspace
 // customer.

@@ -116,6 +116,9 @@ func apiError(op string, c *capture, resp *sdk.Response, err error) error {
 	if err == nil {
 		return nil
 	}
+	if be := connectors.FromBudget(System, op, err); be != nil {
+		return be
+	}
 	ce := &connectors.Error{System: System, Op: op, Kind: connectors.Unavailable}
 	status, h := c.get()
 	if resp != nil && resp.Response != nil {

@@ -24,6 +24,7 @@ var Vendor = connectors.Vendor{
 	Name:       System,
 	Identity:   true,
 	NewSection: func() connectors.Section { return &Section{} },
+	Buckets:    Buckets,
 }
 
 // Section is the okta part of the config file: one Okta org.

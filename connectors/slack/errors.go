@@ -54,6 +54,9 @@ func sdkError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if be := connectors.FromBudget(System, op, err); be != nil {
+		return be
+	}
 	var rl *sdk.RateLimitedError
 	if errors.As(err, &rl) {
 		return &connectors.Error{Kind: connectors.RateLimited, System: System, Op: op, Status: http.StatusTooManyRequests,
@@ -89,6 +92,9 @@ func statusKind(status int) connectors.Kind {
 // names the URL, which can carry an email (a SCIM filter), so only the
 // message of its cause is kept (connectors.TransportMessage).
 func transportError(op string, err error) error {
+	if be := connectors.FromBudget(System, op, err); be != nil {
+		return be
+	}
 	ce := &connectors.Error{Kind: connectors.Unavailable, System: System, Op: op, Msg: connectors.TransportMessage(err)}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError

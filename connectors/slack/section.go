@@ -23,6 +23,7 @@ const (
 var Vendor = connectors.Vendor{
 	Name:       System,
 	NewSection: func() connectors.Section { return &Section{} },
+	Buckets:    Buckets,
 }
 
 // Section is the slack part of the config file: one Slack Enterprise Grid

@@ -1,0 +1,20 @@
+package okta_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/offboard/offboard/connectors"
+	"github.com/offboard/offboard/connectors/connectorstest"
+	"github.com/offboard/offboard/connectors/okta"
+)
+
+// Calls wait for the budget their context carries, through the SDK, and
+// one held back past the activity's deadline is RateLimited, not sent.
+func TestBudget(t *testing.T) {
+	f := setup(t, options{})
+	connectorstest.CheckBudget(t, okta.System, okta.Buckets, f.emu.Emulator(), func(ctx context.Context) error {
+		_, err := f.c.Resolve(ctx, connectors.Subject{EmployeeID: "E1001"})
+		return err
+	})
+}
