@@ -24,6 +24,33 @@ type Activities struct {
 	collector *Collector
 	watch     *WatchPolicy
 	watches   Watches
+	budgets   map[string]*connectors.Budget
+}
+
+// WithBudgets paces each system's calls to its budget (by system name),
+// shared by every case the process runs.
+func WithBudgets(a *Activities, budgets map[string]*connectors.Budget) *Activities {
+	a.budgets = budgets
+	return a
+}
+
+// paced is ctx with system's budget, at priority p: a step's calls wait
+// there when the vendor's limits are short, cuts before cleanup before
+// re-reads.
+func (a *Activities) paced(ctx context.Context, system string, p connectors.Priority) context.Context {
+	if b := a.budgets[system]; b != nil {
+		return connectors.WithBudget(ctx, b, p)
+	}
+	return ctx
+}
+
+// stepPriority is a step's place in its vendor's budget: the steps that
+// end access, and those they wait for, go first.
+func stepPriority(st connectors.Step) connectors.Priority {
+	if st.Urgent {
+		return connectors.PriorityCut
+	}
+	return connectors.PriorityCleanup
 }
 
 // New returns activities over conns. identity names the system that is
@@ -116,7 +143,8 @@ func (a *Activities) Resolve(ctx context.Context, in ResolveInput) (ResolveResul
 	if err != nil {
 		return ResolveResult{}, ToTemporal(ctx, err)
 	}
-	acc, err := r.Resolve(ctx, in.Subject)
+	// Finding the person comes before any cut.
+	acc, err := r.Resolve(a.paced(ctx, in.System, connectors.PriorityCut), in.Subject)
 	if connectors.IsNotFound(err) {
 		return ResolveResult{Attempt: attempt(ctx)}, nil
 	}
@@ -132,7 +160,7 @@ func (a *Activities) Plan(ctx context.Context, in PlanInput) ([]connectors.Step,
 	if err != nil {
 		return nil, ToTemporal(ctx, err)
 	}
-	steps, err := p.Plan(ctx, in.Account)
+	steps, err := p.Plan(a.paced(ctx, in.Account.System, connectors.PriorityCut), in.Account)
 	return steps, ToTemporal(ctx, err)
 }
 
@@ -142,7 +170,7 @@ func (a *Activities) RunStep(ctx context.Context, in StepInput) (RunResult, erro
 	if err != nil {
 		return RunResult{}, ToTemporal(ctx, err)
 	}
-	out, err := r.Run(ctx, in.Account, in.Step)
+	out, err := r.Run(a.paced(ctx, in.Step.System, stepPriority(in.Step)), in.Account, in.Step)
 	if err != nil {
 		return RunResult{}, ToTemporal(ctx, err, out.Records...)
 	}
@@ -155,7 +183,7 @@ func (a *Activities) VerifyStep(ctx context.Context, in StepInput) (VerifyResult
 	if err != nil {
 		return VerifyResult{}, ToTemporal(ctx, err)
 	}
-	if err := v.Verify(ctx, in.Account, in.Step); err != nil {
+	if err := v.Verify(a.paced(ctx, in.Step.System, connectors.PriorityVerify), in.Account, in.Step); err != nil {
 		return VerifyResult{}, ToTemporal(ctx, err)
 	}
 	return VerifyResult{VerifiedAt: time.Now().UTC()}, nil
@@ -258,7 +286,8 @@ func (a *Activities) ApplyShared(ctx context.Context, in SharedInput) (connector
 	if err != nil {
 		return connectors.SharedResult{}, ToTemporal(ctx, err)
 	}
-	res, err := s.ApplyShared(ctx, in.Resource, in.Add, in.Prune)
+	// A shared write is a cut (the kill switch's deny).
+	res, err := s.ApplyShared(a.paced(ctx, in.System, connectors.PriorityCut), in.Resource, in.Add, in.Prune)
 	return res, ToTemporal(ctx, err, res.Records...)
 }
 

@@ -168,3 +168,74 @@ func TestIssue8_NextRetryDelayIsTheLongerOfRetryAfterAndBackoff(t *testing.T) {
 		t.Errorf("five attempts span %s, want 15s", total)
 	}
 }
+
+// paceProbe is a connector that records the budget its calls would wait
+// for, and at which priority.
+type paceProbe struct {
+	fake
+	seen map[string]connectors.Priority
+}
+
+func (p paceProbe) note(ctx context.Context, what string) {
+	if _, prio, ok := connectors.BudgetOf(ctx); ok {
+		p.seen[what] = prio
+	}
+}
+
+func (p paceProbe) Resolve(ctx context.Context, s connectors.Subject) (connectors.Account, error) {
+	p.note(ctx, "resolve")
+	return p.fake.Resolve(ctx, s)
+}
+
+func (p paceProbe) Run(ctx context.Context, _ connectors.Account, st connectors.Step) (connectors.Outcome, error) {
+	p.note(ctx, "run "+st.ID)
+	return connectors.Outcome{Result: connectors.ResultDone}, nil
+}
+
+func (p paceProbe) Verify(ctx context.Context, _ connectors.Account, st connectors.Step) error {
+	p.note(ctx, "verify "+st.ID)
+	return nil
+}
+
+// Each system's calls wait for its own budget: finding the person and the
+// steps that end access (or come before one that does) first, cleanup
+// next, re-reads last. A system with no budget is not paced.
+func TestActivitiesPaceBySystemAndStep(t *testing.T) {
+	probe := paceProbe{fake: fake{name: "okta"}, seen: map[string]connectors.Priority{}}
+	other := paceProbe{fake: fake{name: "slack"}, seen: map[string]connectors.Priority{}}
+	acts, err := New("okta", probe, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := connectors.NewBudget([]connectors.Bucket{{Name: "all", Limit: 10, Window: time.Minute}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WithBudgets(acts, map[string]*connectors.Budget{"okta": b})
+	if _, err := acts.Resolve(t.Context(), ResolveInput{System: "okta"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []connectors.Step{{ID: "okta.suspend", System: "okta", Cuts: true, Urgent: true}, {ID: "okta.codes", System: "okta", Urgent: true}, {ID: "okta.groups", System: "okta"}} {
+		if _, err := acts.RunStep(t.Context(), StepInput{Step: st}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := acts.VerifyStep(t.Context(), StepInput{Step: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := acts.RunStep(t.Context(), StepInput{Step: connectors.Step{ID: "slack.deactivate", System: "slack", Urgent: true}}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]connectors.Priority{
+		"resolve":          connectors.PriorityCut,
+		"run okta.suspend": connectors.PriorityCut, "verify okta.suspend": connectors.PriorityVerify,
+		"run okta.codes": connectors.PriorityCut, "verify okta.codes": connectors.PriorityVerify,
+		"run okta.groups": connectors.PriorityCleanup, "verify okta.groups": connectors.PriorityVerify,
+	}
+	if fmt.Sprint(probe.seen) != fmt.Sprint(want) {
+		t.Errorf("okta's calls were paced %v, want %v", probe.seen, want)
+	}
+	if len(other.seen) != 0 {
+		t.Errorf("slack has no budget, yet its calls carried one: %v", other.seen)
+	}
+}

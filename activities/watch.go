@@ -278,7 +278,7 @@ func (a *Activities) WhoChanged(ctx context.Context, in ChangesInput) ([]evidenc
 	if err != nil {
 		return nil, nil
 	}
-	evs, err := r.Changes(ctx, in.Account, in.Since, in.Until)
+	evs, err := r.Changes(a.paced(ctx, in.Account.System, connectors.PriorityVerify), in.Account, in.Since, in.Until)
 	if err != nil {
 		return nil, ToTemporal(ctx, err)
 	}

@@ -36,6 +36,9 @@ type Config struct {
 	Evidence *Evidence
 	// Watch configures the watch a done case opens; nil opens none.
 	Watch *Watch
+	// Budgets changes how fast each vendor may be called; nil keeps the
+	// vendors' documented limits.
+	Budgets *Budgets
 	// Path is where the config was read from ("" for none).
 	Path string
 }
@@ -61,6 +64,7 @@ const (
 	keyApprovals = "approvals"
 	keyEvidence  = "evidence"
 	keyWatch     = "watch"
+	keyBudgets   = "budgets"
 )
 
 // Load reads the config. path is the --config flag; empty means
@@ -101,7 +105,7 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 		}
 	}
 	var errs []error
-	known := []string{keyIdentity, keyIntake, keyApprovals, keyEvidence, keyWatch}
+	known := []string{keyIdentity, keyIntake, keyApprovals, keyEvidence, keyWatch, keyBudgets}
 	for _, v := range vendors {
 		known = append(known, v.Name)
 	}
@@ -145,6 +149,14 @@ func Load(path string, lookup func(string) (string, bool), vendors []connectors.
 			errs = append(errs, fmt.Errorf("watch: %w", err))
 		} else {
 			c.Watch.fill()
+		}
+	}
+	if n, ok := nodes[keyBudgets]; ok {
+		c.Budgets = &Budgets{}
+		if err := decodeStrict(&n, c.Budgets); err != nil {
+			errs = append(errs, fmt.Errorf("budgets: %w", err))
+		} else {
+			errs = append(errs, c.Budgets.check(vendors))
 		}
 	}
 	for _, v := range vendors {

@@ -59,6 +59,13 @@ func Activities(ctx context.Context, cfg *config.Config) (*activities.Activities
 	if err != nil {
 		return nil, err
 	}
+	budgets := map[string]*connectors.Budget{}
+	for _, sys := range cfg.Systems {
+		if budgets[sys.Vendor.Name], err = cfg.Budget(sys); err != nil {
+			return nil, fmt.Errorf("budgets.%s: %w", sys.Vendor.Name, err)
+		}
+	}
+	activities.WithBudgets(acts, budgets)
 	col, err := Collector(ctx, cfg)
 	if err != nil {
 		return nil, err
