@@ -198,6 +198,9 @@ func printStatus(w io.Writer, st cases.Status) {
 	for _, m := range st.IndicatorMatches {
 		labelled(w, 0, "Indicator: ", fmt.Sprintf("the %s account's %s %s is an indicator of %s", safe(m.System), safe(m.Kind), safe(m.Indicator), safe(m.WatchID)), 0)
 	}
+	if cut := cutLine(st.Case); cut != "" {
+		labelled(w, 0, "Cut: ", cut, 0)
+	}
 	if st.Error != "" {
 		labelled(w, 0, "Failed: ", safe(st.Error), 0)
 	}
@@ -493,4 +496,30 @@ type decisionOutput struct {
 // rescind.
 func printDecision(w io.Writer, what, caseID, by string, at time.Time) {
 	para(w, "", 2, fmt.Sprintf("%s recorded for case %s by %s at %s", what, safe(caseID), safe(by), when(at)))
+}
+
+// cutLine says when each system was cut, counted from the start of the cut,
+// and when the last was: "" before the cut starts.
+func cutLine(c workflows.Case) string {
+	if c.CutStartedAt.IsZero() {
+		return ""
+	}
+	after := func(t time.Time) string { return fmt.Sprintf("+%.1f s", t.Sub(c.CutStartedAt).Seconds()) }
+	var parts []string
+	for _, s := range c.Systems {
+		switch {
+		case !s.CutAt.IsZero():
+			parts = append(parts, safe(s.System)+" "+after(s.CutAt))
+		case s.Found:
+			parts = append(parts, safe(s.System)+" not yet")
+		}
+	}
+	head := "not every system yet"
+	if !c.CutAt.IsZero() {
+		head = when(c.CutAt) + ", " + after(c.CutAt) + " after the cut started"
+	}
+	if len(parts) == 0 {
+		return head
+	}
+	return head + " (" + strings.Join(parts, ", ") + ")"
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
@@ -425,5 +426,36 @@ func TestListShowsWhenAScheduledCaseCuts(t *testing.T) {
 	printList(&b, []cases.Summary{{CaseID: "offboard/E1005", State: "scheduled", EffectiveAt: at, Run: cases.Run{RunID: "r1", Status: "running", StartedAt: at.Add(-time.Hour)}}})
 	if !strings.Contains(b.String(), "cuts at: 2030-01-04T16:00:00Z") {
 		t.Errorf("list:\n%s", b.String())
+	}
+}
+
+// status says when each system was cut, counted from the cut's start, and
+// when the last was; a system not yet cut says so.
+func TestStatusShowsTheCut(t *testing.T) {
+	st := demoStatus(t)
+	start := time.Date(2026, 12, 1, 17, 52, 52, 0, time.UTC)
+	st.CutStartedAt = start
+	for i := range st.Systems {
+		st.Systems[i].CutAt = time.Time{}
+		if st.Systems[i].System == "okta" {
+			st.Systems[i].CutAt = start.Add(400 * time.Millisecond)
+		}
+	}
+	st.CutAt = time.Time{}
+	var b bytes.Buffer
+	printStatus(&b, st)
+	if want := "Cut: not every system yet (okta +0.4 s, github not yet"; !strings.Contains(b.String(), want) {
+		t.Errorf("status lacks %q:\n%s", want, b.String())
+	}
+	for i := range st.Systems {
+		st.Systems[i].CutAt = start.Add(time.Duration(i+1) * 700 * time.Millisecond)
+	}
+	st.CutAt = st.Systems[len(st.Systems)-1].CutAt
+	b.Reset()
+	printStatus(&b, st)
+	fits(t, "status", b.String())
+	want := fmt.Sprintf("Cut: %s, +%.1f s after the cut started (okta +0.7 s, github +1.4 s", st.CutAt.Format(time.RFC3339), st.CutAt.Sub(start).Seconds())
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("status lacks %q:\n%s", want, b.String())
 	}
 }

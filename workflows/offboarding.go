@@ -181,6 +181,9 @@ type offboarding struct {
 	// byDependency runs a system's steps as their After allows, many at
 	// once; cases begun before steps had After run them one by one.
 	byDependency bool
+	// prioritized gives step activities Temporal task priorities, so that
+	// when workers are saturated (a layoff) the cut is dispatched first.
+	prioritized bool
 	// order is when, in the case's own sequence, each step last started
 	// and was last verified, and the last decision on a step: the final
 	// pass re-reads only what could have changed since.
@@ -402,6 +405,7 @@ func (w *offboarding) run(ctx workflow.Context, in Input) error {
 	}
 	if workflow.GetVersion(ctx, "start-after-identity-resolve", workflow.DefaultVersion, 1) == 1 {
 		w.byDependency = workflow.GetVersion(ctx, versionStepsByDependency, workflow.DefaultVersion, 1) == 1
+		w.prioritized = w.byDependency && workflow.GetVersion(ctx, versionTaskPriorities, workflow.DefaultVersion, 1) == 1
 		err = w.runAll(ctx, systems, subject, in.EmployeeID)
 	} else {
 		err = identityFirst(ctx, systems, subject,
@@ -469,7 +473,40 @@ const (
 	// steps that another step of their system started after, or that were
 	// read before the last operator decision (stepOrder.changedSince).
 	versionSweepWhatCouldChange = "sweep-what-could-change"
+	// versionTaskPriorities gives step activities task priorities
+	// (offboarding.priority).
+	versionTaskPriorities = "task-priorities"
 )
+
+// Task priorities of a case's activities (Temporal's PriorityKey: 1 goes
+// first, 3 is the default): when more activities are scheduled than the
+// workers take at once, finding the person and the steps that end access
+// (or that those wait for) go before cleanup, and verification last.
+const (
+	priorityCut     = 1
+	priorityCleanup = 3
+	priorityVerify  = 4
+	prioritySweep   = 5
+)
+
+// priority sets the task priority of the next activities, for cases that
+// have them (prioritized).
+func (w *offboarding) priority(ctx workflow.Context, key int) workflow.Context {
+	if !w.prioritized {
+		return ctx
+	}
+	o := workflow.GetActivityOptions(ctx)
+	o.Priority = temporal.Priority{PriorityKey: key}
+	return workflow.WithActivityOptions(ctx, o)
+}
+
+// runPriority is a step's run's task priority.
+func (w *offboarding) runPriority(st *Step) int {
+	if st.Urgent {
+		return priorityCut
+	}
+	return priorityCleanup
+}
 
 // maxSweeps bounds the final verification passes: a vendor that undoes a
 // step every time it is redone fails the case rather than loop for ever.
@@ -698,13 +735,16 @@ func (w *offboarding) attempt(ctx workflow.Context, st *Step, subject connectors
 	}
 	in := activities.StepInput{Account: w.accounts[st.System], Step: st.Step}
 	var run activities.RunResult
-	if err := workflow.ExecuteActivity(stepSummary(ctx, st.Step, "run"), a.RunStep, in).Get(ctx, &run); err != nil {
+	if err := workflow.ExecuteActivity(stepSummary(w.priority(ctx, w.runPriority(st)), st.Step, "run"), a.RunStep, in).Get(ctx, &run); err != nil {
 		st.record(details(err).Records)
 		return attemptsOf(err, w.policy.StepAttempts), err
 	}
+	if st.Cuts {
+		w.cut(ctx, st, run.Outcome.Result != connectors.ResultAlready)
+	}
 	var v activities.VerifyResult
 	read := w.order.next()
-	if err := workflow.ExecuteActivity(stepSummary(ctx, st.Step, "verify"), a.VerifyStep, in).Get(ctx, &v); err != nil {
+	if err := workflow.ExecuteActivity(stepSummary(w.priority(ctx, priorityVerify), st.Step, "verify"), a.VerifyStep, in).Get(ctx, &v); err != nil {
 		return attemptsOf(err, w.policy.StepAttempts), err
 	}
 	st.State = StepDone
@@ -718,10 +758,54 @@ func (w *offboarding) attempt(ctx workflow.Context, st *Step, subject connectors
 	return atLeastOne(run.Attempt), nil
 }
 
+// cut records that st, a step ending access, has run: its system is cut
+// when the first such step that changed something has (the first
+// access-ending call answered), or, when each found the access already
+// ended, once the last of them has.
+func (w *offboarding) cut(ctx workflow.Context, st *Step, changed bool) {
+	if !changed && slices.ContainsFunc(w.c.Steps, func(o *Step) bool {
+		return o != st && o.System == st.System && o.Cuts && o.State != StepDone
+	}) {
+		return
+	}
+	for i := range w.c.Systems {
+		if s := &w.c.Systems[i]; s.System == st.System && s.CutAt.IsZero() {
+			s.CutAt = workflow.Now(ctx).UTC()
+		}
+	}
+	w.settleCutAt()
+}
+
+// settleCutAt sets the case's CutAt once every system is planned and each
+// with an account and an access-ending step has been cut: the latest of
+// their cuts.
+func (w *offboarding) settleCutAt() {
+	if !w.c.CutAt.IsZero() {
+		return
+	}
+	var last time.Time
+	for _, s := range w.c.Systems {
+		if p := w.planStep(s.System); p == nil || p.State != StepDone {
+			return
+		}
+		if !s.Found || !slices.ContainsFunc(w.c.Steps, func(st *Step) bool { return st.System == s.System && st.Cuts }) {
+			continue
+		}
+		if s.CutAt.IsZero() {
+			return
+		}
+		if s.CutAt.After(last) {
+			last = s.CutAt
+		}
+	}
+	w.c.CutAt = last
+}
+
 // plan is a plan step's attempt: resolve the account, plan its steps and
 // put them right after the plan step, replacing any from an earlier attempt.
 func (w *offboarding) plan(ctx workflow.Context, st *Step, subject connectors.Subject) (int, error) {
 	sys := st.System
+	ctx = w.priority(ctx, priorityCut)
 	res, err := resolve(ctx, sys, subject)
 	if err != nil {
 		return attemptsOf(err, w.policy.StepAttempts), err
@@ -729,6 +813,7 @@ func (w *offboarding) plan(ctx workflow.Context, st *Step, subject connectors.Su
 	attempts := atLeastOne(res.Attempt)
 	if !res.Found {
 		st.State, st.Result = StepDone, ResultNoAccount
+		w.settleCutAt()
 		return attempts, nil
 	}
 	w.resolved[sys] = res.Account
@@ -752,6 +837,7 @@ func (w *offboarding) plan(ctx workflow.Context, st *Step, subject connectors.Su
 	}
 	w.c.Steps = slices.Insert(w.c.Steps, at+1, add...)
 	st.State, st.Result = StepDone, ResultPlanned
+	w.settleCutAt()
 	return attempts, nil
 }
 
@@ -814,7 +900,7 @@ func (w *offboarding) verifySweep(ctx workflow.Context) bool {
 		// has been read since anything of the case could undo it.
 		done = slices.DeleteFunc(done, func(st *Step) bool { return !w.order.changedSince(st, w.systemSteps(st.System)) })
 	}
-	failing := w.verifyAll(ctx, done, "verify again")
+	failing := w.verifyAll(w.priority(ctx, prioritySweep), done, "verify again")
 	if len(failing) == 0 {
 		return ctx.Err() == nil
 	}

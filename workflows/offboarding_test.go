@@ -68,6 +68,9 @@ func fakePlan(system string, after map[string][]string) []connectors.Step {
 		}
 	}
 	for i := range steps {
+		// The suspension, the sessions' end and the org removal end access.
+		steps[i].Cuts = steps[i].ID == oktaSuspend || steps[i].ID == oktaClearSessions || steps[i].ID == githubRemoveOrg
+		steps[i].Urgent = steps[i].Cuts
 		if a, ok := after[steps[i].ID]; ok {
 			steps[i].After = a
 		} else if i > 0 {
@@ -857,4 +860,64 @@ func activityAttempt(ctx context.Context) int32 {
 		return 0
 	}
 	return activity.GetInfo(ctx).Attempt
+}
+
+// Each system is cut when its first access-ending step has run, and the
+// case when the last system is: a parked cut holds the case's cut time
+// back until it runs.
+func TestOffboarding_CutAt(t *testing.T) {
+	f := &fakeVendors{runErr: func(step string, n int) error {
+		if step == githubRemoveOrg && n == 1 {
+			return errDenied("github", "remove member")
+		}
+		return nil
+	}}
+	h := newHarness(t, f)
+	q := h.queryAt(10 * time.Minute)
+	retry := h.resolveAt(20*time.Minute, DecideStepRequest{Step: githubRemoveOrg, Action: ActionRetry, By: "alice", Reason: "scope granted"})
+	st, err := h.run(testInput())
+	require.NoError(t, err)
+	h.requireAccepted(retry)
+
+	cutAt := func(c Case, sys string) time.Time {
+		for _, s := range c.Systems {
+			if s.System == sys {
+				return s.CutAt
+			}
+		}
+		t.Fatalf("no system %s", sys)
+		return time.Time{}
+	}
+	during := h.requireSnapshot(q)
+	assert.False(t, cutAt(during, "okta").IsZero(), "okta's suspension ran: okta is cut")
+	assert.True(t, cutAt(during, "github").IsZero(), "github's removal is parked: github is not cut")
+	assert.True(t, during.CutAt.IsZero(), "the case is not cut while a system is not")
+
+	okta, github := cutAt(st, "okta"), cutAt(st, "github")
+	assert.Equal(t, cutAt(during, "okta"), okta, "a system's cut time is its first")
+	assert.Less(t, okta.Sub(st.CutStartedAt), time.Minute)
+	assert.GreaterOrEqual(t, github.Sub(st.CutStartedAt), 20*time.Minute, "github was cut when the retried removal ran")
+	assert.Equal(t, github, st.CutAt, "the case is cut when its last system is")
+}
+
+// A system whose access-ending steps found the access already ended is cut
+// when the last of them has run, not at the first "already".
+func TestOffboarding_CutAtWhenAlreadyCut(t *testing.T) {
+	f := &fakeVendors{
+		runResult: map[string]connectors.Result{oktaSuspend: connectors.ResultAlready, oktaClearSessions: connectors.ResultAlready},
+		runErr: func(step string, n int) error {
+			if step == oktaClearSessions && n == 1 {
+				return errDenied("okta", "clear sessions")
+			}
+			return nil
+		},
+	}
+	h := newHarness(t, f)
+	retry := h.resolveAt(15*time.Minute, DecideStepRequest{Step: oktaClearSessions, Action: ActionRetry, By: "alice", Reason: "scope granted"})
+	st, err := h.run(testInput())
+	require.NoError(t, err)
+	h.requireAccepted(retry)
+	require.Equal(t, "okta", st.Systems[0].System)
+	assert.GreaterOrEqual(t, st.Systems[0].CutAt.Sub(st.CutStartedAt), 15*time.Minute, "okta is cut once its last access-ending step ran")
+	assert.Equal(t, st.Systems[0].CutAt, st.CutAt)
 }

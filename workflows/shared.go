@@ -115,7 +115,13 @@ func SharedResource(ctx workflow.Context, in SharedInput) error {
 	); err != nil {
 		return err
 	}
-	ctx = workflow.WithActivityOptions(ctx, sharedOptions)
+	opts := sharedOptions
+	if workflow.GetVersion(ctx, versionSharedPriority, workflow.DefaultVersion, 1) == 1 {
+		// A batch is the cut of every case in it (the kill switch's
+		// deny): it goes before the cases' cleanup.
+		opts.Priority = temporal.Priority{PriorityKey: priorityCut}
+	}
+	ctx = workflow.WithActivityOptions(ctx, opts)
 	for {
 		if err := workflow.Await(ctx, func() bool {
 			return len(s.pending) > 0 || (workflow.GetInfo(ctx).GetCurrentHistoryLength() > sharedHistoryLimit && workflow.AllHandlersFinished(ctx))
@@ -215,3 +221,6 @@ func pruneCandidates(applied map[string]time.Time, now time.Time, items []string
 // versionSharedFailureKind gives a failed batch's Updates the activity
 // failure's connector kind and Retry-After.
 const versionSharedFailureKind = "shared-failure-kind"
+
+// versionSharedPriority gives a batch's activity the cut's task priority.
+const versionSharedPriority = "shared-priority"

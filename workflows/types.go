@@ -220,6 +220,11 @@ type SystemState struct {
 	System  string              `json:"system"`
 	Found   bool                `json:"found"`
 	Account *connectors.Account `json:"account,omitempty"`
+	// CutAt is when the system's first access-ending step (connectors.
+	// Step.Cuts) that changed something had run, or, when every one found
+	// the access already ended, the last of them: the person was out of
+	// the system from then, whatever cleanup remained. Zero until then.
+	CutAt time.Time `json:"cutAt,omitzero"`
 }
 
 // Decision is an operator's retry, skip, cut-now or rescind, as recorded.
@@ -252,6 +257,10 @@ type Case struct {
 	Approval *Approval `json:"approval,omitempty"`
 	// CutStartedAt is when the cut started, after any wait.
 	CutStartedAt time.Time `json:"cutStartedAt,omitzero"`
+	// CutAt is when the last system with an account was cut (the latest
+	// SystemState.CutAt): from then the person had no way in. Zero until
+	// every such system is.
+	CutAt time.Time `json:"cutAt,omitzero"`
 	// Evidence is the snapshot taken beside the cut; nil when none is.
 	Evidence *Evidence `json:"evidence,omitempty"`
 	// Watch is the watch's workflow ID once the done case opened it;

@@ -112,6 +112,15 @@ func BenchmarkTimeToCutAt100ms(b *testing.B) {
 			cutBound = max(cutBound, time.Duration(len(chain))*latency)
 		}
 		verifiedBound := time.Duration(len(verifiedChain))*latency + icPoll
+		// What the case itself recorded (status's "Cut:" line): each
+		// system's first access-ending step done, and the last of them.
+		var recorded []string
+		for _, sys := range st.Systems {
+			if !sys.CutAt.IsZero() {
+				recorded = append(recorded, fmt.Sprintf("%s %.2f s", sys.System, sys.CutAt.Sub(start).Seconds()))
+			}
+		}
+		lines = append(lines, fmt.Sprintf("  recorded by the case: cut at %.2f s (%s)", st.CutAt.Sub(start).Seconds(), strings.Join(recorded, ", ")))
 		fmt.Printf("one case, %s latency: cut at %.2f s (bound %.2f s, %.2fx), all verified %.2f s (bound %.2f s, %.2fx); %d calls, sequential sum %.1f s (%.1fx the actual)\n%s\n",
 			latency, cutAt.Seconds(), cutBound.Seconds(), cutAt.Seconds()/cutBound.Seconds(),
 			verified.Seconds(), verifiedBound.Seconds(), verified.Seconds()/verifiedBound.Seconds(),

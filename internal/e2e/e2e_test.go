@@ -20,8 +20,10 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/offboard/offboard/activities"
 	"github.com/offboard/offboard/cases"
 	"github.com/offboard/offboard/cli"
 	"github.com/offboard/offboard/config"
@@ -274,8 +276,22 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 		t.Fatalf("second terminate said %q", out)
 	}
 
+	// Every system was cut, and the case says when.
+	for _, sys := range st.Systems {
+		if sys.Found && sys.CutAt.Before(st.CutStartedAt) {
+			t.Errorf("%s: cut at %s, not after the cut started %s", sys.System, sys.CutAt, st.CutStartedAt)
+		}
+		if sys.CutAt.After(st.CutAt) {
+			t.Errorf("%s was cut at %s, after the case's cut %s", sys.System, sys.CutAt, st.CutAt)
+		}
+	}
+	assertTaskPriorities(t, h, "E1001", map[string]int{
+		"RunStep okta.suspend": 1, "RunStep github.remove-membership/acme": 1, "RunStep github.revoke-credential-authorizations/acme": 1,
+		"RunStep okta.remove-groups": 3, "RunStep github.cancel-invitations/acme": 3, "VerifyStep okta.remove-groups": 4,
+	})
+
 	text := h.mustCLI("status", "E1001")
-	for _, want := range []string{"Case offboard/E1001: done", "okta.suspend", "done (verified)", "VERIFIED AT"} {
+	for _, want := range []string{"Case offboard/E1001: done", "okta.suspend", "done (verified)", "VERIFIED AT", "after the cut started (okta +"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("status lacks %q:\n%s", want, text)
 		}
@@ -303,7 +319,39 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 
 	assertWebUIShowsSteps(t, h, "E1001", "okta.suspend", "github.remove-membership/acme", "slack.deactivate", "google.suspend")
 
-	h.record("E1001", "offboarding-all-systems-6.json")
+	h.record("E1001", "offboarding-all-systems-7.json")
+}
+
+// assertTaskPriorities checks, in the case's history, the Temporal task
+// priority of the first activity scheduled for each "<activity> <step>"
+// of want.
+func assertTaskPriorities(t *testing.T, h *harness, employee string, want map[string]int) {
+	t.Helper()
+	got := map[string]int{}
+	hist := h.stack.Client.GetWorkflowHistory(t.Context(), workflows.WorkflowID(employee), "", false, 0)
+	for hist.HasNext() {
+		e, err := hist.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		attr := e.GetActivityTaskScheduledEventAttributes()
+		if attr == nil {
+			continue
+		}
+		var in activities.StepInput
+		if err := converter.GetDefaultDataConverter().FromPayloads(attr.GetInput(), &in); err != nil || in.Step.ID == "" {
+			continue
+		}
+		key := attr.GetActivityType().GetName() + " " + in.Step.ID
+		if _, seen := got[key]; !seen {
+			got[key] = int(attr.GetPriority().GetPriorityKey())
+		}
+	}
+	for k, p := range want {
+		if got[k] != p {
+			t.Errorf("%s: task priority %d, want %d", k, got[k], p)
+		}
+	}
 }
 
 // TestPersonWithoutIdentity offboards someone the identity system does not
@@ -379,7 +427,7 @@ func TestParkRetrySkip(t *testing.T) {
 	if u, _ := h.emu.Okta.User(oktaID(t, "E1002")); u.Status != "SUSPENDED" {
 		t.Errorf("E1002 status %s after retry", u.Status)
 	}
-	h.record("E1002", "offboarding-park-retry-6.json")
+	h.record("E1002", "offboarding-park-retry-7.json")
 
 	// Skip: a step that cannot be done is given up with a reason, and the
 	// rest of the system still runs.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -276,18 +277,24 @@ func BenchmarkLayoff(b *testing.B) {
 		// What the operator would be asked about: each parked step, with
 		// its error.
 		why := map[string]int{}
+		var cutAt []time.Duration // each person's, as their case recorded it
 		for _, c := range list {
-			if c.State != string(workflows.CaseParked) {
+			var st workflows.Case
+			if v, err := s.Client.QueryWorkflow(b.Context(), c.CaseID, "", workflows.QueryStatus); err != nil || v.Get(&st) != nil {
 				continue
 			}
-			var st workflows.Case
-			if v, err := s.Client.QueryWorkflow(b.Context(), c.CaseID, "", workflows.QueryStatus); err == nil && v.Get(&st) == nil {
-				for _, x := range st.Steps {
-					if x.State == workflows.StepParked {
-						why[x.Action+": "+x.ErrorKind+": "+x.LastError]++
-					}
+			if !st.CutAt.IsZero() {
+				cutAt = append(cutAt, st.CutAt.Sub(start))
+			}
+			for _, x := range st.Steps {
+				if x.State == workflows.StepParked {
+					why[x.Action+": "+x.ErrorKind+": "+x.LastError]++
 				}
 			}
+		}
+		slices.Sort(cutAt)
+		if len(cutAt) > 0 {
+			fmt.Printf("  people cut (their cases' own record): %d of %d, median %.1f s, last %.1f s\n", len(cutAt), n, cutAt[len(cutAt)/2].Seconds(), cutAt[len(cutAt)-1].Seconds())
 		}
 		for w, k := range why {
 			fmt.Printf("  parked %d× %s\n", k, w)
