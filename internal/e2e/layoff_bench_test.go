@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,31 +101,54 @@ func startLayoff(b *testing.B, cs *cases.Client, n int, at time.Time) {
 }
 
 // rssMB is this process's resident set, in MB.
-func rssMB(tb testing.TB) float64 {
+func rssMB(tb testing.TB) float64 { return statusMB(tb)["VmRSS"] }
+
+// statusMB reads the memory lines of /proc/self/status (VmRSS, RssAnon,
+// RssFile, ...) in MB.
+func statusMB(tb testing.TB) map[string]float64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
+	out := map[string]float64{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return float64(kb) / 1024
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || !strings.HasSuffix(v, " kB") {
+			continue
+		}
+		kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		if err == nil {
+			out[k] = float64(kb) / 1024
 		}
 	}
-	tb.Fatal("no VmRSS in /proc/self/status")
-	return 0
+	if _, ok := out["VmRSS"]; !ok {
+		tb.Fatal("no VmRSS in /proc/self/status")
+	}
+	return out
+}
+
+// memLine says what the resident set is made of: file-backed pages (the
+// binary's code, mostly), anonymous ones, and of those the Go heap in use,
+// heap the runtime holds but does not use, and goroutine stacks; the rest
+// of the anonymous pages are outside the Go heap.
+func memLine(tb testing.TB) string {
+	st := statusMB(tb)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mb := func(b uint64) float64 { return float64(b) / (1 << 20) }
+	return fmt.Sprintf("RSS %.0f MB: file %.0f, anonymous %.0f (Go heap in use %.0f, held idle %.0f, stacks %.0f, other runtime %.0f)",
+		st["VmRSS"], st["RssFile"], st["RssAnon"], mb(ms.HeapInuse), mb(ms.HeapIdle-ms.HeapReleased), mb(ms.StackInuse), mb(ms.Sys-ms.HeapSys-ms.StackSys))
 }
 
 // BenchmarkOpenCases starts 1,000 generated people's cases with an
 // effective time a day away, so every one waits, and prints the process's
 // resident set (the embedded server, the worker and the emulators: what
 // `offboard dev` holds, with its memory limit) before and after, how long
-// the starts took, and how long listing every case takes.
+// the starts took, and how long listing every case takes. With
+// OFFBOARD_HEAP_PROFILE set it writes the heap profile there once the
+// cases wait.
 func BenchmarkOpenCases(b *testing.B) {
 	const n = 1000
 	for b.Loop() {
@@ -136,7 +160,7 @@ func BenchmarkOpenCases(b *testing.B) {
 			b.Fatal(err)
 		}
 		runtime.GC()
-		before := rssMB(b)
+		before, beforeMem := rssMB(b), memLine(b)
 		cs := cases.New(s.Client)
 		at := time.Now().Add(24 * time.Hour).UTC()
 		start := time.Now()
@@ -146,6 +170,13 @@ func BenchmarkOpenCases(b *testing.B) {
 		time.Sleep(5 * time.Second)
 		runtime.GC()
 		after := rssMB(b)
+		if p := os.Getenv("OFFBOARD_HEAP_PROFILE"); p != "" {
+			// What holds the memory: go tool pprof -sample_index=inuse_space.
+			if f, err := os.Create(p); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
 		b.StartTimer()
 		t0 := time.Now()
 		list, err := cs.List(b.Context(), "")
@@ -160,8 +191,8 @@ func BenchmarkOpenCases(b *testing.B) {
 				waiting++
 			}
 		}
-		fmt.Printf("%d open cases (%d listed, %d scheduled): started in %.1f s (%.0f a second); listed in %.2f s; RSS %.0f MB before, %.0f MB after (%.0f KB per open case)\n",
-			n, len(list), waiting, started.Seconds(), float64(n)/started.Seconds(), listed.Seconds(), before, after, (after-before)*1024/n)
+		fmt.Printf("%d open cases (%d listed, %d scheduled): started in %.1f s (%.0f a second); listed in %.2f s; RSS %.0f MB before, %.0f MB after (%.0f KB per open case)\n  before: %s\n  after:  %s\n",
+			n, len(list), waiting, started.Seconds(), float64(n)/started.Seconds(), listed.Seconds(), before, after, (after-before)*1024/n, beforeMem, memLine(b))
 		b.ReportMetric(after, "MB-rss")
 		b.ReportMetric(listed.Seconds(), "s-list")
 		_ = s.Stop()
