@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -28,6 +29,13 @@ type Bucket struct {
 	Cost func(req *http.Request) int
 	// Doc says where the default comes from, for `offboard config` readers.
 	Doc string
+	// Reset reads, from a response to a request the bucket counts, how
+	// long until the vendor's window resets (Okta's X-Rate-Limit-Reset);
+	// ok false when it does not say. Where the vendor counts in fixed
+	// windows, the calls made before its reset stop counting then, so a
+	// full bucket is open again at the vendor's reset, not a whole window
+	// after its oldest call. Nil for vendors that do not say.
+	Reset func(resp *http.Response) (resetIn time.Duration, ok bool)
 }
 
 // Priority orders the calls waiting for a budget: when a vendor's budget is
@@ -74,6 +82,9 @@ type callLog struct {
 	at     []time.Time
 	points []int
 	sum    int
+	// reset is when the vendor's window resets, as it last said
+	// (Bucket.Reset); zero when not known.
+	reset time.Time
 }
 
 // NewBudget builds a budget from buckets with limits scaled by share (this
@@ -250,16 +261,60 @@ func (b *Budget) fits(req *http.Request, now time.Time) (time.Duration, error) {
 		if log == nil {
 			continue
 		}
+		if !log.reset.IsZero() && !now.Before(log.reset) {
+			// The vendor's window has reset: what was sent before it
+			// (less a second, for calls still on their way) no longer
+			// counts.
+			log.prune(log.reset.Add(-resetMargin))
+			log.reset = time.Time{}
+		}
 		log.prune(now.Add(-bk.window))
 		// Free the oldest calls until the new one fits; it may go when
-		// the last of them leaves the window.
+		// the last of them leaves the window, or at the vendor's reset
+		// when what is sent from a second before it leaves room.
 		free := bk.limit - log.sum
+		var slide time.Duration
 		for i := 0; free < cost; i++ {
 			free += log.points[i]
-			wait = max(wait, log.at[i].Add(bk.window).Sub(now))
+			slide = log.at[i].Add(bk.window).Sub(now)
 		}
+		if slide > 0 && !log.reset.IsZero() && log.since(log.reset.Add(-resetMargin))+cost <= bk.limit {
+			slide = min(slide, log.reset.Sub(now))
+		}
+		wait = max(wait, slide)
 	}
 	return wait, nil
+}
+
+// ResetHeader is a Bucket.Reset for vendors whose answers carry the epoch
+// second their window resets at in header (Okta's X-Rate-Limit-Reset,
+// GitHub's x-ratelimit-reset): the wait is counted from the answer's Date,
+// the vendor's clock, else from now.
+func ResetHeader(header string) func(*http.Response) (time.Duration, bool) {
+	return func(resp *http.Response) (time.Duration, bool) {
+		at, err := strconv.ParseInt(resp.Header.Get(header), 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		now := time.Now()
+		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			now = d
+		}
+		return time.Unix(at, 0).Sub(now), true
+	}
+}
+
+// resetMargin is how long before a vendor's reset a call is taken to
+// arrive after it.
+const resetMargin = time.Second
+
+// since sums the points of the calls made at or after t.
+func (l *callLog) since(t time.Time) int {
+	n := 0
+	for i := len(l.at) - 1; i >= 0 && !l.at[i].Before(t); i-- {
+		n += l.points[i]
+	}
+	return n
 }
 
 func (b *Budget) count(req *http.Request, now time.Time) {
@@ -277,6 +332,32 @@ func (b *Budget) count(req *http.Request, now time.Time) {
 		log.at, log.points = append(log.at, now), append(log.points, cost)
 		log.sum += cost
 	}
+}
+
+// Observe takes, from the response to req, when the vendor's windows
+// reset (Bucket.Reset).
+func (b *Budget) Observe(req *http.Request, resp *http.Response) {
+	if b == nil || resp == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	for _, bk := range b.buckets {
+		if bk.Reset == nil {
+			continue
+		}
+		key, ok := bk.key(req)
+		if !ok {
+			continue
+		}
+		in, ok := bk.Reset(resp)
+		if log := bk.keys[key]; ok && in >= 0 && in <= bk.Window && log != nil {
+			// The latest answer says when the current window ends.
+			log.reset = now.Add(in)
+		}
+	}
+	b.broadcast()
 }
 
 func (bk *bucketState) key(req *http.Request) (string, bool) {
@@ -347,7 +428,19 @@ func (t pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	return t.base.RoundTrip(req)
+	resp, err := t.base.RoundTrip(req)
+	if err == nil {
+		Observed(req, resp)
+	}
+	return resp, err
+}
+
+// Observed gives the budget req's context carries what resp says of the
+// vendor's windows (Budget.Observe), if any.
+func Observed(req *http.Request, resp *http.Response) {
+	if u, ok := req.Context().Value(budgetKey{}).(budgetUse); ok {
+		u.b.Observe(req, resp)
+	}
 }
 
 // Pace waits for the budget req's context carries (WithBudget), if any:

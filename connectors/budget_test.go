@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -269,5 +270,31 @@ func TestNewBudget(t *testing.T) {
 		if err := off.Wait(ctx, request(t, "GET", "/x"), connectors.PriorityCut); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// Where the vendor says when its window resets, a full bucket opens again
+// then, not a whole window after its oldest call.
+func TestBudgetOpensAtTheVendorsReset(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A fixed window that ends at the next whole second but one.
+		w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(time.Now().Unix()+2, 10))
+	}))
+	defer srv.Close()
+	hc := &http.Client{Transport: connectors.PacedTransport(nil)}
+	b := budget(t, 1, connectors.Bucket{Name: "all", Limit: 2, Window: 30 * time.Second, Reset: connectors.ResetHeader("X-Rate-Limit-Reset")})
+	// Without the vendor's reset the third call would wait 30 s, past
+	// this deadline, and be held back at once.
+	ctx, cancel := context.WithTimeout(t.Context(), 12*time.Second)
+	defer cancel()
+	ctx = connectors.WithBudget(ctx, b, connectors.PriorityCut)
+	for i := range 3 {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+		resp.Body.Close()
 	}
 }

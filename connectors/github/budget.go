@@ -17,7 +17,7 @@ import (
 var Buckets = []connectors.Bucket{
 	{Name: "points", Limit: 900, Window: time.Minute, Cost: points,
 		Doc: "secondary limit: 900 points a minute (a read 1, a write 5)"},
-	{Name: "requests", Limit: 5000, Window: time.Hour,
+	{Name: "requests", Limit: 5000, Window: time.Hour, Reset: coreReset,
 		Doc: "primary limit: 5,000 requests an hour"},
 	{Name: "auditLog", Limit: 1750, Window: time.Hour, Key: auditLog,
 		Doc: "audit log: 1,750 queries an hour"},
@@ -33,4 +33,14 @@ func points(req *http.Request) int {
 
 func auditLog(req *http.Request) (string, bool) {
 	return "", strings.HasSuffix(req.URL.Path, "/audit-log")
+}
+
+// coreReset reads when the primary limit's hour resets, from an answer
+// about it (x-ratelimit-resource core; the audit log and search have
+// their own).
+func coreReset(resp *http.Response) (time.Duration, bool) {
+	if r := resp.Header.Get("X-Ratelimit-Resource"); r != "" && r != "core" {
+		return 0, false
+	}
+	return connectors.ResetHeader("X-Ratelimit-Reset")(resp)
 }

@@ -20,7 +20,7 @@ var Buckets = []connectors.Bucket{
 
 func family(name string, limit int, doc string) connectors.Bucket {
 	return connectors.Bucket{
-		Name: name, Limit: limit, Window: time.Minute, Doc: doc,
+		Name: name, Limit: limit, Window: time.Minute, Doc: doc, Reset: connectors.ResetHeader("X-Rate-Limit-Reset"),
 		Key: func(req *http.Request) (string, bool) {
 			rest, ok := strings.CutPrefix(req.URL.Path, "/api/v1/")
 			head, _, _ := strings.Cut(rest, "/")
@@ -28,3 +28,4 @@ func family(name string, limit int, doc string) connectors.Bucket {
 		},
 	}
 }
+
