@@ -42,18 +42,26 @@ func (c *Client) SharedRouter(system string) connectors.SharedRouter {
 			err = h.Get(ctx, &res)
 		}
 		if err != nil {
-			if ae, ok := errors.AsType[*temporal.ApplicationError](err); ok {
-				// The batch's own failure kind (a rate limit, say) when the
-				// workflow sent it; else Unavailable.
-				ce := &connectors.Error{Kind: connectors.Unavailable, System: system, Op: "apply through " + id, Msg: ae.Message()}
-				var d activities.ErrorDetails
-				if ae.HasDetails() && ae.Details(&d) == nil && slices.Contains(connectors.Kinds, d.Kind) {
-					ce.Kind, ce.RetryAfter = d.Kind, d.RetryAfter
-				}
-				return ce
-			}
-			return &connectors.Error{Kind: connectors.Unavailable, System: system, Op: "apply through " + id, Msg: fmt.Sprint(rootCause(err))}
+			return sharedError(system, id, err)
 		}
 		return nil
 	}
+}
+
+// sharedError is the connector error a case's step gets when its item was
+// not applied: the batch's own failure kind and Retry-After (a rate limit,
+// say) when the workflow sent them, else Unavailable.
+func sharedError(system, id string, err error) error {
+	ce := &connectors.Error{Kind: connectors.Unavailable, System: system, Op: "apply through " + id}
+	ae, ok := errors.AsType[*temporal.ApplicationError](err)
+	if !ok {
+		ce.Msg = fmt.Sprint(rootCause(err))
+		return ce
+	}
+	ce.Msg = ae.Message()
+	var d activities.ErrorDetails
+	if ae.HasDetails() && ae.Details(&d) == nil && slices.Contains(connectors.Kinds, d.Kind) {
+		ce.Kind, ce.RetryAfter = d.Kind, d.RetryAfter
+	}
+	return ce
 }
