@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/offboard/offboard/connectors/connectorstest"
 	"github.com/offboard/offboard/connectors/aws"
+	"github.com/offboard/offboard/connectors/connectorstest"
 )
 
 // Calls wait for the budget their context carries, through the SDK, and

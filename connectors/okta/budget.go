@@ -28,4 +28,3 @@ func family(name string, limit int, doc string) connectors.Bucket {
 		},
 	}
 }
-
