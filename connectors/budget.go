@@ -27,7 +27,7 @@ type Bucket struct {
 	Key func(req *http.Request) (key string, ok bool)
 	// Cost is a request's points; nil means 1.
 	Cost func(req *http.Request) int
-	// Doc says where the default comes from, for `offboard config` readers.
+	// Doc says what the limit is and where its default comes from.
 	Doc string
 	// Reset reads, from a response to a request the bucket counts, how
 	// long until the vendor's window resets (Okta's X-Rate-Limit-Reset);
@@ -55,8 +55,9 @@ const (
 // Budget paces one system's calls so that no bucket ever counts more than
 // its limit in any stretch of its window, whatever the number of cases:
 // a call that would go over waits until enough of the window has passed.
-// It is shared by every case a worker process runs; Share divides it
-// between the processes that call the vendor with the same credentials.
+// It is shared by every case a worker process runs; NewBudget's share
+// divides it between the processes that call the vendor with the same
+// credentials.
 //
 // The window is kept a little longer than the vendor's (by a twentieth,
 // at most a second), so that calls counted as sent at the edge of one
@@ -269,6 +270,10 @@ func (b *Budget) fits(req *http.Request, now time.Time) (time.Duration, error) {
 			log.reset = time.Time{}
 		}
 		log.prune(now.Add(-bk.window))
+		if len(log.at) == 0 && log.reset.IsZero() {
+			delete(bk.keys, key) // keys come and go (AWS's session keys)
+			continue
+		}
 		// Free the oldest calls until the new one fits; it may go when
 		// the last of them leaves the window, or at the vendor's reset
 		// when what is sent from a second before it leaves room.
