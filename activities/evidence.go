@@ -153,7 +153,8 @@ func (a *Activities) collect(ctx context.Context, accounts []connectors.Account,
 		if err != nil {
 			continue // the system keeps no activity offboard reads
 		}
-		evs, err := readActivity(ctx, r, acc, win)
+		// The snapshot's reads wait behind every cut for the vendor's budget.
+		evs, err := readActivity(a.paced(ctx, acc.System, connectors.PriorityVerify), r, acc, win)
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}

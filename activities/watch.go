@@ -141,7 +141,7 @@ func (a *Activities) WatchPoll(ctx context.Context, in PollInput) (PollResult, e
 			acc.Attributes = map[string]string{}
 		}
 		acc.Attributes[connectors.AttrCredentials] = creds
-		evs, err := r.Activity(ctx, acc, in.Since, in.Until)
+		evs, err := r.Activity(a.paced(ctx, acc.System, connectors.PriorityVerify), acc, in.Since, in.Until)
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
@@ -164,7 +164,7 @@ func (a *Activities) WatchPoll(ctx context.Context, in PollInput) (PollResult, e
 			if err != nil {
 				continue
 			}
-			evs, err := s.Search(ctx, q, in.Since, in.Until)
+			evs, err := s.Search(a.paced(ctx, sys, connectors.PriorityVerify), q, in.Since, in.Until)
 			if ctx.Err() != nil {
 				return res, ctx.Err()
 			}
