@@ -96,12 +96,7 @@ func (s *Server) getUserID(w http.ResponseWriter, c *call, _ *principal, _ time.
 			ExternalId *struct{ Issuer, Id string }
 		}
 	}
-	if e := decodeJSON(c, &in); e != nil {
-		writeError(w, c, e)
-		return
-	}
-	if e := s.checkStore(in.IdentityStoreId); e != nil {
-		writeError(w, c, e)
+	if !decodeChecked(w, c, &in, func() *apiError { return s.checkStore(in.IdentityStoreId) }) {
 		return
 	}
 	ua := in.AlternateIdentifier.UniqueAttribute
@@ -145,12 +140,7 @@ func (s *Server) getUserID(w http.ResponseWriter, c *call, _ *principal, _ time.
 
 func (s *Server) describeUser(w http.ResponseWriter, c *call, _ *principal, _ time.Time) {
 	var in struct{ IdentityStoreId, UserId string }
-	if e := decodeJSON(c, &in); e != nil {
-		writeError(w, c, e)
-		return
-	}
-	if e := s.checkStore(in.IdentityStoreId); e != nil {
-		writeError(w, c, e)
+	if !decodeChecked(w, c, &in, func() *apiError { return s.checkStore(in.IdentityStoreId) }) {
 		return
 	}
 	u := s.St.ssoUser(in.UserId)
@@ -177,12 +167,7 @@ func (s *Server) describeUser(w http.ResponseWriter, c *call, _ *principal, _ ti
 
 func (s *Server) describeGroup(w http.ResponseWriter, c *call, _ *principal, _ time.Time) {
 	var in struct{ IdentityStoreId, GroupId string }
-	if e := decodeJSON(c, &in); e != nil {
-		writeError(w, c, e)
-		return
-	}
-	if e := s.checkStore(in.IdentityStoreId); e != nil {
-		writeError(w, c, e)
+	if !decodeChecked(w, c, &in, func() *apiError { return s.checkStore(in.IdentityStoreId) }) {
 		return
 	}
 	g := s.St.ssoGroup(in.GroupId)
@@ -200,12 +185,7 @@ func (s *Server) listGroupMembershipsForMember(w http.ResponseWriter, c *call, _
 		MaxResults      *int
 		NextToken       string
 	}
-	if e := decodeJSON(c, &in); e != nil {
-		writeError(w, c, e)
-		return
-	}
-	if e := s.checkStore(in.IdentityStoreId); e != nil {
-		writeError(w, c, e)
+	if !decodeChecked(w, c, &in, func() *apiError { return s.checkStore(in.IdentityStoreId) }) {
 		return
 	}
 	if in.MemberId.UserId == "" {
@@ -246,12 +226,7 @@ func (s *Server) listGroupMembershipsForMember(w http.ResponseWriter, c *call, _
 
 func (s *Server) deleteGroupMembership(w http.ResponseWriter, c *call, p *principal, now time.Time) {
 	var in struct{ IdentityStoreId, MembershipId string }
-	if e := decodeJSON(c, &in); e != nil {
-		writeError(w, c, e)
-		return
-	}
-	if e := s.checkStore(in.IdentityStoreId); e != nil {
-		writeError(w, c, e)
+	if !decodeChecked(w, c, &in, func() *apiError { return s.checkStore(in.IdentityStoreId) }) {
 		return
 	}
 	i := slices.IndexFunc(s.St.Memberships, func(m *membership) bool { return m.ID == in.MembershipId })
@@ -283,6 +258,21 @@ func (s *Server) ssoAdminHandlers() map[string]handler {
 		"DescribePermissionSetProvisioningStatus": s.describeProvisioning,
 		"ListPermissionSetProvisioningStatus":     s.listProvisioning,
 	}
+}
+
+// decodeChecked decodes a JSON request into v and runs check on it (the
+// instance or identity store it names); when either fails it answers the
+// error and returns false.
+func decodeChecked(w http.ResponseWriter, c *call, v any, check func() *apiError) bool {
+	e := decodeJSON(c, v)
+	if e == nil {
+		e = check()
+	}
+	if e != nil {
+		writeError(w, c, e)
+		return false
+	}
+	return true
 }
 
 func (s *Server) checkInstance(arn string) *apiError {
@@ -325,12 +315,7 @@ func (s *Server) listAssignmentsForPrincipal(w http.ResponseWriter, c *call, _ *
 		MaxResults    *int
 		NextToken     string
 	}
-	if e := decodeJSON(c, &in); e != nil {
-		writeError(w, c, e)
-		return
-	}
-	if e := s.checkInstance(in.InstanceArn); e != nil {
-		writeError(w, c, e)
+	if !decodeChecked(w, c, &in, func() *apiError { return s.checkInstance(in.InstanceArn) }) {
 		return
 	}
 	if in.PrincipalId == "" || (in.PrincipalType != "USER" && in.PrincipalType != "GROUP") {
@@ -519,12 +504,7 @@ func (s *Server) describe(r *asyncRequest) {
 
 func (s *Server) describeDeletion(w http.ResponseWriter, c *call, _ *principal, _ time.Time) {
 	var in struct{ InstanceArn, AccountAssignmentDeletionRequestId string }
-	if e := decodeJSON(c, &in); e != nil {
-		writeError(w, c, e)
-		return
-	}
-	if e := s.checkInstance(in.InstanceArn); e != nil {
-		writeError(w, c, e)
+	if !decodeChecked(w, c, &in, func() *apiError { return s.checkInstance(in.InstanceArn) }) {
 		return
 	}
 	r := s.St.request(in.AccountAssignmentDeletionRequestId)
@@ -542,12 +522,7 @@ func (s *Server) listPermissionSets(w http.ResponseWriter, c *call, _ *principal
 		MaxResults  *int
 		NextToken   string
 	}
-	if e := decodeJSON(c, &in); e != nil {
-		writeError(w, c, e)
-		return
-	}
-	if e := s.checkInstance(in.InstanceArn); e != nil {
-		writeError(w, c, e)
+	if !decodeChecked(w, c, &in, func() *apiError { return s.checkInstance(in.InstanceArn) }) {
 		return
 	}
 	off, size, e := s.jsonPaging(in.MaxResults, in.NextToken, "permission-sets", 100)
@@ -724,12 +699,7 @@ func (s *Server) listProvisioning(w http.ResponseWriter, c *call, _ *principal, 
 		InstanceArn string
 		Filter      struct{ Status string }
 	}
-	if e := decodeJSON(c, &in); e != nil {
-		writeError(w, c, e)
-		return
-	}
-	if e := s.checkInstance(in.InstanceArn); e != nil {
-		writeError(w, c, e)
+	if !decodeChecked(w, c, &in, func() *apiError { return s.checkInstance(in.InstanceArn) }) {
 		return
 	}
 	out := []map[string]any{}
@@ -743,12 +713,7 @@ func (s *Server) listProvisioning(w http.ResponseWriter, c *call, _ *principal, 
 
 func (s *Server) describeProvisioning(w http.ResponseWriter, c *call, _ *principal, _ time.Time) {
 	var in struct{ InstanceArn, ProvisionPermissionSetRequestId string }
-	if e := decodeJSON(c, &in); e != nil {
-		writeError(w, c, e)
-		return
-	}
-	if e := s.checkInstance(in.InstanceArn); e != nil {
-		writeError(w, c, e)
+	if !decodeChecked(w, c, &in, func() *apiError { return s.checkInstance(in.InstanceArn) }) {
 		return
 	}
 	r := s.St.request(in.ProvisionPermissionSetRequestId)
