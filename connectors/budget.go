@@ -154,10 +154,11 @@ func (b *Budget) Wait(ctx context.Context, req *http.Request, p Priority) error 
 		return nil
 	}
 	p = min(max(p, PriorityCut), priorities-1)
+	cs := b.counters(req)
 	b.mu.Lock()
-	b.wait(req, p, 1)
+	b.wait(cs, p, 1)
 	defer func() {
-		b.wait(req, p, -1)
+		b.wait(cs, p, -1)
 		b.broadcast()
 		b.mu.Unlock()
 	}()
@@ -170,12 +171,12 @@ func (b *Budget) Wait(ctx context.Context, req *http.Request, p Priority) error 
 	}
 	for {
 		now := b.now()
-		wait, err := b.fits(req, now)
+		wait, err := fits(cs, now)
 		if err != nil {
 			return err
 		}
-		if wait == 0 && !b.higherWaiting(req, p) {
-			b.count(req, now)
+		if wait == 0 && !higherWaiting(cs, p) {
+			count(cs, now)
 			return nil
 		}
 		if now.Add(max(wait, time.Second) + deadlineMargin).After(dl) {
@@ -202,13 +203,29 @@ func (b *Budget) Wait(ctx context.Context, req *http.Request, p Priority) error 
 	}
 }
 
-// wait adds n to the waiting calls of req's counters at priority p.
-func (b *Budget) wait(req *http.Request, p Priority, n int) {
+// counter is one bucket's counter that a request uses, and what it costs
+// there.
+type counter struct {
+	bk   *bucketState
+	key  string
+	cost int
+}
+
+// counters are the counters of the buckets that count req.
+func (b *Budget) counters(req *http.Request) []counter {
+	var cs []counter
 	for _, bk := range b.buckets {
-		key, ok := bk.key(req)
-		if !ok {
-			continue
+		if key, ok := bk.key(req); ok {
+			cs = append(cs, counter{bk, key, bk.cost(req)})
 		}
+	}
+	return cs
+}
+
+// wait adds n to the waiting calls of cs at priority p.
+func (b *Budget) wait(cs []counter, p Priority, n int) {
+	for _, c := range cs {
+		bk, key := c.bk, c.key
 		w := bk.waiting[key]
 		if w == nil {
 			w = new([priorities]int)
@@ -222,14 +239,10 @@ func (b *Budget) wait(req *http.Request, p Priority, n int) {
 }
 
 // higherWaiting reports whether a call of a higher priority than p waits
-// for one of req's counters.
-func (b *Budget) higherWaiting(req *http.Request, p Priority) bool {
-	for _, bk := range b.buckets {
-		key, ok := bk.key(req)
-		if !ok {
-			continue
-		}
-		if w := bk.waiting[key]; w != nil {
+// for one of cs.
+func higherWaiting(cs []counter, p Priority) bool {
+	for _, c := range cs {
+		if w := c.bk.waiting[c.key]; w != nil {
 			for q := PriorityCut; q < p; q++ {
 				if w[q] > 0 {
 					return true
@@ -245,16 +258,12 @@ func (b *Budget) broadcast() {
 	b.changed = make(chan struct{})
 }
 
-// fits says how long req must wait before every bucket counting it has
+// fits says how long a call must wait before each of its counters cs has
 // room: 0 when it may go now.
-func (b *Budget) fits(req *http.Request, now time.Time) (time.Duration, error) {
+func fits(cs []counter, now time.Time) (time.Duration, error) {
 	var wait time.Duration
-	for _, bk := range b.buckets {
-		key, ok := bk.key(req)
-		if !ok {
-			continue
-		}
-		cost := bk.cost(req)
+	for _, c := range cs {
+		bk, key, cost := c.bk, c.key, c.cost
 		if cost > bk.limit {
 			return 0, fmt.Errorf("%w (%s: %d points, limit %d)", ErrOverBudget, bk.Name, cost, bk.limit)
 		}
@@ -322,20 +331,16 @@ func (l *callLog) since(t time.Time) int {
 	return n
 }
 
-func (b *Budget) count(req *http.Request, now time.Time) {
-	for _, bk := range b.buckets {
-		key, ok := bk.key(req)
-		if !ok {
-			continue
-		}
-		log := bk.keys[key]
+// count counts a call that goes now on each of its counters cs.
+func count(cs []counter, now time.Time) {
+	for _, c := range cs {
+		log := c.bk.keys[c.key]
 		if log == nil {
 			log = &callLog{}
-			bk.keys[key] = log
+			c.bk.keys[c.key] = log
 		}
-		cost := bk.cost(req)
-		log.at, log.points = append(log.at, now), append(log.points, cost)
-		log.sum += cost
+		log.at, log.points = append(log.at, now), append(log.points, c.cost)
+		log.sum += c.cost
 	}
 }
 
@@ -345,24 +350,25 @@ func (b *Budget) Observe(req *http.Request, resp *http.Response) {
 	if b == nil || resp == nil {
 		return
 	}
+	cs := b.counters(req)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
-	for _, bk := range b.buckets {
-		if bk.Reset == nil {
+	told := false
+	for _, c := range cs {
+		if c.bk.Reset == nil {
 			continue
 		}
-		key, ok := bk.key(req)
-		if !ok {
-			continue
-		}
-		in, ok := bk.Reset(resp)
-		if log := bk.keys[key]; ok && in >= 0 && in <= bk.Window && log != nil {
+		in, ok := c.bk.Reset(resp)
+		if log := c.bk.keys[c.key]; ok && in >= 0 && in <= c.bk.Window && log != nil {
 			// The latest answer says when the current window ends.
 			log.reset = now.Add(in)
+			told = true
 		}
 	}
-	b.broadcast()
+	if told {
+		b.broadcast() // waiters may go at the reset instead
+	}
 }
 
 func (bk *bucketState) key(req *http.Request) (string, bool) {
