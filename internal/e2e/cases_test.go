@@ -146,7 +146,7 @@ func TestStartedUnderAnotherID(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "workflow ID offboard/E1003 does not name employee E1004") {
 		t.Fatalf("mismatched case: %v", err)
 	}
-	if list := h.mustCLI("list", "--state", "failed"); !strings.Contains(list, "offboard/E1003") {
+	if list := h.listShowing([]string{"--state", "failed"}, "offboard/E1003"); !strings.Contains(list, "offboard/E1003") {
 		t.Errorf("list --state failed lacks the case:\n%s", list)
 	}
 	for _, r := range h.emu.Okta.Emulator().Requests() {

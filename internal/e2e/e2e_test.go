@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,23 @@ func (h *harness) status(employee string) cases.Status {
 func (h *harness) waitFor(employee, what string, cond func(workflows.Case) bool) workflows.Case {
 	h.t.Helper()
 	return waitQuery(h, workflows.WorkflowID(employee), workflows.QueryStatus, what, cond)
+}
+
+// listShowing runs `offboard list args...` until its output holds every
+// one of want, for up to 10 s, and returns the last output. The list reads
+// Temporal's visibility store, which the server updates a moment after
+// the workflow changes: a case that just failed can be missing at first.
+func (h *harness) listShowing(args []string, want ...string) string {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := h.mustCLI(append([]string{"list"}, args...)...)
+		missing := slices.ContainsFunc(want, func(w string) bool { return !strings.Contains(out, w) })
+		if !missing || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // waitQuery polls a workflow's query until cond holds, for up to 90 s.
@@ -296,7 +314,7 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, text)
 		}
 	}
-	list := h.mustCLI("list", "--state", "done")
+	list := h.listShowing([]string{"--state", "done"}, "offboard/E1001")
 	if !strings.Contains(list, "offboard/E1001") {
 		t.Errorf("list --state done lacks the case:\n%s", list)
 	}
@@ -385,7 +403,7 @@ func TestParkRetrySkip(t *testing.T) {
 	if st.State != workflows.CaseParked {
 		t.Errorf("case state %s, want parked", st.State)
 	}
-	if list := h.mustCLI("list", "--state", "parked"); !strings.Contains(list, "offboard/E1002") || !strings.Contains(list, "okta.suspend") {
+	if list := h.listShowing([]string{"--state", "parked"}, "offboard/E1002", "okta.suspend"); !strings.Contains(list, "offboard/E1002") || !strings.Contains(list, "okta.suspend") {
 		t.Errorf("list --state parked:\n%s", list)
 	}
 

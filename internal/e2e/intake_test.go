@@ -112,7 +112,7 @@ func TestIssue9_HRScheduleRescheduleRescind(t *testing.T) {
 	if st.RequestedBy != "workday" || st.TimeZone != "Europe/Berlin" || st.EffectiveAt.IsZero() {
 		t.Errorf("case: by %q zone %q at %v", st.RequestedBy, st.TimeZone, st.EffectiveAt)
 	}
-	if list := h.mustCLI("list", "--state", "scheduled"); !strings.Contains(list, "offboard/E1005") {
+	if list := h.listShowing([]string{"--state", "scheduled"}, "offboard/E1005"); !strings.Contains(list, "offboard/E1005") {
 		t.Errorf("list --state scheduled:\n%s", list)
 	}
 
@@ -128,7 +128,7 @@ func TestIssue9_HRScheduleRescheduleRescind(t *testing.T) {
 	if d := st.Decisions[len(st.Decisions)-1]; d.Action != workflows.UpdateReschedule || !d.To.Equal(newAt) || d.From.IsZero() || d.By != "workday" {
 		t.Errorf("reschedule decision: %+v", d)
 	}
-	if list := h.mustCLI("list", "--state", "scheduled"); !strings.Contains(list, "cuts at: "+newAt.Format(time.RFC3339)) {
+	if list := h.listShowing([]string{"--state", "scheduled"}, "cuts at: "+newAt.Format(time.RFC3339)); !strings.Contains(list, "cuts at: "+newAt.Format(time.RFC3339)) {
 		t.Errorf("list does not say when the case cuts:\n%s", list)
 	}
 	if code, _ := upd.send(t, s); code != http.StatusAccepted {

@@ -171,7 +171,7 @@ func TestIssue10_ApprovalInSlack(t *testing.T) {
 	if st.Approval.Request.Channel != slackemu.ApprovalsChannelID || st.Approval.Note != "" {
 		t.Fatalf("request posted in %s (note %q), want the approvals channel", st.Approval.Request.Channel, st.Approval.Note)
 	}
-	if list := h.mustCLI("list", "--state", "awaiting-approval"); !strings.Contains(list, workflows.WorkflowID(subject)) {
+	if list := h.listShowing([]string{"--state", "awaiting-approval"}, workflows.WorkflowID(subject)); !strings.Contains(list, workflows.WorkflowID(subject)) {
 		t.Errorf("list --state awaiting-approval:\n%s", list)
 	}
 	msg := h.message(slackemu.ApprovalsChannelID, workflows.WorkflowID(subject), slackapp.ActionApprove)
