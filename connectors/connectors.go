@@ -146,6 +146,24 @@ type Step struct {
 	// Urgent says the step cuts or must be done before one that does: its
 	// calls go before others when the vendor's budget is short.
 	Urgent bool `json:"urgent,omitempty"`
+	// Settled says no later step of its system can undo the step once it
+	// is verified (GitHub's credential revocations: removing the
+	// membership only hides them), so the final pass need not read it
+	// again.
+	Settled bool `json:"settled,omitempty"`
+	// Found is what the plan read for the step to act on. The step's first
+	// run acts on it instead of reading again; later runs (an operator's
+	// retry, a re-run from the final pass, a run whose verification found
+	// the plan stale) are sent without it and read. Nil: read.
+	Found *Found `json:"found,omitempty"`
+}
+
+// Found is what planning a step read: the vendor IDs its run would act on
+// (none: nothing to do) and the records it would keep of them (non-PII,
+// as the run's own records).
+type Found struct {
+	IDs     []string `json:"ids,omitempty"`
+	Records []string `json:"records,omitempty"`
 }
 
 // Result says how a step reached its desired state.

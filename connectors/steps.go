@@ -28,6 +28,9 @@ func NewStep(system, action, scope, description string, targets []string) Step {
 type Planned struct {
 	Description string
 	Targets     []string
+	// Found is what the run would act on, read by the plan (Step.Found);
+	// nil when the kind's run reads for itself.
+	Found *Found
 }
 
 // StepKind is one kind of step a connector runs, with its plan, run and
@@ -51,6 +54,8 @@ type StepKind[T any] struct {
 	After []string
 	// Cuts says a step of the kind ends the person's access (Step.Cuts).
 	Cuts bool
+	// Settled says no later step of the table can undo it (Step.Settled).
+	Settled bool
 }
 
 // Steps is a connector's table of step kinds, in plan order.
@@ -107,7 +112,7 @@ func (s Steps[T]) Plan(ctx context.Context, scope string, t T) ([]Step, error) {
 				st.After = append(st.After, StepID(s.System, a, scope))
 			}
 		}
-		st.Cuts, st.Urgent = k.Cuts, k.Cuts
+		st.Cuts, st.Urgent, st.Settled, st.Found = k.Cuts, k.Cuts, k.Settled, plans[i].Found
 		steps = append(steps, st)
 	}
 	// What a cut waits for is as urgent as the cut.

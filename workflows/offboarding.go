@@ -700,6 +700,7 @@ func (w *offboarding) runStep(ctx workflow.Context, st *Step, subject connectors
 		}
 		st.State = StepParked
 		st.ParkedAt = workflow.Now(ctx).UTC()
+		st.Found = nil // an operator's retry comes later, and reads
 		st.ErrorKind, st.LastError = describe(err)
 		w.changes++
 		if ctx.Err() != nil {
@@ -733,29 +734,44 @@ func (w *offboarding) attempt(ctx workflow.Context, st *Step, subject connectors
 	if st.Action == ActionPlan {
 		return w.plan(ctx, st, subject)
 	}
-	in := activities.StepInput{Account: w.accounts[st.System], Step: st.Step}
-	var run activities.RunResult
-	if err := workflow.ExecuteActivity(stepSummary(w.priority(ctx, w.runPriority(st)), st.Step, "run"), a.RunStep, in).Get(ctx, &run); err != nil {
-		st.record(details(err).Records)
-		return attemptsOf(err, w.policy.StepAttempts), err
+	prior := 0 // a run's attempts before its plan was found stale
+	for {
+		// A run acts on what the plan found (Step.Found) until one has
+		// succeeded; after that, runs read for themselves.
+		in := activities.StepInput{Account: w.accounts[st.System], Step: st.Step}
+		var run activities.RunResult
+		if err := workflow.ExecuteActivity(stepSummary(w.priority(ctx, w.runPriority(st)), st.Step, "run"), a.RunStep, in).Get(ctx, &run); err != nil {
+			st.record(details(err).Records)
+			return prior + attemptsOf(err, w.policy.StepAttempts), err
+		}
+		planned := st.Found != nil
+		st.Found, in.Step.Found = nil, nil
+		if st.Cuts {
+			w.cut(ctx, st, run.Outcome.Result != connectors.ResultAlready)
+		}
+		var v activities.VerifyResult
+		read := w.order.next()
+		if err := workflow.ExecuteActivity(stepSummary(w.priority(ctx, priorityVerify), st.Step, "verify"), a.VerifyStep, in).Get(ctx, &v); err != nil {
+			if planned && details(err).Kind == connectors.Conflict {
+				// Something appeared after the plan read: run again,
+				// reading, before anyone is asked.
+				st.record(run.Outcome.Records)
+				prior += atLeastOne(run.Attempt)
+				workflow.GetLogger(ctx).Info("the step's plan was stale; running it again", "step", st.ID)
+				continue
+			}
+			return prior + attemptsOf(err, w.policy.StepAttempts), err
+		}
+		st.State = StepDone
+		st.Result = ResultVerified
+		if run.Outcome.Result == connectors.ResultAlready {
+			st.Result = ResultAlready
+		}
+		st.record(run.Outcome.Records)
+		st.VerifiedAt = v.VerifiedAt
+		w.order.verified[st] = read
+		return prior + atLeastOne(run.Attempt), nil
 	}
-	if st.Cuts {
-		w.cut(ctx, st, run.Outcome.Result != connectors.ResultAlready)
-	}
-	var v activities.VerifyResult
-	read := w.order.next()
-	if err := workflow.ExecuteActivity(stepSummary(w.priority(ctx, priorityVerify), st.Step, "verify"), a.VerifyStep, in).Get(ctx, &v); err != nil {
-		return attemptsOf(err, w.policy.StepAttempts), err
-	}
-	st.State = StepDone
-	st.Result = ResultVerified
-	if run.Outcome.Result == connectors.ResultAlready {
-		st.Result = ResultAlready
-	}
-	st.record(run.Outcome.Records)
-	st.VerifiedAt = v.VerifiedAt
-	w.order.verified[st] = read
-	return atLeastOne(run.Attempt), nil
 }
 
 // cut records that st, a step ending access, has run: its system is cut
@@ -1087,11 +1103,15 @@ func (o *stepOrder) decide()        { o.decided = o.next() }
 // changedSince reports whether st must be read again: it never was
 // verified, or was before the last operator decision (a parked step waited
 // for one, and meanwhile anything may have changed), or a step of steps
-// other than st started after it was verified.
+// other than st started after it was verified (unless no later step can
+// undo it: Step.Settled).
 func (o *stepOrder) changedSince(st *Step, steps []*Step) bool {
 	v, ok := o.verified[st]
 	if !ok || v < o.decided {
 		return true
+	}
+	if st.Settled {
+		return false
 	}
 	for _, s := range steps {
 		if s != st && o.started[s] > v {

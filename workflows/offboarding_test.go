@@ -130,6 +130,11 @@ type fakeVendors struct {
 	// runLog is every RunStep and VerifyStep call, in order ("run:<id>",
 	// "verify:<id>").
 	runLog []string
+	// found and settled set the Found and Settled of the steps they name.
+	found   map[string]*connectors.Found
+	settled map[string]bool
+	// runFound records, per step, whether each RunStep was sent a Found.
+	runFound map[string][]bool
 }
 
 type saSnapshot struct {
@@ -175,7 +180,11 @@ func (f *fakeVendors) plan(ctx context.Context, in activities.PlanInput) ([]conn
 	if err := f.planErr[in.Account.System]; err != nil {
 		return nil, activities.ToTemporal(ctx, err)
 	}
-	return fakePlan(in.Account.System, f.after), nil
+	steps := fakePlan(in.Account.System, f.after)
+	for i := range steps {
+		steps[i].Found, steps[i].Settled = f.found[steps[i].ID], f.settled[steps[i].ID]
+	}
+	return steps, nil
 }
 
 func (f *fakeVendors) runStep(ctx context.Context, in activities.StepInput) (activities.RunResult, error) {
@@ -188,6 +197,10 @@ func (f *fakeVendors) runStep(ctx context.Context, in activities.StepInput) (act
 	f.runCalls[in.Step.ID]++
 	n := f.runCalls[in.Step.ID]
 	f.runAttempts[in.Step.ID] = append(f.runAttempts[in.Step.ID], activityAttempt(ctx))
+	if f.runFound == nil {
+		f.runFound = map[string][]bool{}
+	}
+	f.runFound[in.Step.ID] = append(f.runFound[in.Step.ID], in.Step.Found != nil)
 	f.mu.Unlock()
 
 	if f.runErr != nil {
@@ -860,6 +873,63 @@ func TestOffboarding_VerifySweepRerunsStep(t *testing.T) {
 		assert.Equal(t, StepDone, step(t, st, id).State, id)
 		assert.Equal(t, want, f.verifies(id), "VerifyStep calls for %s", id)
 	}
+}
+
+// TestOffboarding_StalePlanRunsAgain: a step's first run is sent what its
+// plan found; when the verification after it finds the plan stale, the step
+// runs again at once, sent nothing, so it reads, and no operator is asked.
+// A verification that fails after a run that read parks as before.
+func TestOffboarding_StalePlanRunsAgain(t *testing.T) {
+	f := &fakeVendors{
+		found: map[string]*connectors.Found{githubRemoveOrg: {}, oktaRemoveFactors: {IDs: []string{"push"}}},
+		verifyErr: func(step string, n int) error {
+			if step == githubRemoveOrg && n <= 2 { // both attempts
+				return errNotVerified("github", "verify remove member")
+			}
+			return nil
+		},
+	}
+	h := newHarness(t, f)
+	in := testInput()
+	in.Policy.StepAttempts = 2
+	st, err := h.run(in)
+	require.NoError(t, err)
+	assert.Equal(t, CaseDone, st.State)
+	s := step(t, st, githubRemoveOrg)
+	assert.Equal(t, StepDone, s.State)
+	assert.Equal(t, ResultVerified, s.Result)
+	assert.Equal(t, 2, s.Attempts, "two runs")
+	assert.Nil(t, s.Found, "the plan's finding is spent once a run succeeded")
+	assert.Equal(t, []bool{true, false}, f.runFound[githubRemoveOrg], "first run on the plan, the second reading")
+	assert.Equal(t, []bool{true}, f.runFound[oktaRemoveFactors])
+	assert.Equal(t, []bool{false}, f.runFound[oktaSuspend], "a plan that found nothing for it sends nothing")
+	assert.Empty(t, f.lastUpsert().Parked)
+
+	// The same verification failure after a run that read parks.
+	f = &fakeVendors{verifyErr: func(step string, n int) error {
+		if step == githubRemoveOrg && n <= 2 {
+			return errNotVerified("github", "verify remove member")
+		}
+		return nil
+	}}
+	h = newHarness(t, f)
+	skip := h.resolveAt(time.Hour, DecideStepRequest{Step: githubRemoveOrg, Action: ActionSkip, By: "alice", Reason: "removed by hand"})
+	st, err = h.run(in)
+	require.NoError(t, err)
+	h.requireAccepted(skip)
+	assert.Equal(t, StepSkipped, step(t, st, githubRemoveOrg).State, "parked until the operator's skip")
+	assert.Equal(t, 1, f.runs(githubRemoveOrg), "no re-run without an operator")
+}
+
+// TestOffboarding_SettledNotReadAgain: the final pass does not read again a
+// settled step, which no later step of its system can undo.
+func TestOffboarding_SettledNotReadAgain(t *testing.T) {
+	f := &fakeVendors{settled: map[string]bool{oktaSuspend: true}}
+	st, err := newHarness(t, f).run(testInput())
+	require.NoError(t, err)
+	assert.Equal(t, CaseDone, st.State)
+	assert.Equal(t, 1, f.verifies(oktaSuspend), "settled: verified once, after its run")
+	assert.Equal(t, 2, f.verifies(oktaClearSessions), "not settled, and a later Okta step started after it was read")
 }
 
 // activityAttempt is the activity's attempt number, or 0 outside an activity.

@@ -335,8 +335,20 @@ func TestOffboardPeople(t *testing.T) {
 					t.Errorf("verify %s: %v", st.ID, err)
 				}
 			}
-			// Everything again: all already, all verified.
+			// Each step again as an activity's retry sends it, with what
+			// the plan found: safe, no error, still verified.
 			for _, st := range steps {
+				if st.Found == nil {
+					t.Errorf("plan of %s found nothing for the run to act on", st.ID)
+				}
+				if _, err := f.c.Run(t.Context(), a, st); err != nil {
+					t.Errorf("retried run %s: %v", st.ID, err)
+				}
+			}
+			// Everything again as a re-run sends it, reading: all already,
+			// all verified.
+			for _, st := range steps {
+				st.Found = nil
 				out, err := f.c.Run(t.Context(), a, st)
 				if err != nil || out.Result != A {
 					t.Errorf("second run %s: %s %v", st.ID, out.Result, err)
@@ -878,5 +890,72 @@ func TestCredentialsListedByLogin(t *testing.T) {
 		if st.Action == github.ActionRevokeCredentialAuthorizations && st.Scope == "acme" && len(st.Targets) != 2 {
 			t.Errorf("acme credentials planned: %v, want Ada's two", st.Targets)
 		}
+	}
+}
+
+// TestRunActsOnThePlan: the plan takes an active member's membership from
+// Resolve and reads no outside-collaborator list for them; a first run acts
+// on what its plan read and sends no read of its own; a plan gone stale (an
+// invitation made after it) fails its verification, and the run sent again
+// without the plan, as the workflow sends it then, reads and acts.
+func TestRunActsOnThePlan(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{})
+	a := f.resolve(t, "E1001")
+	n := len(f.emu.Emulator().Requests())
+	steps := f.plan(t, a)
+	for _, r := range f.emu.Emulator().Requests()[n:] {
+		if strings.Contains(r.Path, "/memberships/") || strings.Contains(r.Path, "/outside_collaborators") {
+			t.Errorf("the plan read %s %s, which Resolve had answered", r.Method, r.Path)
+		}
+	}
+	n = len(f.emu.Emulator().Requests())
+	for _, st := range steps {
+		if _, err := f.c.Run(t.Context(), a, st); err != nil {
+			t.Fatalf("run %s: %v", st.ID, err)
+		}
+	}
+	writes := 0
+	for _, r := range f.emu.Emulator().Requests()[n:] {
+		if r.Method == http.MethodGet {
+			t.Errorf("a first run read %s", r.Path)
+		} else {
+			writes++
+		}
+	}
+	if writes == 0 {
+		t.Error("the runs changed nothing")
+	}
+
+	// cshannon is in acme-labs only: nothing to do in acme, until an
+	// invitation to the login comes after the plan.
+	b := f.resolve(t, "E1016")
+	id := "github." + github.ActionRemoveMembership + "/acme"
+	steps = f.plan(t, b)
+	i := slices.IndexFunc(steps, func(s connectors.Step) bool { return s.ID == id })
+	st := steps[i]
+	if st.Found == nil || len(st.Found.IDs) != 0 {
+		t.Fatalf("plan of %s found %+v, want nothing", id, st.Found)
+	}
+	req, err := http.NewRequest(http.MethodPut, f.ts.URL+"/orgs/acme/memberships/cshannon", strings.NewReader(`{"role":"member"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+ghemu.DefaultToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("invite: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if out, err := f.c.Run(t.Context(), b, st); err != nil || out.Result != A {
+		t.Fatalf("run on the stale plan: %s %v, want already", out.Result, err)
+	}
+	connErr(t, f.c.Verify(t.Context(), b, st), connectors.Conflict)
+	st.Found = nil
+	if out, err := f.c.Run(t.Context(), b, st); err != nil || out.Result != D || !slices.ContainsFunc(out.Records, func(r string) bool { return strings.Contains(r, "state=pending") }) {
+		t.Fatalf("run reading: %s %v %q, want the pending membership removed", out.Result, err, out.Records)
+	}
+	if err := f.c.Verify(t.Context(), b, st); err != nil {
+		t.Errorf("verify: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,58 @@ type target struct {
 	org    string
 	login  string
 	hashes map[string]bool // the person's email hashes, for invitations by email
+	// role is the person's active membership role in org as Resolve read
+	// it ("admin", "member"), or "": then the plan reads the membership.
+	role string
+	// found is what the plan read, for the step's first run (Step.Found).
+	found *connectors.Found
+}
+
+// planned is what the step acts on: what its plan found, when the run was
+// given it, or else what plan reads now.
+func (t target) planned(ctx context.Context, plan func(context.Context, target) (connectors.Planned, error)) (*connectors.Found, error) {
+	if t.found != nil {
+		return t.found, nil
+	}
+	p, err := plan(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return p.Found, nil
+}
+
+// ids are the found IDs of one kind ("credential:42" for kind
+// "credential"), as numbers; a malformed one is refused, as a step built
+// by hand or tampered with.
+func (t target) ids(op string, f *connectors.Found, kind string) ([]int64, error) {
+	var out []int64
+	for _, v := range f.IDs {
+		k, n, _ := strings.Cut(v, ":")
+		if k != kind {
+			continue
+		}
+		id, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, connectors.InvalidInputf(System, op, "found %s ID %q is not a positive number", kind, n)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// foundID is how a found ID is written: kind:id.
+func foundID(kind string, id int64) string { return kind + ":" + strconv.FormatInt(id, 10) }
+
+// activeRole is the role Resolve found login to hold as an active member of
+// org, from the account's AttrRoles ("org:role,..."), or "".
+func activeRole(a connectors.Account, org string) string {
+	for r := range strings.SplitSeq(a.Attributes[AttrRoles], ",") {
+		i := strings.LastIndex(r, ":")
+		if i > 0 && strings.EqualFold(r[:i], org) && (r[i+1:] == "admin" || r[i+1:] == "member") {
+			return r[i+1:]
+		}
+	}
+	return ""
 }
 
 // verifyOp is the Op of a Verify error: "verify <step ID>".
@@ -40,12 +93,17 @@ func (t target) verifyOp(action string) string {
 // once; membership and outside collaboration go after the credentials
 // (GitHub stops listing them once the membership is gone). Orgs are
 // independent of each other.
+//
+// Every kind is settled: no removal undoes another (removing the
+// membership hides the credentials, tokens and invitations from their
+// lists, so reading them again after it would prove nothing), and each
+// plan says what its run acts on, so a first run does not read again.
 var table = connectors.Steps[target]{System: System, ScopeKind: "org", Kinds: []connectors.StepKind[target]{
-	{Action: ActionRevokeCredentialAuthorizations, Plan: planCredentials, Run: revokeCredentials, Verify: verifyCredentials},
-	{Action: ActionRevokeFineGrainedPATs, Plan: planTokens, Run: revokeTokens, Verify: verifyTokens},
-	{Action: ActionRemoveMembership, Plan: planMembership, Run: removeMembership, Verify: verifyMembership, After: credentialsFirst, Cuts: true},
-	{Action: ActionCancelInvitations, Plan: planInvitations, Run: cancelInvitations, Verify: verifyInvitations},
-	{Action: ActionRemoveOutsideCollaborator, Plan: planOutside, Run: removeOutside, Verify: verifyOutside, After: credentialsFirst, Cuts: true},
+	{Action: ActionRevokeCredentialAuthorizations, Plan: planCredentials, Run: revokeCredentials, Verify: verifyCredentials, Settled: true},
+	{Action: ActionRevokeFineGrainedPATs, Plan: planTokens, Run: revokeTokens, Verify: verifyTokens, Settled: true},
+	{Action: ActionRemoveMembership, Plan: planMembership, Run: removeMembership, Verify: verifyMembership, After: credentialsFirst, Cuts: true, Settled: true},
+	{Action: ActionCancelInvitations, Plan: planInvitations, Run: cancelInvitations, Verify: verifyInvitations, Settled: true},
+	{Action: ActionRemoveOutsideCollaborator, Plan: planOutside, Run: removeOutside, Verify: verifyOutside, After: credentialsFirst, Cuts: true, Settled: true},
 }}
 
 var credentialsFirst = []string{ActionRevokeCredentialAuthorizations, ActionRevokeFineGrainedPATs}
@@ -65,7 +123,7 @@ func (c *Client) Plan(ctx context.Context, a connectors.Account) ([]connectors.S
 	planned := make([][]connectors.Step, len(c.orgs))
 	err = connectors.Each(len(c.orgs), func(i int) error {
 		var err error
-		planned[i], err = table.Plan(ctx, c.orgs[i], target{c: c, org: c.orgs[i], login: login, hashes: hashes})
+		planned[i], err = table.Plan(ctx, c.orgs[i], target{c: c, org: c.orgs[i], login: login, hashes: hashes, role: activeRole(a, c.orgs[i])})
 		return err
 	})
 	if err != nil {
@@ -112,7 +170,7 @@ func (c *Client) target(op string, a connectors.Account, st connectors.Step) (ta
 	if !ok {
 		return target{}, connectors.InvalidInputf(System, op, "step %q names org %q, which is not configured", st.ID, st.Scope)
 	}
-	return target{c: c, org: org, login: login, hashes: emailHashes(a)}, nil
+	return target{c: c, org: org, login: login, hashes: emailHashes(a), found: st.Found}, nil
 }
 
 // Revoke credential authorizations.
@@ -123,40 +181,44 @@ func planCredentials(ctx context.Context, t target) (connectors.Planned, error) 
 		return connectors.Planned{}, err
 	}
 	var targets []string
+	found := &connectors.Found{}
 	for _, cr := range creds {
 		targets = append(targets, fmt.Sprintf("credential:%d:%s", cr.GetCredentialID(), credKind(cr)))
+		found.IDs = append(found.IDs, foundID("credential", cr.GetCredentialID()))
+		found.Records = append(found.Records, credRecord(t.org, cr))
 	}
 	return connectors.Planned{
 		Description: fmt.Sprintf("Record and revoke %s in %s (first: GitHub stops listing them once the membership is gone)",
 			connectors.Plural(len(creds), "SAML SSO credential authorization", "SAML SSO credential authorizations"), t.org),
 		Targets: targets,
+		Found:   found,
 	}, nil
 }
 
 // https://docs.github.com/enterprise-cloud@latest/rest/orgs/orgs#remove-a-saml-sso-authorization-for-an-organization
 func revokeCredentials(ctx context.Context, t target) (connectors.Outcome, error) {
 	c, org := t.c, t.org
-	creds, err := c.listCredentials(ctx, org, t.login)
+	f, err := t.planned(ctx, planCredentials)
+	if err != nil {
+		return connectors.Outcome{}, err
+	}
+	creds, err := t.ids("run "+connectors.StepID(System, ActionRevokeCredentialAuthorizations, org), f, "credential")
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
 	if len(creds) == 0 {
 		return connectors.Already()
 	}
-	var recs []string
-	for _, cr := range creds {
-		recs = append(recs, credRecord(org, cr))
-	}
+	recs := slices.Clone(f.Records)
 	// Revoked at once; an authorization already gone is noted.
 	notes := make([]string, len(creds))
 	revoked := make([]bool, len(creds))
 	err = connectors.Each(len(creds), func(i int) error {
-		cr := creds[i]
-		resp, err := c.api.Organizations.RemoveCredentialAuthorization(ctx, org, cr.GetCredentialID())
+		resp, err := c.api.Organizations.RemoveCredentialAuthorization(ctx, org, creds[i])
 		if err != nil {
 			err = c.apiError("revoke credential authorization in "+org, resp, err)
 			if connectors.StatusOf(err) == http.StatusNotFound {
-				notes[i] = fmt.Sprintf("org=%s credential_id=%d was already revoked", org, cr.GetCredentialID())
+				notes[i] = fmt.Sprintf("org=%s credential_id=%d was already revoked", org, creds[i])
 				return nil
 			}
 			return err
@@ -202,17 +264,23 @@ func planTokens(ctx context.Context, t target) (connectors.Planned, error) {
 		return connectors.Planned{}, err
 	}
 	var targets []string
+	found := &connectors.Found{}
 	for _, p := range pats {
 		targets = append(targets, fmt.Sprintf("pat:%d", p.ID))
+		found.IDs = append(found.IDs, foundID("pat", p.ID))
+		found.Records = append(found.Records, patRecord(t.org, p))
 	}
 	for _, p := range reqs {
 		targets = append(targets, fmt.Sprintf("pat-request:%d", p.ID))
+		found.IDs = append(found.IDs, foundID("request", p.ID))
+		found.Records = append(found.Records, requestRecord(t.org, p))
 	}
 	return connectors.Planned{
 		Description: fmt.Sprintf("Revoke the access of %s to %s and deny %s",
 			connectors.Plural(len(pats), "fine-grained personal access token", "fine-grained personal access tokens"), t.org,
 			connectors.Plural(len(reqs), "pending access request", "pending access requests")),
 		Targets: targets,
+		Found:   found,
 	}, nil
 }
 
@@ -223,30 +291,25 @@ func planTokens(ctx context.Context, t target) (connectors.Planned, error) {
 // https://docs.github.com/rest/orgs/personal-access-tokens#review-a-request-to-access-organization-resources-with-a-fine-grained-personal-access-token
 func revokeTokens(ctx context.Context, t target) (connectors.Outcome, error) {
 	c, org, login := t.c, t.org, t.login
-	pats, err := c.listTokens(ctx, org, kindPATs, login)
+	f, err := t.planned(ctx, planTokens)
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
-	reqs, err := c.listTokens(ctx, org, kindRequests, login)
+	op := "run " + connectors.StepID(System, ActionRevokeFineGrainedPATs, org)
+	pats, err := t.ids(op, f, "pat")
+	if err != nil {
+		return connectors.Outcome{}, err
+	}
+	reqs, err := t.ids(op, f, "request")
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
 	if len(pats) == 0 && len(reqs) == 0 {
 		return connectors.Already()
 	}
-	var recs []string
-	for _, p := range pats {
-		recs = append(recs, patRecord(org, p))
-	}
-	for _, p := range reqs {
-		recs = append(recs, requestRecord(org, p))
-	}
+	recs := slices.Clone(f.Records)
 	changed := 0
-	for chunk := range slices.Chunk(pats, 100) {
-		ids := make([]int64, 0, len(chunk))
-		for _, p := range chunk {
-			ids = append(ids, p.ID)
-		}
+	for ids := range slices.Chunk(pats, 100) {
 		n, err := c.revokePATs(ctx, org, login, ids)
 		if err != nil {
 			return connectors.Outcome{Records: recs}, err
@@ -256,13 +319,13 @@ func revokeTokens(ctx context.Context, t target) (connectors.Outcome, error) {
 		}
 		changed += n
 	}
-	for _, p := range reqs {
-		resp, err := c.api.Organizations.ReviewPersonalAccessTokenRequest(ctx, org, p.ID,
+	for _, id := range reqs {
+		resp, err := c.api.Organizations.ReviewPersonalAccessTokenRequest(ctx, org, id,
 			gh.ReviewPersonalAccessTokenRequestOptions{Action: "deny", Reason: gh.String(denyReason)})
 		if err != nil {
 			err = c.apiError("deny fine-grained PAT request in "+org, resp, err)
 			if connectors.StatusOf(err) == http.StatusNotFound {
-				recs = append(recs, fmt.Sprintf("org=%s pat_request_id=%d was already reviewed", org, p.ID))
+				recs = append(recs, fmt.Sprintf("org=%s pat_request_id=%d was already reviewed", org, id))
 				continue
 			}
 			return connectors.Outcome{Records: recs}, err
@@ -324,38 +387,46 @@ func verifyTokens(ctx context.Context, t target) error {
 
 // Remove the membership (which also cancels an invitation to the login).
 
+// An active member's membership is as Resolve just read it; any other is
+// read.
 func planMembership(ctx context.Context, t target) (connectors.Planned, error) {
-	m, err := t.c.getMembership(ctx, t.org, t.login)
-	if err != nil {
-		return connectors.Planned{}, err
+	state, role := "active", t.role
+	if role == "" {
+		m, err := t.c.getMembership(ctx, t.org, t.login)
+		if err != nil {
+			return connectors.Planned{}, err
+		}
+		if m == nil {
+			return connectors.Planned{Description: fmt.Sprintf("Not a member of %s and no invitation to the login", t.org), Found: &connectors.Found{}}, nil
+		}
+		state, role = m.GetState(), m.GetRole()
 	}
-	switch {
-	case m == nil:
-		return connectors.Planned{Description: fmt.Sprintf("Not a member of %s and no invitation to the login", t.org)}, nil
-	case m.GetState() == "pending":
+	found := &connectors.Found{IDs: []string{"membership"}, Records: []string{fmt.Sprintf("org=%s membership state=%s role=%s", t.org, state, role)}}
+	if state == "pending" {
 		return connectors.Planned{
 			Description: fmt.Sprintf("Cancel the pending invitation to the login in %s by removing the membership", t.org),
-			Targets:     []string{"membership:pending:" + m.GetRole()},
-		}, nil
-	default:
-		return connectors.Planned{
-			Description: fmt.Sprintf("Remove the %s from %s, and so from all its teams and repositories", m.GetRole(), t.org),
-			Targets:     []string{"membership:" + m.GetState() + ":" + m.GetRole()},
+			Targets:     []string{"membership:pending:" + role},
+			Found:       found,
 		}, nil
 	}
+	return connectors.Planned{
+		Description: fmt.Sprintf("Remove the %s from %s, and so from all its teams and repositories", role, t.org),
+		Targets:     []string{"membership:" + state + ":" + role},
+		Found:       found,
+	}, nil
 }
 
 // https://docs.github.com/rest/orgs/members#remove-organization-membership-for-a-user
 func removeMembership(ctx context.Context, t target) (connectors.Outcome, error) {
 	c, org, login := t.c, t.org, t.login
-	m, err := c.getMembership(ctx, org, login)
+	f, err := t.planned(ctx, planMembership)
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
-	if m == nil {
+	if !slices.Contains(f.IDs, "membership") {
 		return connectors.Already()
 	}
-	rec := fmt.Sprintf("org=%s membership state=%s role=%s", org, m.GetState(), m.GetRole())
+	rec := strings.Join(f.Records, "; ")
 	// user first, org second: go-github's argument order.
 	resp, err := c.api.Organizations.RemoveOrgMembership(ctx, login, org)
 	if err != nil {
@@ -387,35 +458,40 @@ func planInvitations(ctx context.Context, t target) (connectors.Planned, error) 
 		return connectors.Planned{}, err
 	}
 	var targets []string
+	found := &connectors.Found{}
 	for _, inv := range invs {
 		targets = append(targets, fmt.Sprintf("invitation:%d:%s", inv.GetID(), addressee(inv)))
+		found.IDs = append(found.IDs, foundID("invitation", inv.GetID()))
+		found.Records = append(found.Records, invitationRecord(t.org, inv))
 	}
 	return connectors.Planned{
 		Description: fmt.Sprintf("Cancel %s to %s addressed to the person's login or email",
 			connectors.Plural(len(invs), "pending invitation", "pending invitations"), t.org),
 		Targets: targets,
+		Found:   found,
 	}, nil
 }
 
 // https://docs.github.com/rest/orgs/members#cancel-an-organization-invitation
 func cancelInvitations(ctx context.Context, t target) (connectors.Outcome, error) {
 	c, org := t.c, t.org
-	invs, err := c.listInvitations(ctx, org, t.login, t.hashes)
+	f, err := t.planned(ctx, planInvitations)
+	if err != nil {
+		return connectors.Outcome{}, err
+	}
+	invs, err := t.ids("run "+connectors.StepID(System, ActionCancelInvitations, org), f, "invitation")
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
 	if len(invs) == 0 {
 		return connectors.Already()
 	}
-	var recs []string
-	for _, inv := range invs {
-		recs = append(recs, invitationRecord(org, inv))
-	}
+	recs := slices.Clone(f.Records)
 	cancelled := 0
-	for _, inv := range invs {
+	for _, id := range invs {
 		op := "cancel invitation in " + org
 		// go-github v60 has no CancelInvite (v66+).
-		req, err := c.api.NewRequest(http.MethodDelete, fmt.Sprintf("orgs/%s/invitations/%d", org, inv.GetID()), nil)
+		req, err := c.api.NewRequest(http.MethodDelete, fmt.Sprintf("orgs/%s/invitations/%d", org, id), nil)
 		if err != nil {
 			return connectors.Outcome{Records: recs}, connectors.InvalidInputf(System, op, "%s", connectors.Scrub(err.Error()))
 		}
@@ -423,7 +499,7 @@ func cancelInvitations(ctx context.Context, t target) (connectors.Outcome, error
 		if err != nil {
 			err = c.apiError(op, resp, err)
 			if connectors.StatusOf(err) == http.StatusNotFound {
-				recs = append(recs, fmt.Sprintf("org=%s invitation_id=%d was already gone", org, inv.GetID()))
+				recs = append(recs, fmt.Sprintf("org=%s invitation_id=%d was already gone", org, id))
 				continue
 			}
 			return connectors.Outcome{Records: recs}, err
@@ -454,28 +530,35 @@ func verifyInvitations(ctx context.Context, t target) error {
 
 // Remove the outside collaborator.
 
+// An active member is not an outside collaborator (GitHub's outside
+// collaborators are the non-members with access to a repository), so only
+// a non-member's list is read.
 func planOutside(ctx context.Context, t target) (connectors.Planned, error) {
-	outside, err := t.c.isOutsideCollaborator(ctx, t.org, t.login)
-	if err != nil {
-		return connectors.Planned{}, err
+	outside := false
+	if t.role == "" {
+		var err error
+		if outside, err = t.c.isOutsideCollaborator(ctx, t.org, t.login); err != nil {
+			return connectors.Planned{}, err
+		}
 	}
 	if !outside {
-		return connectors.Planned{Description: fmt.Sprintf("Not an outside collaborator of %s", t.org)}, nil
+		return connectors.Planned{Description: fmt.Sprintf("Not an outside collaborator of %s", t.org), Found: &connectors.Found{}}, nil
 	}
 	return connectors.Planned{
 		Description: fmt.Sprintf("Remove the outside collaborator from every repository of %s", t.org),
 		Targets:     []string{"outside-collaborator"},
+		Found:       &connectors.Found{IDs: []string{"outside-collaborator"}},
 	}, nil
 }
 
 // https://docs.github.com/rest/orgs/outside-collaborators#remove-outside-collaborator-from-an-organization
 func removeOutside(ctx context.Context, t target) (connectors.Outcome, error) {
 	c, org, login := t.c, t.org, t.login
-	outside, err := c.isOutsideCollaborator(ctx, org, login)
+	f, err := t.planned(ctx, planOutside)
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
-	if !outside {
+	if !slices.Contains(f.IDs, "outside-collaborator") {
 		return connectors.Already()
 	}
 	rec := fmt.Sprintf("org=%s outside_collaborator", org)
