@@ -337,7 +337,7 @@ func TestTerminateClosesEverySystem(t *testing.T) {
 
 	assertWebUIShowsSteps(t, h, "E1001", "okta.suspend", "github.remove-membership/acme", "slack.deactivate", "google.suspend")
 
-	h.record("E1001", "offboarding-all-systems-7.json")
+	h.record("E1001", "offboarding-all-systems-8.json")
 }
 
 // assertTaskPriorities checks, in the case's history, the Temporal task
@@ -445,7 +445,7 @@ func TestParkRetrySkip(t *testing.T) {
 	if u, _ := h.emu.Okta.User(oktaID(t, "E1002")); u.Status != "SUSPENDED" {
 		t.Errorf("E1002 status %s after retry", u.Status)
 	}
-	h.record("E1002", "offboarding-park-retry-7.json")
+	h.record("E1002", "offboarding-park-retry-8.json")
 
 	// Skip: a step that cannot be done is given up with a reason, and the
 	// rest of the system still runs.
