@@ -6,6 +6,7 @@ package devserver
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -13,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -295,13 +298,54 @@ func claimPort(ip string, port int, what string) (int, error) {
 	return port, nil
 }
 
+// freePort finds a port free on ip for the server to bind later. The
+// server binds its ports itself, after freePort has closed its check, so a
+// port the kernel hands out for port 0 could be taken meanwhile by an
+// outgoing connection or another listener; and the server, given a port it
+// cannot bind, crashes the process. So the ports come from below the
+// kernel's ephemeral range, which nothing takes unasked, and none is handed
+// out twice in a process.
 func freePort(ip string) (int, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("devserver: find a free port: %w", err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	lo := ephemeralLow()
+	base := max(lo-portSpan, 1024)
+	for range portSpan {
+		p := base + rand.IntN(lo-base)
+		if portsGiven[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		_ = ln.Close()
+		portsGiven[p] = true
+		return p, nil
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("devserver: no free port on %s between %d and %d", ip, base, lo)
+}
+
+// portSpan is how many ports below the ephemeral range freePort uses.
+const portSpan = 8000
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// ip_local_port_range; 32768 where it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 1024+portSpan/2 {
+				return n
+			}
+		}
+	}
+	return 32768
 }
 
 // historyCache is how many workflows' mutable state the history service
