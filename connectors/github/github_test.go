@@ -500,6 +500,26 @@ func TestRunRejectsBadInput(t *testing.T) {
 			connErr(t, f.c.Verify(t.Context(), c.a, c.st), connectors.InvalidInput)
 		})
 	}
+	// What a plan found, tampered with: refused before any call.
+	for name, c := range map[string]struct {
+		action string
+		id     string
+	}{
+		"credential ID not a number": {github.ActionRevokeCredentialAuthorizations, "credential:12ab"},
+		"negative PAT ID":            {github.ActionRevokeFineGrainedPATs, "pat:-4"},
+		"empty request ID":           {github.ActionRevokeFineGrainedPATs, "request:"},
+		"invitation ID overflows":    {github.ActionCancelInvitations, "invitation:99999999999999999999"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st := step(c.action, "acme")
+			st.Found = &connectors.Found{IDs: []string{c.id}}
+			_, err := f.c.Run(t.Context(), a, st)
+			if ce := connErr(t, err, connectors.InvalidInput); !strings.Contains(ce.Msg, "is not a positive number") {
+				t.Errorf("%s: %q", c.id, ce.Msg)
+			}
+		})
+	}
 	if len(f.emu.Emulator().Requests()) != 0 {
 		t.Errorf("bad input reached GitHub: %+v", f.emu.Emulator().Requests())
 	}

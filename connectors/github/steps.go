@@ -52,7 +52,7 @@ func (t target) planned(ctx context.Context, plan func(context.Context, target) 
 // ids are the found IDs of one kind ("credential:42" for kind
 // "credential"), as numbers; a malformed one is refused, as a step built
 // by hand or tampered with.
-func (t target) ids(op string, f *connectors.Found, kind string) ([]int64, error) {
+func foundIDs(op string, f *connectors.Found, kind string) ([]int64, error) {
 	var out []int64
 	for _, v := range f.IDs {
 		k, n, _ := strings.Cut(v, ":")
@@ -202,7 +202,7 @@ func revokeCredentials(ctx context.Context, t target) (connectors.Outcome, error
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
-	creds, err := t.ids("run "+connectors.StepID(System, ActionRevokeCredentialAuthorizations, org), f, "credential")
+	creds, err := foundIDs("run "+connectors.StepID(System, ActionRevokeCredentialAuthorizations, org), f, "credential")
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
@@ -296,11 +296,11 @@ func revokeTokens(ctx context.Context, t target) (connectors.Outcome, error) {
 		return connectors.Outcome{}, err
 	}
 	op := "run " + connectors.StepID(System, ActionRevokeFineGrainedPATs, org)
-	pats, err := t.ids(op, f, "pat")
+	pats, err := foundIDs(op, f, "pat")
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
-	reqs, err := t.ids(op, f, "request")
+	reqs, err := foundIDs(op, f, "request")
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
@@ -479,7 +479,7 @@ func cancelInvitations(ctx context.Context, t target) (connectors.Outcome, error
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
-	invs, err := t.ids("run "+connectors.StepID(System, ActionCancelInvitations, org), f, "invitation")
+	invs, err := foundIDs("run "+connectors.StepID(System, ActionCancelInvitations, org), f, "invitation")
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
