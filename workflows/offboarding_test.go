@@ -880,14 +880,16 @@ func TestOffboarding_VerifySweepRerunsStep(t *testing.T) {
 // runs again at once, sent nothing, so it reads, and no operator is asked.
 // A verification that fails after a run that read parks as before.
 func TestOffboarding_StalePlanRunsAgain(t *testing.T) {
+	// githubRemoveOrg fails its first verification, both attempts.
+	stale := func(step string, n int) error {
+		if step == githubRemoveOrg && n <= 2 {
+			return errNotVerified("github", "verify remove member")
+		}
+		return nil
+	}
 	f := &fakeVendors{
-		found: map[string]*connectors.Found{githubRemoveOrg: {}, oktaRemoveFactors: {IDs: []string{"push"}}},
-		verifyErr: func(step string, n int) error {
-			if step == githubRemoveOrg && n <= 2 { // both attempts
-				return errNotVerified("github", "verify remove member")
-			}
-			return nil
-		},
+		found:     map[string]*connectors.Found{githubRemoveOrg: {}, oktaRemoveFactors: {IDs: []string{"push"}}},
+		verifyErr: stale,
 	}
 	h := newHarness(t, f)
 	in := testInput()
@@ -906,12 +908,7 @@ func TestOffboarding_StalePlanRunsAgain(t *testing.T) {
 	assert.Empty(t, f.lastUpsert().Parked)
 
 	// The same verification failure after a run that read parks.
-	f = &fakeVendors{verifyErr: func(step string, n int) error {
-		if step == githubRemoveOrg && n <= 2 {
-			return errNotVerified("github", "verify remove member")
-		}
-		return nil
-	}}
+	f = &fakeVendors{verifyErr: stale}
 	h = newHarness(t, f)
 	skip := h.resolveAt(time.Hour, DecideStepRequest{Step: githubRemoveOrg, Action: ActionSkip, By: "alice", Reason: "removed by hand"})
 	st, err = h.run(in)
