@@ -1589,3 +1589,34 @@ func TestKillSwitchVerifyWaitsForProvisioning(t *testing.T) {
 		t.Errorf("verify did not wait for the provisioning: %v not provisioned", ps.NotProvisioned)
 	}
 }
+
+// An IAM user deleted between Resolve and Plan (an administrator got there
+// first) has nothing to do in any of its steps, whatever each kind's own
+// reads answered, while the person's other steps are planned as usual.
+func TestPlanUserDeletedAfterResolve(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{})
+	a := f.resolve(t, "E1001")
+	ada := f.scope(t, prod, "alovelace")
+	if !strings.Contains(a.Attributes[aws.AttrIAMUsers], ada) {
+		t.Fatalf("resolve: %q has no %s", a.Attributes[aws.AttrIAMUsers], ada)
+	}
+	if !f.emu.RemoveUser(prod, "alovelace") {
+		t.Fatal("no user alovelace")
+	}
+	steps := f.plan(t, a)
+	iam, others := 0, 0
+	for _, s := range steps {
+		if s.Scope != ada {
+			others++
+			continue
+		}
+		iam++
+		if s.Description != "The IAM user no longer exists; nothing to do" || len(s.Targets) != 0 || s.Found != nil {
+			t.Errorf("%s: %q %v %v, want nothing to do", s.ID, s.Description, s.Targets, s.Found)
+		}
+	}
+	if iam == 0 || others == 0 {
+		t.Errorf("plan: %d steps of the deleted user, %d others; want both", iam, others)
+	}
+}

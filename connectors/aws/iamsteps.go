@@ -266,13 +266,22 @@ type iamUser struct {
 
 // iamReads are the reads several kinds plan from, made once per user.
 type iamReads struct {
-	// mu guards the reads: a plan's kinds plan concurrently.
-	mu                   sync.Mutex
-	keysRead, inlineRead bool
-	keys                 []types.AccessKeyMetadata
-	keysErr              error
-	inline               []string
-	inlineErr            error
+	// A plan's kinds plan concurrently; each read is made once, and the
+	// two do not wait for each other.
+	keys   onceRead[[]types.AccessKeyMetadata]
+	inline onceRead[[]string]
+}
+
+// onceRead is a read made at most once, by the first that asks.
+type onceRead[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+func (o *onceRead[T]) get(read func() (T, error)) (T, error) {
+	o.once.Do(func() { o.v, o.err = read() })
+	return o.v, o.err
 }
 
 func (u *iamUser) api() *iam.Client { return u.ac.iam }
@@ -292,13 +301,7 @@ func (u *iamUser) plannedKeys(ctx context.Context) ([]types.AccessKeyMetadata, e
 	if r == nil {
 		return listAccessKeys(ctx, u.api(), u.ref.Name)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.keysRead {
-		r.keys, r.keysErr = listAccessKeys(ctx, u.api(), u.ref.Name)
-		r.keysRead = true
-	}
-	return r.keys, r.keysErr
+	return r.keys.get(func() ([]types.AccessKeyMetadata, error) { return listAccessKeys(ctx, u.api(), u.ref.Name) })
 }
 
 // plannedInline lists the inline policy names, once per plan.
@@ -307,18 +310,12 @@ func (u *iamUser) plannedInline(ctx context.Context) ([]string, error) {
 	if r == nil {
 		return listInline(ctx, u.api(), u.ref.Name)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.inlineRead {
-		r.inline, r.inlineErr = listInline(ctx, u.api(), u.ref.Name)
-		r.inlineRead = true
-	}
-	return r.inline, r.inlineErr
+	return r.inline.get(func() ([]string, error) { return listInline(ctx, u.api(), u.ref.Name) })
 }
 
 // iamKinds finishes the IAM step kinds. Planning a user that no longer
 // exists (its access keys cannot be listed) finds nothing to do in any
-// step. The user's name is hidden in targets, records and errors (see
+// step, whatever the kind's own reads answered. The user's name is hidden in targets, records and errors (see
 // iamRef.hide).
 func iamKinds(kinds ...connectors.StepKind[*iamUser]) []connectors.StepKind[*iamUser] {
 	out := make([]connectors.StepKind[*iamUser], len(kinds))
@@ -328,14 +325,20 @@ func iamKinds(kinds ...connectors.StepKind[*iamUser]) []connectors.StepKind[*iam
 			After:  k.After,
 			Cuts:   k.Cuts,
 			Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
-				_, err := u.plannedKeys(ctx)
-				if userGone(err) {
+				// The kind's own reads go at once with the keys' list (read
+				// once per plan), which says whether the user still exists;
+				// when it does not, what the kind read is dropped.
+				var keysErr error
+				var wg sync.WaitGroup
+				wg.Go(func() { _, keysErr = u.plannedKeys(ctx) })
+				p, err := k.Plan(ctx, u)
+				wg.Wait()
+				if userGone(keysErr) {
 					return connectors.Planned{Description: "The IAM user no longer exists; nothing to do"}, nil
 				}
-				if err != nil {
-					return connectors.Planned{}, u.ref.hideErr(err)
+				if keysErr != nil {
+					return connectors.Planned{}, u.ref.hideErr(keysErr)
 				}
-				p, err := k.Plan(ctx, u)
 				if err != nil {
 					return connectors.Planned{}, u.ref.hideErr(err)
 				}

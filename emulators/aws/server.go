@@ -852,6 +852,19 @@ func (s *Server) SetUserTag(acct, userName, key, value string) bool {
 	return true
 }
 
+// RemoveUser removes an IAM user and what it holds, as an administrator's
+// cleanup and IAM's DeleteUser would; false when there is no such user.
+func (s *Server) RemoveUser(acct, userName string) bool {
+	s.Lock()
+	defer s.Unlock()
+	u := s.St.user(acct, userName)
+	if u == nil {
+		return false
+	}
+	s.St.Users = slices.DeleteFunc(s.St.Users, func(o *iamUser) bool { return o == u })
+	return true
+}
+
 // SSOUser returns a snapshot of one Identity Center user, by user ID.
 func (s *Server) SSOUser(userID string) (SSOUserState, bool) {
 	s.Lock()
