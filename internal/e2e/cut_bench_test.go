@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -58,6 +59,8 @@ const icPoll = time.Second
 // reads and writes; and the sequential sum (every call one after another).
 func BenchmarkTimeToCutAt100ms(b *testing.B) {
 	const latency = 100 * time.Millisecond
+	// OFFBOARD_CUT_TRACE=1 prints every call, when it arrived.
+	trace := os.Getenv("OFFBOARD_CUT_TRACE") != ""
 	for b.Loop() {
 		b.StopTimer()
 		s, err := dev.Start(b.Context(), dev.Options{Options: devopts.Options{Port: -1, Dir: b.TempDir()}, Quiet: true, NoEvidence: true, NoWatch: true})
@@ -96,6 +99,9 @@ func BenchmarkTimeToCutAt100ms(b *testing.B) {
 				}
 				// The request log has when it arrived; it answered latency later.
 				last = r.Time.Add(latency).Sub(start)
+				if trace {
+					fmt.Printf("    %s %5.2f s %s %s\n", n.Name, r.Time.Sub(start).Seconds(), r.Method, r.Path)
+				}
 				if re := cutCalls[n.Name]; first == 0 && re != nil && re.MatchString(r.Method+" "+r.Path) {
 					first = r.Time.Add(latency).Sub(start)
 				}

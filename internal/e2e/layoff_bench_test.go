@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -148,19 +149,23 @@ func memLine(tb testing.TB) string {
 // `offboard dev` holds, with its memory limit) before and after, how long
 // the starts took, and how long listing every case takes. With
 // OFFBOARD_HEAP_PROFILE set it writes the heap profile there once the
-// cases wait.
+// cases wait, and to that path with ".before" before they start.
 func BenchmarkOpenCases(b *testing.B) {
 	const n = 1000
 	for b.Loop() {
 		b.StopTimer()
 		dev.LimitMemory() // as offboard dev does
 		org := layoffOrg(b, n)
-		s, err := dev.Start(b.Context(), dev.Options{Options: devopts.Options{Port: -1, Dir: b.TempDir()}, Emulators: dev.NewEmulators(org), Quiet: true, NoEvidence: true, NoWatch: true})
+		// A database file, as `offboard dev` keeps (an in-memory one would
+		// hold every page of history in the process).
+		dir := b.TempDir()
+		s, err := dev.Start(b.Context(), dev.Options{Options: devopts.Options{Port: -1, Dir: dir, DB: filepath.Join(dir, "temporal.db")}, Emulators: dev.NewEmulators(org), Quiet: true, NoEvidence: true, NoWatch: true})
 		if err != nil {
 			b.Fatal(err)
 		}
 		runtime.GC()
 		before, beforeMem := rssMB(b), memLine(b)
+		heapProfile(os.Getenv("OFFBOARD_HEAP_PROFILE"), ".before")
 		cs := cases.New(s.Client)
 		at := time.Now().Add(24 * time.Hour).UTC()
 		start := time.Now()
@@ -170,13 +175,7 @@ func BenchmarkOpenCases(b *testing.B) {
 		time.Sleep(5 * time.Second)
 		runtime.GC()
 		after := rssMB(b)
-		if p := os.Getenv("OFFBOARD_HEAP_PROFILE"); p != "" {
-			// What holds the memory: go tool pprof -sample_index=inuse_space.
-			if f, err := os.Create(p); err == nil {
-				_ = pprof.WriteHeapProfile(f)
-				f.Close()
-			}
-		}
+		heapProfile(os.Getenv("OFFBOARD_HEAP_PROFILE"), "")
 		b.StartTimer()
 		t0 := time.Now()
 		list, err := cs.List(b.Context(), "")
@@ -197,6 +196,19 @@ func BenchmarkOpenCases(b *testing.B) {
 		b.ReportMetric(listed.Seconds(), "s-list")
 		_ = s.Stop()
 		b.StartTimer()
+	}
+}
+
+// heapProfile writes the heap profile to path+suffix, unless path is "".
+// What the cases hold: go tool pprof -sample_index=inuse_space -base
+// path.before path.
+func heapProfile(path, suffix string) {
+	if path == "" {
+		return
+	}
+	if f, err := os.Create(path + suffix); err == nil {
+		_ = pprof.WriteHeapProfile(f)
+		f.Close()
 	}
 }
 
