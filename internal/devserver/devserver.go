@@ -295,6 +295,10 @@ func claimPort(ip string, port int, what string) (int, error) {
 		return 0, fmt.Errorf("%s port %s:%d is already in use (or not allowed); stop what holds it or choose another port", what, ip, port)
 	}
 	_ = ln.Close()
+	// Not handed out by freePort to another of the server's listeners.
+	portsMu.Lock()
+	portsGiven[port] = true
+	portsMu.Unlock()
 	return port, nil
 }
 
@@ -325,6 +329,10 @@ func freePort(ip string) (int, error) {
 	}
 	return 0, fmt.Errorf("devserver: no free port on %s between %d and %d", ip, base, lo)
 }
+
+// FreePort is freePort for a port that another process, started with it
+// (a test's `offboard dev --port`), binds later.
+func FreePort(ip string) (int, error) { return freePort(ip) }
 
 // portSpan is how many ports below the ephemeral range freePort uses.
 const portSpan = 8000

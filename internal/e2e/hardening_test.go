@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +25,7 @@ import (
 	oktaemu "github.com/offboard/offboard/emulators/okta"
 	"github.com/offboard/offboard/internal/dev"
 	"github.com/offboard/offboard/internal/devopts"
+	"github.com/offboard/offboard/internal/devserver"
 	"github.com/offboard/offboard/workflows"
 )
 
@@ -381,10 +381,11 @@ func TestIssue8_KillDashNineMidCase(t *testing.T) {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Not port 0's answer: a port from the ephemeral range could be taken
+	// by an outgoing connection before `offboard dev` binds it.
+	p, err := devserver.FreePort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return p
 }
