@@ -315,8 +315,8 @@ func (u *iamUser) plannedInline(ctx context.Context) ([]string, error) {
 
 // iamKinds finishes the IAM step kinds. Planning a user that no longer
 // exists (its access keys cannot be listed) finds nothing to do in any
-// step, whatever the kind's own reads answered. The user's name is hidden in targets, records and errors (see
-// iamRef.hide).
+// step, whatever the kind's own reads answered. The user's name is hidden
+// in targets, records and errors (see iamRef.hide).
 func iamKinds(kinds ...connectors.StepKind[*iamUser]) []connectors.StepKind[*iamUser] {
 	out := make([]connectors.StepKind[*iamUser], len(kinds))
 	for i, k := range kinds {
