@@ -1604,6 +1604,9 @@ func TestPlanUserDeletedAfterResolve(t *testing.T) {
 	if !f.emu.RemoveUser(prod, "alovelace") {
 		t.Fatal("no user alovelace")
 	}
+	if _, ok := f.emu.IAMUser(prod, "alovelace"); ok {
+		t.Fatal("alovelace is still in the emulator")
+	}
 	steps := f.plan(t, a)
 	iam, others := 0, 0
 	for _, s := range steps {

@@ -853,13 +853,18 @@ func (s *Server) SetUserTag(acct, userName, key, value string) bool {
 }
 
 // RemoveUser removes an IAM user and what it holds, as an administrator's
-// cleanup and IAM's DeleteUser would; false when there is no such user.
+// cleanup and IAM's DeleteUser would (its MFA devices are deactivated
+// first, so they stay in the account unassigned); false when there is no
+// such user.
 func (s *Server) RemoveUser(acct, userName string) bool {
 	s.Lock()
 	defer s.Unlock()
 	u := s.St.user(acct, userName)
 	if u == nil {
 		return false
+	}
+	for _, d := range s.userDevices(u) {
+		d.User = ""
 	}
 	s.St.Users = slices.DeleteFunc(s.St.Users, func(o *iamUser) bool { return o == u })
 	return true
