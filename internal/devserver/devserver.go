@@ -134,7 +134,7 @@ func Start(o Options) (*Server, error) {
 	if o.UIPort != 0 {
 		// The UI listens on a port of its own; the UI port is a proxy that
 		// refuses Host headers that are not this loopback address.
-		inner, err := freePort(o.IP)
+		inner, err := FreePort(o.IP)
 		if err != nil {
 			srv.Stop()
 			return nil, err
@@ -239,13 +239,13 @@ func serverConfig(o Options, sqlCfg *config.SQL) (*config.Config, map[primitives
 	for _, name := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
 		grpc := o.Port
 		if name != primitives.FrontendService {
-			p, err := freePort(o.IP)
+			p, err := FreePort(o.IP)
 			if err != nil {
 				return nil, nil, err
 			}
 			grpc = p
 		}
-		member, err := freePort(o.IP)
+		member, err := FreePort(o.IP)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -288,28 +288,29 @@ func serverConfig(o Options, sqlCfg *config.SQL) (*config.Config, map[primitives
 // busy port is a one-line error instead of a failure deep in the server.
 func claimPort(ip string, port int, what string) (int, error) {
 	if port == -1 {
-		return freePort(ip)
+		return FreePort(ip)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
 	if err != nil {
 		return 0, fmt.Errorf("%s port %s:%d is already in use (or not allowed); stop what holds it or choose another port", what, ip, port)
 	}
 	_ = ln.Close()
-	// Not handed out by freePort to another of the server's listeners.
+	// Not handed out by FreePort to another of the server's listeners.
 	portsMu.Lock()
 	portsGiven[port] = true
 	portsMu.Unlock()
 	return port, nil
 }
 
-// freePort finds a port free on ip for the server to bind later. The
-// server binds its ports itself, after freePort has closed its check, so a
+// FreePort finds a port free on ip for the server to bind later. The
+// server binds its ports itself, after FreePort has closed its check, so a
 // port the kernel hands out for port 0 could be taken meanwhile by an
 // outgoing connection or another listener; and the server, given a port it
 // cannot bind, crashes the process. So the ports come from below the
 // kernel's ephemeral range, which nothing takes unasked, and none is handed
-// out twice in a process.
-func freePort(ip string) (int, error) {
+// out twice in a process. Tests that start `offboard dev --port` take
+// theirs from it too.
+func FreePort(ip string) (int, error) {
 	portsMu.Lock()
 	defer portsMu.Unlock()
 	lo := ephemeralLow()
@@ -330,11 +331,7 @@ func freePort(ip string) (int, error) {
 	return 0, fmt.Errorf("devserver: no free port on %s between %d and %d", ip, base, lo)
 }
 
-// FreePort is freePort for a port that another process, started with it
-// (a test's `offboard dev --port`), binds later.
-func FreePort(ip string) (int, error) { return freePort(ip) }
-
-// portSpan is how many ports below the ephemeral range freePort uses.
+// portSpan is how many ports below the ephemeral range FreePort uses.
 const portSpan = 8000
 
 var (

@@ -2,8 +2,8 @@ package devserver
 
 import "testing"
 
-// A port given on the command line (claimPort) is one freePort does not
-// hand out to another of the server's listeners afterwards, and freePort
+// A port given on the command line (claimPort) is one FreePort does not
+// hand out to another of the server's listeners afterwards, and FreePort
 // never hands out one port twice.
 func TestPortsNotHandedOutTwice(t *testing.T) {
 	const ip = "127.0.0.1"
@@ -27,19 +27,19 @@ func TestPortsNotHandedOutTwice(t *testing.T) {
 	marked := portsGiven[claimed]
 	portsMu.Unlock()
 	if !marked {
-		t.Errorf("claimed port %d can still be handed out by freePort", claimed)
+		t.Errorf("claimed port %d can still be handed out by FreePort", claimed)
 	}
 	seen := map[int]bool{}
 	for range 200 {
-		p, err := freePort(ip)
+		p, err := FreePort(ip)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if p == claimed || seen[p] {
-			t.Fatalf("freePort handed out %d again", p)
+			t.Fatalf("FreePort handed out %d again", p)
 		}
 		if p < lo-portSpan || p >= lo {
-			t.Fatalf("freePort gave %d, outside [%d, %d)", p, lo-portSpan, lo)
+			t.Fatalf("FreePort gave %d, outside [%d, %d)", p, lo-portSpan, lo)
 		}
 		seen[p] = true
 	}
