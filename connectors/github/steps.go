@@ -1,6 +1,7 @@
 package github
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
@@ -254,12 +256,22 @@ func verifyCredentials(ctx context.Context, t target) error {
 
 // Revoke fine-grained personal access tokens and deny their requests.
 
-func planTokens(ctx context.Context, t target) (connectors.Planned, error) {
-	pats, err := t.c.listTokens(ctx, t.org, kindPATs, t.login)
-	if err != nil {
-		return connectors.Planned{}, err
+// listGrants lists the login's fine-grained PATs in the org and its pending
+// requests, the two at once.
+func (t target) listGrants(ctx context.Context) (pats, reqs []patGrant, _ error) {
+	var patsErr, reqsErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { pats, patsErr = t.c.listTokens(ctx, t.org, kindPATs, t.login) })
+	reqs, reqsErr = t.c.listTokens(ctx, t.org, kindRequests, t.login)
+	wg.Wait()
+	if err := cmp.Or(patsErr, reqsErr); err != nil {
+		return nil, nil, err
 	}
-	reqs, err := t.c.listTokens(ctx, t.org, kindRequests, t.login)
+	return pats, reqs, nil
+}
+
+func planTokens(ctx context.Context, t target) (connectors.Planned, error) {
+	pats, reqs, err := t.listGrants(ctx)
 	if err != nil {
 		return connectors.Planned{}, err
 	}
@@ -307,32 +319,44 @@ func revokeTokens(ctx context.Context, t target) (connectors.Outcome, error) {
 	if len(pats) == 0 && len(reqs) == 0 {
 		return connectors.Already()
 	}
-	recs := slices.Clone(f.Records)
-	changed := 0
-	for ids := range slices.Chunk(pats, 100) {
-		n, err := c.revokePATs(ctx, org, login, ids)
-		if err != nil {
-			return connectors.Outcome{Records: recs}, err
+	// The batches of tokens (100 a call) and the requests go at once: a
+	// token's revocation and a request's denial do not depend on each
+	// other.
+	batches := slices.Collect(slices.Chunk(pats, 100))
+	notes := make([]string, len(batches)+len(reqs))
+	changed := make([]int, len(notes))
+	err = connectors.Each(len(notes), func(i int) error {
+		if i < len(batches) {
+			ids := batches[i]
+			n, err := c.revokePATs(ctx, org, login, ids)
+			if err != nil {
+				return err
+			}
+			if n < len(ids) {
+				notes[i] = fmt.Sprintf("org=%s %s already revoked", org, connectors.Plural(len(ids)-n, "token was", "tokens were"))
+			}
+			changed[i] = n
+			return nil
 		}
-		if n < len(ids) {
-			recs = append(recs, fmt.Sprintf("org=%s %s already revoked", org, connectors.Plural(len(ids)-n, "token was", "tokens were")))
-		}
-		changed += n
-	}
-	for _, id := range reqs {
+		id := reqs[i-len(batches)]
 		resp, err := c.api.Organizations.ReviewPersonalAccessTokenRequest(ctx, org, id,
 			gh.ReviewPersonalAccessTokenRequestOptions{Action: "deny", Reason: gh.String(denyReason)})
 		if err != nil {
 			err = c.apiError("deny fine-grained PAT request in "+org, resp, err)
 			if connectors.StatusOf(err) == http.StatusNotFound {
-				recs = append(recs, fmt.Sprintf("org=%s pat_request_id=%d was already reviewed", org, id))
-				continue
+				notes[i] = fmt.Sprintf("org=%s pat_request_id=%d was already reviewed", org, id)
+				return nil
 			}
-			return connectors.Outcome{Records: recs}, err
+			return err
 		}
-		changed++
+		changed[i] = 1
+		return nil
+	})
+	recs := append(slices.Clone(f.Records), slices.DeleteFunc(notes, func(n string) bool { return n == "" })...)
+	if err != nil {
+		return connectors.Outcome{Records: recs}, err
 	}
-	if changed == 0 {
+	if !slices.ContainsFunc(changed, func(n int) bool { return n > 0 }) {
 		return connectors.Already(recs...)
 	}
 	return connectors.Done(recs...)
@@ -370,11 +394,7 @@ func (c *Client) revokePATs(ctx context.Context, org, login string, ids []int64)
 }
 
 func verifyTokens(ctx context.Context, t target) error {
-	pats, err := t.c.listTokens(ctx, t.org, kindPATs, t.login)
-	if err != nil {
-		return err
-	}
-	reqs, err := t.c.listTokens(ctx, t.org, kindRequests, t.login)
+	pats, reqs, err := t.listGrants(ctx)
 	if err != nil {
 		return err
 	}
