@@ -475,7 +475,19 @@ func runAll(t *testing.T, f *fixture, a connectors.Account, steps []connectors.S
 			t.Fatalf("verify %s: %v", s.ID, err)
 		}
 	}
+	// Each step again as an activity's retry sends it, with what the plan
+	// found: safe, no error, still verified.
 	for _, s := range steps {
+		if _, err := f.c.Run(t.Context(), a, s); err != nil {
+			t.Fatalf("retried run %s: %v", s.ID, err)
+		}
+		if err := f.c.Verify(t.Context(), a, s); err != nil {
+			t.Errorf("verify %s after the retried run: %v", s.ID, err)
+		}
+	}
+	// Everything again as a re-run sends it, reading: all already.
+	for _, s := range steps {
+		s.Found = nil
 		out, err := f.c.Run(t.Context(), a, s)
 		if err != nil {
 			t.Fatalf("second run %s: %v", s.ID, err)
@@ -551,11 +563,13 @@ func TestKeysRecordedBeforeTheyChange(t *testing.T) {
 	t.Parallel()
 	f := setup(t, options{})
 	a := f.resolve(t, "E1001")
-	steps := f.plan(t, a)
 	before := f.iamUser(t, prod, "alovelace")
 	scope := f.scope(t, prod, "alovelace")
 
+	// The run acts on the keys its plan listed (Step.Found): the list comes
+	// before every change, and the run does not list them again.
 	mark := len(f.paths())
+	steps := f.plan(t, a)
 	out, err := f.c.Run(t.Context(), a, step(t, steps, "aws.deactivate-access-keys/"+scope))
 	if err != nil {
 		t.Fatal(err)
@@ -580,6 +594,9 @@ func TestKeysRecordedBeforeTheyChange(t *testing.T) {
 	})
 	if n := strings.Count(strings.Join(log, " "), "/iam/GetAccessKeyLastUsed"); n != len(before.AccessKeys) {
 		t.Errorf("GetAccessKeyLastUsed called %d times, want %d: %v", n, len(before.AccessKeys), log)
+	}
+	if n := strings.Count(strings.Join(log, " "), "/iam/ListAccessKeys"); n != 1 {
+		t.Errorf("ListAccessKeys called %d times by the plan and the run, want once: %v", n, log)
 	}
 	if list < 0 || firstWrite < 0 || list > firstWrite {
 		t.Errorf("keys were not listed before the first change: %v", log)
@@ -614,9 +631,18 @@ func TestRevokeSessionsPolicy(t *testing.T) {
 	a := f.resolve(t, "E1011")
 	steps := f.plan(t, a)
 	scope := f.scope(t, prod, "rperlman")
+	// The plan found no deny: the run puts it without reading again.
+	mark := len(f.paths())
 	out, err := f.c.Run(t.Context(), a, step(t, steps, "aws.revoke-sessions/"+scope))
 	if err != nil || out.Result != connectors.ResultDone {
 		t.Fatalf("revoke-sessions: %v %v", out, err)
+	}
+	if log := f.paths()[mark:]; !slices.Equal(log, []string{"/iam/PutUserPolicy"}) {
+		t.Errorf("the run with what its plan found called %v, want only PutUserPolicy", log)
+	}
+	// Later runs read, as the workflow sends them (without Step.Found).
+	for i := range steps {
+		steps[i].Found = nil
 	}
 	cutoff := start.Add(time.Second).Format(time.RFC3339)
 	if want := "denied sessions issued before " + cutoff + " (policy " + aws.RevokePolicyName + ")"; !slices.Contains(out.Records, want) {
@@ -1621,5 +1647,85 @@ func TestPlanUserDeletedAfterResolve(t *testing.T) {
 	}
 	if iam == 0 || others == 0 {
 		t.Errorf("plan: %d steps of the deleted user, %d others; want both", iam, others)
+	}
+}
+
+// TestFoundNotAsPlanned runs the cut steps with a Step.Found no plan
+// writes, as a step built by hand or tampered with: each is refused as
+// InvalidInput, names no IAM user, and changes nothing.
+func TestFoundNotAsPlanned(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{})
+	a := f.resolve(t, "E1001")
+	steps := f.plan(t, a)
+	scope := f.scope(t, prod, "alovelace")
+	before := f.iamUser(t, prod, "alovelace")
+	for name, c := range map[string]struct {
+		id    string
+		found connectors.Found
+	}{
+		"a key that is no key ID":       {"aws.deactivate-access-keys/" + scope, connectors.Found{IDs: []string{"key:alovelace:Active"}, Records: []string{"r"}}},
+		"a key of no known status":      {"aws.deactivate-access-keys/" + scope, connectors.Found{IDs: []string{"key:" + before.AccessKeys[0].ID + ":Gone"}, Records: []string{"r"}}},
+		"a key without its record":      {"aws.deactivate-access-keys/" + scope, connectors.Found{IDs: []string{"key:" + before.AccessKeys[0].ID + ":Active"}}},
+		"a login profile of other kind": {"aws.delete-login-profile/" + scope, connectors.Found{IDs: []string{"password"}, Records: []string{"2026-01-01T00:00:00Z"}}},
+		"a login profile without time":  {"aws.delete-login-profile/" + scope, connectors.Found{IDs: []string{"login-profile"}, Records: []string{"yesterday"}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := step(t, steps, c.id)
+			st.Found = &c.found
+			_, err := f.c.Run(t.Context(), a, st)
+			connErr(t, err, connectors.InvalidInput)
+			noUserName(t, err)
+		})
+	}
+	if after := f.iamUser(t, prod, "alovelace"); !slices.Equal(after.AccessKeys, before.AccessKeys) || after.LoginProfile != before.LoginProfile {
+		t.Errorf("a refused run changed the user: %+v, was %+v", after, before)
+	}
+}
+
+// TestWarm: after the warm-up, a person's resolve reads no IAM user's tags
+// and their plan no permission set's name (ListPermissionSets,
+// DescribePermissionSet); both still work without it, and the warm-up
+// reads each account's users' tags and the names once.
+func TestWarm(t *testing.T) {
+	t.Parallel()
+	count := func(log []string, paths ...string) int {
+		n := 0
+		for _, p := range log {
+			if slices.Contains(paths, p) {
+				n++
+			}
+		}
+		return n
+	}
+	cold := setup(t, options{})
+	a := cold.resolve(t, "E1001")
+	cold.plan(t, a)
+	coldTags, coldNames := count(cold.paths(), "/iam/ListUserTags"), count(cold.paths(), "/sso/ListPermissionSets", "/sso/DescribePermissionSet")
+	if coldTags == 0 || coldNames == 0 {
+		t.Fatalf("without the warm-up the case read %d tags and %d names, want some of each", coldTags, coldNames)
+	}
+
+	f := setup(t, options{})
+	if err := f.c.Warm(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	warm := f.paths()
+	if n := count(warm, "/iam/ListUserTags"); n != coldTags {
+		t.Errorf("the warm-up read %d users' tags, want every account's %d", n, coldTags)
+	}
+	if n := count(warm, "/sso/ListPermissionSets", "/sso/DescribePermissionSet"); n != coldNames {
+		t.Errorf("the warm-up made %d permission-set name reads, want %d", n, coldNames)
+	}
+	b := f.resolve(t, "E1001")
+	if b.Attributes[aws.AttrIAMUsers] != a.Attributes[aws.AttrIAMUsers] || b.Attributes[aws.AttrSSOUserID] != a.Attributes[aws.AttrSSOUserID] {
+		t.Errorf("warm resolve %v, cold %v", b.Attributes, a.Attributes)
+	}
+	steps := f.plan(t, b)
+	if log := f.paths()[len(warm):]; count(log, "/iam/ListUserTags", "/sso/ListPermissionSets", "/sso/DescribePermissionSet") != 0 {
+		t.Errorf("after the warm-up the case read again what it read: %v", log)
+	}
+	if len(steps) != len(cold.plan(t, a)) {
+		t.Errorf("warm plan has %d steps, cold %d", len(steps), len(cold.plan(t, a)))
 	}
 }

@@ -262,6 +262,9 @@ type iamUser struct {
 	ref  iamRef
 	ac   *accountClient
 	plan *iamReads
+	// found is what the step's plan read, for its first run (Step.Found);
+	// nil: the run reads.
+	found *connectors.Found
 }
 
 // iamReads are the reads several kinds plan from, made once per user.
@@ -311,6 +314,80 @@ func (u *iamUser) plannedInline(ctx context.Context) ([]string, error) {
 		return listInline(ctx, u.api(), u.ref.Name)
 	}
 	return r.inline.get(func() ([]string, error) { return listInline(ctx, u.api(), u.ref.Name) })
+}
+
+// plannedKey is an access key as a plan found it: its ID, whether it is
+// active, and the record kept of it ("key <id> <status>, created <time>").
+type plannedKey struct {
+	id     string
+	active bool
+	record string
+}
+
+// foundID is how a plan passes the key to the run: key:<id>:<status>.
+func (k plannedKey) foundID() string {
+	st := types.StatusTypeInactive
+	if k.active {
+		st = types.StatusTypeActive
+	}
+	return "key:" + k.id + ":" + string(st)
+}
+
+func plannedKeysOf(keys []types.AccessKeyMetadata) []plannedKey {
+	out := make([]plannedKey, len(keys))
+	for i, k := range keys {
+		id := sdkaws.ToString(k.AccessKeyId)
+		out[i] = plannedKey{id: id, active: k.Status == types.StatusTypeActive,
+			record: fmt.Sprintf("key %s %s, created %s", id, k.Status, ts(k.CreateDate))}
+	}
+	return out
+}
+
+// keysToDeactivate are the keys the plan found (Step.Found), or, without
+// them, the keys listed now. A found key that is not what a plan writes is
+// refused, as a step built by hand or tampered with.
+func (u *iamUser) keysToDeactivate(ctx context.Context) ([]plannedKey, error) {
+	f := u.found
+	if f == nil {
+		keys, err := listAccessKeys(ctx, u.api(), u.ref.Name)
+		if err != nil {
+			return nil, err
+		}
+		return plannedKeysOf(keys), nil
+	}
+	op := "run " + connectors.StepID(System, ActionDeactivateAccessKeys, u.ref.Scope())
+	if len(f.Records) != len(f.IDs) {
+		return nil, connectors.InvalidInputf(System, op, "found %d access keys with %d records", len(f.IDs), len(f.Records))
+	}
+	out := make([]plannedKey, len(f.IDs))
+	for i, v := range f.IDs {
+		kind, rest, _ := strings.Cut(v, ":")
+		id, status, _ := strings.Cut(rest, ":")
+		if kind != "key" || !accessKeyID.MatchString(id) || (status != string(types.StatusTypeActive) && status != string(types.StatusTypeInactive)) {
+			return nil, connectors.InvalidInputf(System, op, "found access key %q is not key:<access key ID>:<Active|Inactive>", v)
+		}
+		out[i] = plannedKey{id: id, active: status == string(types.StatusTypeActive), record: f.Records[i]}
+	}
+	return out, nil
+}
+
+// loginProfile is whether the user has a console password and when it was
+// made: as the plan found it (Step.Found), or else as read now.
+func (u *iamUser) loginProfile(ctx context.Context) (bool, time.Time, error) {
+	f := u.found
+	if f == nil {
+		return hasLoginProfile(ctx, u.api(), u.ref.Name)
+	}
+	switch {
+	case len(f.IDs) == 0:
+		return false, time.Time{}, nil
+	case len(f.IDs) == 1 && f.IDs[0] == "login-profile" && len(f.Records) == 1:
+		created, err := time.Parse(time.RFC3339, f.Records[0])
+		if err == nil {
+			return true, created, nil
+		}
+	}
+	return false, time.Time{}, connectors.InvalidInputf(System, "run "+connectors.StepID(System, ActionDeleteLoginProfile, u.ref.Scope()), "found login profile %q is not what a plan writes", f.IDs)
 }
 
 // iamKinds finishes the IAM step kinds. Planning a user that no longer
@@ -378,21 +455,25 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 				return connectors.Planned{}, err
 			}
 			var keyIDs []string
+			found := &connectors.Found{}
 			active := 0
-			for _, k := range keys {
-				keyIDs = append(keyIDs, sdkaws.ToString(k.AccessKeyId))
-				if k.Status == types.StatusTypeActive {
+			for _, k := range plannedKeysOf(keys) {
+				keyIDs = append(keyIDs, k.id)
+				found.IDs = append(found.IDs, k.foundID())
+				found.Records = append(found.Records, k.record)
+				if k.active {
 					active++
 				}
 			}
 			return connectors.Planned{
 				Description: fmt.Sprintf("Record %s with their last use, then deactivate %d active", connectors.Plural(len(keys), "access key", "access keys"), active),
 				Targets:     keyIDs,
+				Found:       found,
 			}, nil
 		},
 		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
 			api := u.api()
-			keys, err := listAccessKeys(ctx, api, u.ref.Name)
+			keys, err := u.keysToDeactivate(ctx)
 			if userGone(err) {
 				return connectors.Already(userMissing...)
 			}
@@ -409,7 +490,7 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 			err = connectors.Each(2*n, func(i int) error {
 				if i < n {
 					k := keys[i]
-					lu, err := api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})
+					lu, err := api.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: sdkaws.String(k.id)})
 					last := "last used: unknown"
 					switch {
 					case err == nil && lu.AccessKeyLastUsed != nil:
@@ -420,23 +501,23 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 							return err
 						}
 					}
-					recs[i] = fmt.Sprintf("key %s %s, created %s, %s", sdkaws.ToString(k.AccessKeyId), k.Status, ts(k.CreateDate), last)
+					recs[i] = k.record + ", " + last
 					return nil
 				}
 				k := keys[i-n]
-				if k.Status != types.StatusTypeActive {
+				if !k.active {
 					return nil
 				}
-				_, err := api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: u.name(), AccessKeyId: k.AccessKeyId, Status: types.StatusTypeInactive})
+				_, err := api.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: u.name(), AccessKeyId: sdkaws.String(k.id), Status: types.StatusTypeInactive})
 				gone, err := removed("deactivate access key", err)
 				switch {
 				case err != nil:
 					return err
 				case gone:
-					recs[i] = "key " + sdkaws.ToString(k.AccessKeyId) + " was deleted meanwhile"
+					recs[i] = "key " + k.id + " was deleted meanwhile"
 				default:
 					changed[i-n] = true
-					recs[i] = "deactivated key " + sdkaws.ToString(k.AccessKeyId)
+					recs[i] = "deactivated key " + k.id
 				}
 				return nil
 			})
@@ -474,28 +555,35 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 				return connectors.Planned{}, err
 			}
 			if slices.Contains(inline, RevokePolicyName) {
+				// The run reads the policy: it may not deny what it should.
 				return connectors.Planned{Description: "The inline policy " + RevokePolicyName + " is already in place"}, nil
 			}
-			return connectors.Planned{Description: "Deny every request made with temporary credentials issued before now (inline policy " + RevokePolicyName + " on aws:TokenIssueTime)"}, nil
+			// None: the run puts it without reading again.
+			return connectors.Planned{
+				Description: "Deny every request made with temporary credentials issued before now (inline policy " + RevokePolicyName + " on aws:TokenIssueTime)",
+				Found:       &connectors.Found{},
+			}, nil
 		},
 		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
 			api := u.api()
-			cutoff, ok, err := getRevokePolicy(ctx, api, u.ref.Name)
-			if userGone(err) {
-				return connectors.Already(userMissing...)
-			}
-			if err != nil {
-				return connectors.Outcome{}, err
-			}
-			if ok {
-				return connectors.Already("sessions issued before " + cutoff.UTC().Format(time.RFC3339) + " are denied")
+			if u.found == nil {
+				cutoff, ok, err := getRevokePolicy(ctx, api, u.ref.Name)
+				if userGone(err) {
+					return connectors.Already(userMissing...)
+				}
+				if err != nil {
+					return connectors.Outcome{}, err
+				}
+				if ok {
+					return connectors.Already("sessions issued before " + cutoff.UTC().Format(time.RFC3339) + " are denied")
+				}
 			}
 			// The cut-off is the next whole second, so a token issued in
 			// the same second as the revocation is denied too
 			// (aws:TokenIssueTime has second precision and DateLessThan is
 			// strict).
 			now := u.c.opts.now().UTC().Truncate(time.Second).Add(time.Second)
-			_, err = api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: u.name(), PolicyName: sdkaws.String(RevokePolicyName), PolicyDocument: sdkaws.String(revokeDocument(now))})
+			_, err := api.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: u.name(), PolicyName: sdkaws.String(RevokePolicyName), PolicyDocument: sdkaws.String(revokeDocument(now))})
 			if err != nil {
 				err = apiError("put inline policy", err)
 				if userGone(err) {
@@ -523,17 +611,17 @@ var iamSteps = connectors.Steps[*iamUser]{System: System, ScopeKind: "IAM user",
 		Action: ActionDeleteLoginProfile,
 		Cuts:   true,
 		Plan: func(ctx context.Context, u *iamUser) (connectors.Planned, error) {
-			has, _, err := hasLoginProfile(ctx, u.api(), u.ref.Name)
+			has, created, err := hasLoginProfile(ctx, u.api(), u.ref.Name)
 			if err != nil {
 				return connectors.Planned{}, err
 			}
 			if !has {
-				return connectors.Planned{Description: "The IAM user has no console password"}, nil
+				return connectors.Planned{Description: "The IAM user has no console password", Found: &connectors.Found{}}, nil
 			}
-			return connectors.Planned{Description: "Delete the console password"}, nil
+			return connectors.Planned{Description: "Delete the console password", Found: &connectors.Found{IDs: []string{"login-profile"}, Records: []string{created.UTC().Format(time.RFC3339)}}}, nil
 		},
 		Run: func(ctx context.Context, u *iamUser) (connectors.Outcome, error) {
-			has, created, err := hasLoginProfile(ctx, u.api(), u.ref.Name)
+			has, created, err := u.loginProfile(ctx)
 			if err != nil {
 				return connectors.Outcome{}, err
 			}

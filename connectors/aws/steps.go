@@ -161,7 +161,11 @@ func (c *Client) stepTarget(ctx context.Context, op string, a connectors.Account
 			return nil, ssoUser{}, connectors.InvalidInputf(System, op, "step %s: the account has no such IAM user", label)
 		}
 		u, err := c.iamUserOf(ctx, t.iam[i])
-		return u, ssoUser{}, err
+		if err != nil {
+			return nil, ssoUser{}, err
+		}
+		u.found = st.Found
+		return u, ssoUser{}, nil
 	case slices.Contains(SSOActions, st.Action):
 		if st.Scope == "" || st.Scope != t.sso {
 			return nil, ssoUser{}, connectors.InvalidInputf(System, op, "step %s: the account's Identity Center user is not the step's", label)
