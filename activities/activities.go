@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -68,6 +69,27 @@ func New(identity string, conns ...connectors.Connector) (*Activities, error) {
 		return nil, fmt.Errorf("identity system %q is not configured", identity)
 	}
 	return a, nil
+}
+
+// Warm has each connector that can (connectors.Warmer) make the reads
+// every case begins with, at once, paced as cleanup is; the errors name
+// their systems. Nothing waits for it: a case makes any read it missed.
+func (a *Activities) Warm(ctx context.Context) error {
+	errs := make([]error, len(a.order))
+	var wg sync.WaitGroup
+	for i, name := range a.order {
+		w, ok := a.conns[name].(connectors.Warmer)
+		if !ok {
+			continue
+		}
+		wg.Go(func() {
+			if err := w.Warm(a.paced(ctx, name, connectors.PriorityCleanup)); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // SystemsResult lists the configured systems, the identity system first.

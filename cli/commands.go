@@ -85,6 +85,7 @@ func (a *app) workerCmd() *cobra.Command {
 			if err := w.Start(); err != nil {
 				return fmt.Errorf("start worker: %w", err)
 			}
+			worker.Warm(ctx, acts, log)
 			fmt.Fprintf(cmd.OutOrStdout(), "worker polling task queue %s; Ctrl-C stops it\n", workflows.TaskQueue)
 			<-ctx.Done()
 			w.Stop()

@@ -49,6 +49,15 @@ type Verifier interface {
 	Verify(ctx context.Context, a Account, step Step) error
 }
 
+// Warmer is a connector whose cases all begin with the same reads, which
+// do not depend on the person (AWS: the kill-switch permission sets' names,
+// each account's IAM users' email tags). Warm makes them once, when the
+// worker starts, so the first case does not wait for them. Nothing depends
+// on it: a case makes any read the warm-up did not.
+type Warmer interface {
+	Warm(ctx context.Context) error
+}
+
 // ActivityReader reads what an account did in a time window, for the
 // evidence snapshot: the vendor's audit events about the account as actor,
 // each normalised with its raw event kept whole, oldest first. It only

@@ -106,6 +106,22 @@ func New(c client.Client, acts *activities.Activities, opts sdkworker.Options) s
 	return w
 }
 
+// WarmTimeout bounds the warm-up's reads (Warm).
+const WarmTimeout = time.Minute
+
+// Warm starts the connectors' warm-up (activities.Warm) beside the worker,
+// and logs its failure: a case will meet the same error and report it. It
+// does not wait.
+func Warm(ctx context.Context, acts *activities.Activities, log *slog.Logger) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), WarmTimeout)
+		defer cancel()
+		if err := acts.Warm(ctx); err != nil {
+			log.Warn("warm-up failed; cases will read for themselves", "error", err)
+		}
+	}()
+}
+
 // CacheSize is how many workflows a worker process keeps in memory between
 // tasks (the SDK's default is 10,000). Open cases mostly wait, for their
 // effective time, an operator or the watch's next poll: keeping every one

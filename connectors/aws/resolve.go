@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -334,21 +335,60 @@ type taggedUser struct {
 	readAt time.Time
 }
 
-// usersTagged lists the account's IAM users whose email tag is email: it
-// lists the users and reads the tags of those the index does not hold
-// fresh (new users, and entries older than TagIndexTTL), EachAtOnce at a
-// time.
+var _ connectors.Warmer = (*Client)(nil)
+
+// Warm reads what every case's resolve and plan begin with: each
+// account's email tag index, and the kill-switch permission sets' names.
+// Later lookups list the users again, and re-read stale tags and names.
+func (c *Client) Warm(ctx context.Context) error {
+	errs := make([]error, len(c.accounts)+1)
+	var wg sync.WaitGroup
+	for i, ac := range c.accounts {
+		wg.Go(func() { _, _, errs[i] = c.refreshTags(ctx, ac.id) })
+	}
+	if c.ssoEnabled() {
+		_, errs[len(c.accounts)] = c.killSets(ctx)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// usersTagged lists the account's IAM users whose email tag is email, from
+// the index as refreshTags leaves it.
 func (c *Client) usersTagged(ctx context.Context, acct, email string) ([]iamRef, error) {
-	ac, err := c.account(ctx, acct)
+	listed, fresh, err := c.refreshTags(ctx, acct)
 	if err != nil {
 		return nil, err
+	}
+	var out []iamRef
+	for _, u := range listed {
+		id := sdkaws.ToString(u.UserId)
+		if e, ok := fresh[id]; ok && e.email != "" && strings.EqualFold(e.email, email) {
+			ref, err := newRef("list users", acct, id, e.name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ref)
+		}
+	}
+	return out, nil
+}
+
+// refreshTags lists the account's IAM users and reads the tags of those
+// the index does not hold fresh (new users, and entries older than
+// TagIndexTTL), EachAtOnce at a time. It returns the users as listed and
+// the index's entries for them.
+func (c *Client) refreshTags(ctx context.Context, acct string) ([]iamtypes.User, map[string]taggedUser, error) {
+	ac, err := c.account(ctx, acct)
+	if err != nil {
+		return nil, nil, err
 	}
 	var listed []iamtypes.User
 	users := iam.NewListUsersPaginator(ac.iam, &iam.ListUsersInput{MaxItems: sdkaws.Int32(1000)})
 	for users.HasMorePages() {
 		pg, err := users.NextPage(ctx)
 		if err != nil {
-			return nil, apiError("list users", err)
+			return nil, nil, apiError("list users", err)
 		}
 		listed = append(listed, pg.Users...)
 	}
@@ -362,7 +402,7 @@ func (c *Client) usersTagged(ctx context.Context, acct, email string) ([]iamRef,
 	select {
 	case lock <- struct{}{}:
 	case <-ctx.Done():
-		return nil, connectors.Unavailablef(System, "list user tags", "gave up waiting for another lookup in account %s: %v", acct, ctx.Err())
+		return nil, nil, connectors.Unavailablef(System, "list user tags", "gave up waiting for another lookup in account %s: %v", acct, ctx.Err())
 	}
 	defer func() { <-lock }()
 
@@ -404,7 +444,7 @@ func (c *Client) usersTagged(ctx context.Context, acct, email string) ([]iamRef,
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, u := range stale {
 		if !gone[i] {
@@ -412,19 +452,7 @@ func (c *Client) usersTagged(ctx context.Context, acct, email string) ([]iamRef,
 		}
 	}
 	ix.users = fresh // users no longer listed drop out
-
-	var out []iamRef
-	for _, u := range listed {
-		id := sdkaws.ToString(u.UserId)
-		if e, ok := fresh[id]; ok && e.email != "" && strings.EqualFold(e.email, email) {
-			ref, err := newRef("list users", acct, id, e.name)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ref)
-		}
-	}
-	return out, nil
+	return listed, fresh, nil
 }
 
 // ssoUserByEmail finds the Identity Center user whose userName, or else

@@ -366,6 +366,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		intakeLn.Close()
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
+	worker.Warm(ctx, acts, slog.New(slog.DiscardHandler))
 	app, err := slackapp.New(ctx, s.Config)
 	if err != nil {
 		intakeLn.Close()
