@@ -324,7 +324,7 @@ func revokeTokens(ctx context.Context, t target) (connectors.Outcome, error) {
 	// other.
 	batches := slices.Collect(slices.Chunk(pats, 100))
 	notes := make([]string, len(batches)+len(reqs))
-	changed := make([]int, len(notes))
+	changed := make([]bool, len(notes))
 	err = connectors.Each(len(notes), func(i int) error {
 		if i < len(batches) {
 			ids := batches[i]
@@ -335,7 +335,7 @@ func revokeTokens(ctx context.Context, t target) (connectors.Outcome, error) {
 			if n < len(ids) {
 				notes[i] = fmt.Sprintf("org=%s %s already revoked", org, connectors.Plural(len(ids)-n, "token was", "tokens were"))
 			}
-			changed[i] = n
+			changed[i] = n > 0
 			return nil
 		}
 		id := reqs[i-len(batches)]
@@ -349,14 +349,14 @@ func revokeTokens(ctx context.Context, t target) (connectors.Outcome, error) {
 			}
 			return err
 		}
-		changed[i] = 1
+		changed[i] = true
 		return nil
 	})
 	recs := append(slices.Clone(f.Records), slices.DeleteFunc(notes, func(n string) bool { return n == "" })...)
 	if err != nil {
 		return connectors.Outcome{Records: recs}, err
 	}
-	if !slices.ContainsFunc(changed, func(n int) bool { return n > 0 }) {
+	if !slices.Contains(changed, true) {
 		return connectors.Already(recs...)
 	}
 	return connectors.Done(recs...)
