@@ -33,6 +33,20 @@ type Planned struct {
 	Found *Found
 }
 
+// FoundOr is what a step's run acts on: found, the plan's reads it was
+// given (Step.Found), or else what plan reads now, for a run sent without
+// them.
+func FoundOr[T any](ctx context.Context, found *Found, t T, plan func(context.Context, T) (Planned, error)) (*Found, error) {
+	if found != nil {
+		return found, nil
+	}
+	p, err := plan(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return p.Found, nil
+}
+
 // StepKind is one kind of step a connector runs, with its plan, run and
 // verify code together. T is what one step of the kind acts on (an Okta
 // user ID, a GitHub org and login, an IAM user): the connector builds it

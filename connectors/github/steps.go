@@ -38,17 +38,9 @@ type target struct {
 	found *connectors.Found
 }
 
-// planned is what the step acts on: what its plan found, when the run was
-// given it, or else what plan reads now.
+// planned is what the step acts on (connectors.FoundOr).
 func (t target) planned(ctx context.Context, plan func(context.Context, target) (connectors.Planned, error)) (*connectors.Found, error) {
-	if t.found != nil {
-		return t.found, nil
-	}
-	p, err := plan(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	return p.Found, nil
+	return connectors.FoundOr(ctx, t.found, t, plan)
 }
 
 // ids are the found IDs of one kind ("credential:42" for kind

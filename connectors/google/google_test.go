@@ -515,6 +515,14 @@ func TestRunVerifyAndRepeat(t *testing.T) {
 				if err := f.c.Verify(ctx, a, st); err != nil {
 					t.Errorf("verify %s: %v", st.ID, err)
 				}
+				// Again as an activity's retry sends it, with what the
+				// plan found: safe, and still verified.
+				if _, err := f.c.Run(ctx, a, st); err != nil {
+					t.Errorf("retried run %s: %v", st.ID, err)
+				}
+				if err := f.c.Verify(ctx, a, st); err != nil {
+					t.Errorf("verify %s after the retried run: %v", st.ID, err)
+				}
 			}
 			after := f.user(t, c.id)
 			if !after.Suspended || len(after.Tokens) != 0 || len(after.AppPasswords) != 0 || after.BackupCodes != 0 || after.Sessions != 0 || len(after.Groups) != 0 {
@@ -537,8 +545,10 @@ func TestRunVerifyAndRepeat(t *testing.T) {
 					}
 				}
 			}
-			// Every step again: nothing left to do.
+			// Every step again as a re-run sends it, reading: nothing
+			// left to do.
 			for _, st := range steps {
+				st.Found = nil
 				out, err := f.c.Run(ctx, a, st)
 				if err != nil {
 					t.Fatalf("second run %s: %v", st.ID, err)
@@ -659,8 +669,12 @@ func TestOrdering(t *testing.T) {
 		}
 	}
 
-	// Out of order: suspend first.
-	out, err := f.c.Run(ctx, a, step(t, steps, google.StepSuspend))
+	// Out of order: suspend first, as an operator's run sends it (without
+	// the plan's Found; a first run follows the codes step's verification,
+	// so it does not read the codes again).
+	early := step(t, steps, google.StepSuspend)
+	early.Found = nil
+	out, err := f.c.Run(ctx, a, early)
 	if err != nil || out.Result != connectors.ResultDone {
 		t.Fatalf("suspend: %+v %v", out, err)
 	}
@@ -1029,5 +1043,112 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 				t.Errorf("status %d wait %s, want %d %s", ce.Status, ce.RetryAfter, tc.status, tc.wait)
 			}
 		})
+	}
+}
+
+// TestRunActsOnThePlan: a first run, sent with what its plan found, acts
+// on it and reads nothing; a plan gone stale is caught by Verify and put
+// right by a run that reads.
+func TestRunActsOnThePlan(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{})
+	ctx := t.Context()
+	a := account(ada)
+	steps := f.plan(t, ada)
+	n := len(f.emu.Emulator().Requests())
+	outs := map[string]connectors.Outcome{}
+	for _, st := range steps {
+		if st.Found == nil {
+			t.Fatalf("plan of %s found nothing for its run", st.ID)
+		}
+		out, err := f.c.Run(ctx, a, st)
+		if err != nil || out.Result != connectors.ResultDone {
+			t.Fatalf("run %s: %+v %v", st.ID, out, err)
+		}
+		outs[st.ID] = out
+	}
+	writes := 0
+	for _, r := range f.emu.Emulator().Requests()[n:] {
+		if r.Method == http.MethodGet {
+			t.Errorf("a first run read %s", r.Path)
+		} else {
+			writes++
+		}
+	}
+	// Sign-out, invalidate, 2 app passwords, 2 tokens, suspend, 2 groups.
+	if writes != 9 {
+		t.Errorf("%d writes, want 9", writes)
+	}
+	for _, st := range steps {
+		if err := f.c.Verify(ctx, a, st); err != nil {
+			t.Errorf("verify %s: %v", st.ID, err)
+		}
+	}
+	if got := outs[google.StepInvalidateBackupCodes].Records; !slices.Equal(got, []string{"invalidated 10 backup verification codes"}) {
+		t.Errorf("backup code records %v", got)
+	}
+	if recs := strings.Join(outs[google.StepRevokeOAuthTokens].Records, "\n"); !strings.Contains(recs, "OAuth token of client "+acmeCLI+" (Acme CLI) scopes: "+driveURL) {
+		t.Errorf("token records lack what the token could do:\n%s", recs)
+	}
+	// A retry of the codes step after the suspension (its first answer
+	// lost): Google refuses a suspended user's codes, and none are valid.
+	if out, err := f.c.Run(ctx, a, step(t, steps, google.StepInvalidateBackupCodes)); err != nil || out.Result != connectors.ResultAlready {
+		t.Errorf("codes retried after the suspension: %+v %v, want already", out, err)
+	}
+
+	// ken has no backup codes when planned; some are made after the plan.
+	st := step(t, f.plan(t, ken), google.StepInvalidateBackupCodes)
+	if st.Found == nil || len(st.Found.IDs) != 0 {
+		t.Fatalf("plan found %+v, want nothing to do", st.Found)
+	}
+	if err := f.sdk(t).VerificationCodes.Generate(ken).Context(ctx).Do(); err != nil {
+		t.Fatal(err)
+	}
+	b := account(ken)
+	if out, err := f.c.Run(ctx, b, st); err != nil || out.Result != connectors.ResultAlready {
+		t.Fatalf("run on the stale plan: %+v %v, want already", out, err)
+	}
+	connErr(t, f.c.Verify(ctx, b, st), connectors.Conflict)
+	st.Found = nil
+	if out, err := f.c.Run(ctx, b, st); err != nil || out.Result != connectors.ResultDone {
+		t.Fatalf("run reading: %+v %v, want done", out, err)
+	}
+	if err := f.c.Verify(ctx, b, st); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+}
+
+// TestFoundNotAsPlanned: a found value no plan writes (a step built by
+// hand or tampered with) is refused before any call.
+func TestFoundNotAsPlanned(t *testing.T) {
+	t.Parallel()
+	f := setup(t, options{})
+	for name, c := range map[string]struct {
+		step  string
+		found connectors.Found
+	}{
+		"sign-out of another user":  {google.StepSignOut, connectors.Found{IDs: []string{ken}}},
+		"sign-out of nobody":        {google.StepSignOut, connectors.Found{Records: []string{"x"}}},
+		"codes of another user":     {google.StepInvalidateBackupCodes, connectors.Found{IDs: []string{ken}, Records: []string{"10"}}},
+		"codes not counted":         {google.StepInvalidateBackupCodes, connectors.Found{IDs: []string{ada}, Records: []string{"ten"}}},
+		"app password not a number": {google.StepDeleteAppPasswords, connectors.Found{IDs: []string{"1/../2"}, Records: []string{"r"}}},
+		"app password no record":    {google.StepDeleteAppPasswords, connectors.Found{IDs: []string{"1"}}},
+		"token client with a slash": {google.StepRevokeOAuthTokens, connectors.Found{IDs: []string{"a/b"}, Records: []string{"r"}}},
+		"group empty":               {google.StepRemoveGroups, connectors.Found{IDs: []string{""}}},
+		"suspend another user":      {google.StepSuspend, connectors.Found{IDs: []string{ken}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := len(f.emu.Emulator().Requests())
+			st := stepOf(c.step)
+			st.Found = &c.found
+			_, err := f.c.Run(t.Context(), account(ada), st)
+			connErr(t, err, connectors.InvalidInput)
+			if got := f.emu.Emulator().Requests()[before:]; len(got) != 0 {
+				t.Errorf("calls made: %d", len(got))
+			}
+		})
+	}
+	if u := f.user(t, ada); u.Suspended || u.BackupCodes != 10 || len(u.Tokens) != 2 {
+		t.Errorf("state changed: %+v", u)
 	}
 }

@@ -1,10 +1,13 @@
 package google
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +27,50 @@ type target struct {
 	user *directory.User
 	// mu guards user: a plan's kinds plan concurrently.
 	mu sync.Mutex
+	// found is what the step's plan read, for its first run (Step.Found);
+	// nil: the run reads.
+	found *connectors.Found
+}
+
+// planned is what the step acts on (connectors.FoundOr).
+func (t *target) planned(ctx context.Context, plan func(context.Context, *target) (connectors.Planned, error)) (*connectors.Found, error) {
+	return connectors.FoundOr(ctx, t.found, t, plan)
+}
+
+// foundIDRE is what a found client, group or app password ID may be.
+var foundIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// checkFound refuses what a plan does not write (a step built by hand, or
+// tampered with): IDs that are not valid, or, where each ID has a record,
+// a number of records that is not theirs.
+func checkFound(action string, f *connectors.Found, records bool, valid func(string) bool) error {
+	op := "run " + connectors.StepID(System, action, "")
+	if records && len(f.Records) != len(f.IDs) {
+		return connectors.InvalidInputf(System, op, "found %d IDs with %d records", len(f.IDs), len(f.Records))
+	}
+	for _, id := range f.IDs {
+		if !valid(id) {
+			return connectors.InvalidInputf(System, op, "found ID %q is not what a plan writes", id)
+		}
+	}
+	return nil
+}
+
+// foundUser is what a sign-out or suspension acts on: the plan found the
+// user to act on (IDs is the user's ID), or nothing to do (no IDs and the
+// one record the run keeps). Anything else is refused.
+func (t *target) foundUser(action string, f *connectors.Found) (act bool, _ error) {
+	switch {
+	case len(f.IDs) == 1 && f.IDs[0] == t.id && len(f.Records) == 0:
+		return true, nil
+	case len(f.IDs) == 0 && len(f.Records) == 1:
+		return false, nil
+	}
+	return false, t.refuseFound(action, f)
+}
+
+func (t *target) refuseFound(action string, f *connectors.Found) error {
+	return connectors.InvalidInputf(System, "run "+connectors.StepID(System, action, ""), "found %q is not the step's user as a plan writes it", f.IDs)
 }
 
 // planUser reads the user once per plan.
@@ -100,7 +147,7 @@ func (c *Client) target(op string, a connectors.Account, st connectors.Step) (*t
 	if st.Scope != "" {
 		return nil, connectors.InvalidInputf(System, op, "step %q has scope %q; google steps have none", st.ID, st.Scope)
 	}
-	return &target{c: c, id: id}, nil
+	return &target{c: c, id: id, found: st.Found}, nil
 }
 
 // Invalidate backup verification codes.
@@ -108,39 +155,66 @@ func (c *Client) target(op string, a connectors.Account, st connectors.Step) (*t
 const codesText = "valid backup verification code"
 
 func planCodes(ctx context.Context, t *target) (connectors.Planned, error) {
-	u, err := t.planUser(ctx)
-	if err != nil {
-		return connectors.Planned{}, err
-	}
+	// The user and the codes are read at once.
+	var u *directory.User
+	var uerr error
+	var wg sync.WaitGroup
+	wg.Go(func() { u, uerr = t.planUser(ctx) })
 	codes, err := t.c.listCodes(ctx, t.id)
-	if err != nil {
+	wg.Wait()
+	if err = cmp.Or(uerr, err); err != nil {
 		return connectors.Planned{}, err
 	}
 	n := connectors.Plural(len(codes), codesText, codesText+"s")
+	p := connectors.Planned{Description: "Invalidate " + n + " (before suspending: Google refuses once the user is suspended)", Found: t.codesFound(codes)}
 	if u.Suspended && len(codes) > 0 {
-		return connectors.Planned{Description: "Invalidate " + n +
-			"; the user is already suspended and Google refuses to invalidate a suspended user's codes, so unsuspend first"}, nil
+		p.Description = "Invalidate " + n + "; the user is already suspended and Google refuses to invalidate a suspended user's codes, so unsuspend first"
 	}
-	return connectors.Planned{Description: "Invalidate " + n + " (before suspending: Google refuses once the user is suspended)"}, nil
+	return p, nil
+}
+
+// codesFound is what invalidating acts on: the user, with the number of
+// valid codes as its record (the codes are secrets), or nothing.
+func (t *target) codesFound(codes []*directory.VerificationCode) *connectors.Found {
+	if len(codes) == 0 {
+		return &connectors.Found{}
+	}
+	return &connectors.Found{IDs: []string{t.id}, Records: []string{strconv.Itoa(len(codes))}}
 }
 
 // https://developers.google.com/workspace/admin/directory/reference/rest/v1/verificationCodes/invalidate
 func invalidateCodes(ctx context.Context, t *target) (connectors.Outcome, error) {
 	c, id := t.c, t.id
-	codes, err := c.listCodes(ctx, id)
-	if err != nil {
+	f := t.found
+	if f == nil {
+		codes, err := c.listCodes(ctx, id)
+		if err != nil {
+			return connectors.Outcome{}, err
+		}
+		f = t.codesFound(codes)
+	}
+	if err := checkFound(ActionInvalidateBackupCodes, f, true, func(v string) bool { return v == id }); err != nil {
 		return connectors.Outcome{}, err
 	}
-	if len(codes) == 0 {
+	if len(f.IDs) == 0 {
 		return connectors.Already("no valid backup verification codes")
 	}
+	n, err := strconv.Atoi(f.Records[0])
+	if err != nil || n <= 0 || len(f.IDs) != 1 {
+		return connectors.Outcome{}, connectors.InvalidInputf(System, "run "+connectors.StepID(System, ActionInvalidateBackupCodes, ""), "found %q backup codes is not what a plan writes", f.Records)
+	}
 	// The codes themselves are secrets: only their number is recorded.
-	rec := "invalidated " + connectors.Plural(len(codes), "backup verification code", "backup verification codes")
+	rec := "invalidated " + connectors.Plural(n, "backup verification code", "backup verification codes")
 	if err := c.dir.VerificationCodes.Invalidate(id).Context(ctx).Do(); err != nil {
 		err = apiError("invalidate backup codes", err)
 		if s := connectors.StatusOf(err); s == http.StatusBadRequest || s == http.StatusPreconditionFailed {
-			// Google refuses a suspended user's codes.
-			if u, uerr := c.getUser(ctx, id); uerr == nil && u.Suspended {
+			// Google refuses a suspended user's codes. What is left is
+			// read: none (a retry after the suspension) is already done.
+			codes, cerr := c.listCodes(ctx, id)
+			if cerr == nil && len(codes) == 0 {
+				return connectors.Already("no valid backup verification codes")
+			}
+			if u, uerr := c.getUser(ctx, id); cerr == nil && uerr == nil && u.Suspended {
 				if ce, ok := errors.AsType[*connectors.Error](err); ok {
 					ce.Msg += fmt.Sprintf("; the user is suspended, and Google does not invalidate a suspended user's backup codes: %s remain valid. Unsuspend the user, run this step, then suspend again",
 						connectors.Plural(len(codes), "code", "codes"))
@@ -170,25 +244,9 @@ func planASPs(ctx context.Context, t *target) (connectors.Planned, error) {
 	if err != nil {
 		return connectors.Planned{}, err
 	}
-	var ids []string
+	found := &connectors.Found{}
 	for _, x := range asps {
-		ids = append(ids, strconv.FormatInt(x.CodeId, 10))
-	}
-	return connectors.Planned{Description: "Delete " + connectors.Plural(len(asps), "app-specific password", "app-specific passwords"), Targets: ids}, nil
-}
-
-// https://developers.google.com/workspace/admin/directory/reference/rest/v1/asps/delete
-func deleteASPs(ctx context.Context, t *target) (connectors.Outcome, error) {
-	c, id := t.c, t.id
-	asps, err := c.listASPs(ctx, id)
-	if err != nil {
-		return connectors.Outcome{}, err
-	}
-	if len(asps) == 0 {
-		return connectors.Already("no app-specific passwords")
-	}
-	var recs []string
-	for _, x := range asps {
+		found.IDs = append(found.IDs, strconv.FormatInt(x.CodeId, 10))
 		r := fmt.Sprintf("app password %d", x.CodeId)
 		if x.CreationTime > 0 {
 			r += " created " + time.UnixMilli(x.CreationTime).UTC().Format(time.RFC3339)
@@ -196,14 +254,43 @@ func deleteASPs(ctx context.Context, t *target) (connectors.Outcome, error) {
 		if x.LastTimeUsed > 0 {
 			r += ", last used " + time.UnixMilli(x.LastTimeUsed).UTC().Format(time.RFC3339)
 		}
-		recs = append(recs, r)
+		found.Records = append(found.Records, r)
 	}
-	return connectors.RemoveEach(recs, asps, func(x *directory.Asp) (string, bool, error) {
-		gone, err := removal("delete app password", c.dir.Asps.Delete(id, x.CodeId).Context(ctx).Do())
+	return connectors.Planned{Description: "Delete " + connectors.Plural(len(asps), "app-specific password", "app-specific passwords"), Targets: found.IDs, Found: found}, nil
+}
+
+// codeID is an app password's ID as a plan writes it, or 0.
+func codeID(v string) int64 {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// https://developers.google.com/workspace/admin/directory/reference/rest/v1/asps/delete
+func deleteASPs(ctx context.Context, t *target) (connectors.Outcome, error) {
+	c, id := t.c, t.id
+	f, err := t.planned(ctx, planASPs)
+	if err != nil {
+		return connectors.Outcome{}, err
+	}
+	if err := checkFound(ActionDeleteAppPasswords, f, true, func(v string) bool { return codeID(v) > 0 }); err != nil {
+		return connectors.Outcome{}, err
+	}
+	if len(f.IDs) == 0 {
+		return connectors.Already("no app-specific passwords")
+	}
+	codeIDs := make([]int64, len(f.IDs))
+	for i, v := range f.IDs {
+		codeIDs[i] = codeID(v)
+	}
+	return connectors.RemoveEach(slices.Clone(f.Records), codeIDs, func(code int64) (string, bool, error) {
+		gone, err := removal("delete app password", c.dir.Asps.Delete(id, code).Context(ctx).Do())
 		if gone {
-			return fmt.Sprintf("app password %d was already deleted", x.CodeId), false, err
+			return fmt.Sprintf("app password %d was already deleted", code), false, err
 		}
-		return fmt.Sprintf("deleted app password %d", x.CodeId), true, err
+		return fmt.Sprintf("deleted app password %d", code), true, err
 	})
 }
 
@@ -229,26 +316,10 @@ func planTokens(ctx context.Context, t *target) (connectors.Planned, error) {
 	if err != nil {
 		return connectors.Planned{}, err
 	}
-	var clients []string
-	for _, tk := range tokens {
-		clients = append(clients, tk.ClientId)
-	}
-	return connectors.Planned{Description: "Revoke " + connectors.Plural(len(tokens), "OAuth token", "OAuth tokens") + " the user granted to apps", Targets: clients}, nil
-}
-
-// https://developers.google.com/workspace/admin/directory/reference/rest/v1/tokens/delete
-func revokeTokens(ctx context.Context, t *target) (connectors.Outcome, error) {
-	c, id := t.c, t.id
-	tokens, err := c.listTokens(ctx, id)
-	if err != nil {
-		return connectors.Outcome{}, err
-	}
-	if len(tokens) == 0 {
-		return connectors.Already("no OAuth tokens")
-	}
 	// What each app could do is recorded before the grant disappears.
-	var recs []string
+	found := &connectors.Found{}
 	for _, tk := range tokens {
+		found.IDs = append(found.IDs, tk.ClientId)
 		r := "OAuth token of client " + tk.ClientId
 		if tk.DisplayText != "" {
 			r += fmt.Sprintf(" (%s)", connectors.Scrub(tk.DisplayText))
@@ -257,14 +328,30 @@ func revokeTokens(ctx context.Context, t *target) (connectors.Outcome, error) {
 		if len(tk.Scopes) > 0 {
 			scopes = strings.Join(tk.Scopes, " ")
 		}
-		recs = append(recs, r+" scopes: "+scopes)
+		found.Records = append(found.Records, r+" scopes: "+scopes)
 	}
-	return connectors.RemoveEach(recs, tokens, func(tk *directory.Token) (string, bool, error) {
-		gone, err := removal("delete OAuth token", c.dir.Tokens.Delete(id, tk.ClientId).Context(ctx).Do())
+	return connectors.Planned{Description: "Revoke " + connectors.Plural(len(tokens), "OAuth token", "OAuth tokens") + " the user granted to apps", Targets: found.IDs, Found: found}, nil
+}
+
+// https://developers.google.com/workspace/admin/directory/reference/rest/v1/tokens/delete
+func revokeTokens(ctx context.Context, t *target) (connectors.Outcome, error) {
+	c, id := t.c, t.id
+	f, err := t.planned(ctx, planTokens)
+	if err != nil {
+		return connectors.Outcome{}, err
+	}
+	if err := checkFound(ActionRevokeOAuthTokens, f, true, foundIDRE.MatchString); err != nil {
+		return connectors.Outcome{}, err
+	}
+	if len(f.IDs) == 0 {
+		return connectors.Already("no OAuth tokens")
+	}
+	return connectors.RemoveEach(slices.Clone(f.Records), f.IDs, func(client string) (string, bool, error) {
+		gone, err := removal("delete OAuth token", c.dir.Tokens.Delete(id, client).Context(ctx).Do())
 		if gone {
-			return "OAuth token of client " + tk.ClientId + " was already revoked", false, err
+			return "OAuth token of client " + client + " was already revoked", false, err
 		}
-		return "revoked OAuth token of client " + tk.ClientId, true, err
+		return "revoked OAuth token of client " + client, true, err
 	})
 }
 
@@ -285,19 +372,28 @@ func verifyTokens(ctx context.Context, t *target) error {
 
 // Sign out of every session.
 
-func planSignOut(context.Context, *target) (connectors.Planned, error) {
-	return connectors.Planned{Description: "Sign the user out of every web and device session (resets their sign-in cookies)"}, nil
+func planSignOut(_ context.Context, t *target) (connectors.Planned, error) {
+	return connectors.Planned{Description: "Sign the user out of every web and device session (resets their sign-in cookies)",
+		Found: &connectors.Found{IDs: []string{t.id}}}, nil
 }
 
 // signOut signs the user out everywhere. Google has no API that lists a
 // user's sessions, so "already" needs evidence from the Reports API: an
-// admin sign-out of the user and no sign-in since. Without it (or when
-// the Reports API cannot be read) the sign-out is sent; it is idempotent.
+// admin sign-out of the user and no sign-in since. A first run (sent with
+// the plan's Found) does not wait for that evidence, two or three reads
+// one after another: it signs out at once, which is idempotent. A later
+// run reads it; without it (or when the Reports API cannot be read) the
+// sign-out is sent.
 //
 // https://developers.google.com/workspace/admin/directory/reference/rest/v1/users/signOut
 func signOut(ctx context.Context, t *target) (connectors.Outcome, error) {
 	c, id := t.c, t.id
-	if out, at, err := c.lastSignOut(ctx, id); err == nil && out {
+	if t.found != nil {
+		// A plan always signs out: it finds the user, never nothing to do.
+		if act, err := t.foundUser(ActionSignOut, t.found); err != nil || !act {
+			return connectors.Outcome{}, t.refuseFound(ActionSignOut, t.found)
+		}
+	} else if out, at, err := c.lastSignOut(ctx, id); err == nil && out {
 		return connectors.Already("signed out at " + at.UTC().Format(time.RFC3339) + "; no sign-in since")
 	}
 	if err := c.dir.Users.SignOut(id).Context(ctx).Do(); err != nil {
@@ -369,36 +465,60 @@ func planSuspend(ctx context.Context, t *target) (connectors.Planned, error) {
 	if err != nil {
 		return connectors.Planned{}, err
 	}
-	desc := "Suspend the Workspace user: sign-in stops, data, groups and licences stay, so it can be undone"
+	p := connectors.Planned{Description: "Suspend the Workspace user: sign-in stops, data, groups and licences stay, so it can be undone", Found: t.suspendFound(u)}
 	if u.Suspended {
-		desc = "The Workspace user is already suspended"
+		p.Description = "The Workspace user is already suspended"
 	}
 	if u.IsAdmin {
-		desc += " (the user is a super admin)"
+		p.Description += " (the user is a super admin)"
 	}
-	return connectors.Planned{Description: desc}, nil
+	return p, nil
 }
 
+// suspendFound is what suspending acts on: the user while active, or
+// nothing, with the record of the suspension found.
+func (t *target) suspendFound(u *directory.User) *connectors.Found {
+	if !u.Suspended {
+		return &connectors.Found{IDs: []string{t.id}}
+	}
+	r := "already suspended"
+	if u.SuspensionReason != "" {
+		r += " (reason " + u.SuspensionReason + ")"
+	}
+	return &connectors.Found{Records: []string{r}}
+}
+
+// suspend suspends the user. A first run acts on the plan's read of the
+// user; it comes after the backup-code step is verified (After), so it
+// does not read the codes again. A later run reads the user, and warns
+// when codes are still valid.
+//
 // https://developers.google.com/workspace/admin/directory/reference/rest/v1/users/patch
 func suspend(ctx context.Context, t *target) (connectors.Outcome, error) {
 	c, id := t.c, t.id
-	u, err := c.getUser(ctx, id)
+	f := t.found
+	var recs []string
+	if f == nil {
+		u, err := c.getUser(ctx, id)
+		if err != nil {
+			return connectors.Outcome{}, err
+		}
+		f = t.suspendFound(u)
+		// Suspension ends any chance to invalidate backup codes; say so if
+		// some are still valid (the plan runs that step first).
+		if !u.Suspended {
+			if codes, err := c.listCodes(ctx, id); err == nil && len(codes) > 0 {
+				recs = append(recs, fmt.Sprintf("warning: %s still valid at suspension; Google cannot invalidate them while the user is suspended",
+					connectors.Plural(len(codes), "backup code was", "backup codes were")))
+			}
+		}
+	}
+	act, err := t.foundUser(ActionSuspend, f)
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
-	if u.Suspended {
-		r := "already suspended"
-		if u.SuspensionReason != "" {
-			r += " (reason " + u.SuspensionReason + ")"
-		}
-		return connectors.Already(r)
-	}
-	var recs []string
-	// Suspension ends any chance to invalidate backup codes; say so if some
-	// are still valid (the plan runs that step first).
-	if codes, err := c.listCodes(ctx, id); err == nil && len(codes) > 0 {
-		recs = append(recs, fmt.Sprintf("warning: %s still valid at suspension; Google cannot invalidate them while the user is suspended",
-			connectors.Plural(len(codes), "backup code was", "backup codes were")))
+	if !act {
+		return connectors.Already(f.Records...)
 	}
 	if _, err := c.dir.Users.Patch(id, &directory.User{Suspended: true}).Context(ctx).Do(); err != nil {
 		return connectors.Outcome{}, apiError("suspend user", err)
@@ -424,29 +544,32 @@ func planGroups(ctx context.Context, t *target) (connectors.Planned, error) {
 	if err != nil {
 		return connectors.Planned{}, err
 	}
-	var ids []string
+	found := &connectors.Found{}
 	for _, g := range groups {
-		ids = append(ids, g.Id)
+		found.IDs = append(found.IDs, g.Id)
 	}
-	return connectors.Planned{Description: "Remove the user from " + connectors.Plural(len(groups), "group", "groups"), Targets: ids}, nil
+	return connectors.Planned{Description: "Remove the user from " + connectors.Plural(len(groups), "group", "groups"), Targets: found.IDs, Found: found}, nil
 }
 
 // https://developers.google.com/workspace/admin/directory/reference/rest/v1/members/delete
 func removeGroups(ctx context.Context, t *target) (connectors.Outcome, error) {
 	c, id := t.c, t.id
-	groups, err := c.listGroups(ctx, id)
+	f, err := t.planned(ctx, planGroups)
 	if err != nil {
 		return connectors.Outcome{}, err
 	}
-	if len(groups) == 0 {
+	if err := checkFound(ActionRemoveGroups, f, false, foundIDRE.MatchString); err != nil {
+		return connectors.Outcome{}, err
+	}
+	if len(f.IDs) == 0 {
 		return connectors.Already("in no groups")
 	}
-	return connectors.RemoveEach(nil, groups, func(g *directory.Group) (string, bool, error) {
-		gone, err := removal("remove group membership", c.dir.Members.Delete(g.Id, id).Context(ctx).Do())
+	return connectors.RemoveEach(nil, f.IDs, func(group string) (string, bool, error) {
+		gone, err := removal("remove group membership", c.dir.Members.Delete(group, id).Context(ctx).Do())
 		if gone {
-			return "group " + g.Id + " was already left", false, err
+			return "group " + group + " was already left", false, err
 		}
-		return "removed from group " + g.Id, true, err
+		return "removed from group " + group, true, err
 	})
 }
 
